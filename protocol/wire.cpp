@@ -215,11 +215,11 @@ std::optional<std::string> reader::read_nullable_string(bool compact) noexcept {
         return std::string{};
     }
     if (len == -1) return std::nullopt;
-    auto raw = read_raw(static_cast<size_t>(len));
-    if (!ok()) {
+    if (static_cast<size_t>(len) > remaining()) {
         fail(decode_status::length_too_large);
         return std::string{};
     }
+    auto raw = read_raw(static_cast<size_t>(len));
     return std::string(reinterpret_cast<const char*>(raw.data()), raw.size());
 }
 

@@ -109,6 +109,30 @@ class Field:
             raise SchemaError(f'{self.name}: a {self.type} field cannot have nested fields')
         if self.tag is not None and self.tagged.empty():
             raise SchemaError(f'{self.name}: tag without tagged versions')
+        self.check_default()
+
+    def check_default(self):
+        # Defaults are JSON values of the field's type; a mistyped one (Kafka's "true" for a
+        # bool, say) would otherwise turn into the wrong C++ initialiser without a word.
+        if not self.has_default:
+            return
+        d = self.default
+        if d is None:
+            if self.nullable.empty():
+                raise SchemaError(f'{self.name}: a null default needs nullable versions')
+            return
+        if self.is_array or self.struct or self.elem in ('bytes', 'records', 'uuid'):
+            want = ()
+        elif self.elem == 'bool':
+            want = (bool,)
+        elif self.elem == 'string':
+            want = (str,)
+        elif self.elem == 'float64':
+            want = (int, float)
+        else:
+            want = (int,)
+        if not isinstance(d, want) or (self.elem != 'bool' and isinstance(d, bool)):
+            raise SchemaError(f'{self.name}: default {json.dumps(d)} does not suit type {self.type}')
 
     def struct_type(self):
         return self.struct.resolve().cpp_name
@@ -136,11 +160,12 @@ class Field:
         """The C++ initialiser for the field's default, or '' for value-initialisation."""
         if self.can_be_null() and self.has_default and self.default is None:
             return ''  # std::nullopt
-        if self.can_be_null() and not self.is_array and self.elem not in ('records',) and not self.has_default:
-            # Kafka's default for a nullable string/bytes/struct without one given is null for
-            # structs and the empty value for strings and bytes.
+        if self.can_be_null() and not self.is_array and self.elem not in ('records',) and \
+                (not self.has_default or self.default == ''):
+            # Kafka's default for a nullable string, bytes or struct without one given (or with
+            # "") is the empty value, not null.
             if self.struct:
-                return ''
+                return f' = {self.struct_type()}{{}}'
             return ' = std::string{}' if self.elem == 'string' else ' = std::vector<uint8_t>{}'
         if self.is_array:
             if self.can_be_null():
@@ -558,7 +583,10 @@ class Emitter:
                 out.append(f'{pad}    if (marker_ < 0 && ({self.cond(f.nullable)})) {{')
                 out.append(f'{pad}        {var}.reset();')
                 out.append(f'{pad}    }} else if (marker_ == 1) {{')
-                out.append(f'{pad}        {var}.emplace().decode({rd}, version);')
+                # Assigned rather than emplace()d: clang 14 caches is_constructible of a nested
+                # struct as false while the enclosing struct is being defined, and rejects emplace().
+                out.append(f'{pad}        {var} = std::remove_cvref_t<decltype({var})>::value_type{{}};')
+                out.append(f'{pad}        {var}->decode({rd}, version);')
                 out.append(f'{pad}    }} else {{')
                 out.append(f'{pad}        {rd}.fail(decode_status::bad_value);')
                 out.append(f'{pad}    }}')
@@ -895,7 +923,9 @@ class SampleEmitter(Emitter):
             return
         if f.struct:
             if f.can_be_null():
-                out.append(f'{pad}fill_sample({target}.emplace(), version, seed + 1);')
+                # Not emplace(): see the decoder's nullable structs (clang 14).
+                out.append(f'{pad}{target} = std::remove_cvref_t<decltype({target})>::value_type{{}};')
+                out.append(f'{pad}fill_sample(*{target}, version, seed + 1);')
             else:
                 out.append(f'{pad}fill_sample({target}, version, seed + 1);')
             return
@@ -913,7 +943,9 @@ class SampleEmitter(Emitter):
         elif t == 'float64':
             out.append(f'{pad}{target} = {target} + 1.5;')
         else:
-            out.append(f'{pad}{target} = static_cast<{PRIMITIVES[t][0]}>({target} + 3 + seed);')
+            # Unsigned arithmetic: a default of INT32_MAX plus 3 would overflow a signed int.
+            out.append(f'{pad}{target} = static_cast<{PRIMITIVES[t][0]}>(static_cast<uint64_t>({target}) + 3u + '
+                       f'static_cast<uint64_t>(seed));')
 
     def emit_fill(self, st, out, decl):
         q = self.qualified(st)

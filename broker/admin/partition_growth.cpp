@@ -1,0 +1,54 @@
+#include "broker/admin/partition_growth.h"
+
+#include <set>
+
+namespace samsa::broker {
+
+namespace {
+
+using protocol::error_code;
+
+growth_check fail(error_code e, std::string message) { return {e, std::move(message)}; }
+
+} // namespace
+
+growth_check check_partition_growth(const topic_info* topic, int32_t count,
+                                    const std::optional<std::vector<std::vector<int32_t>>>& assignments, int32_t node_id) {
+    if (topic == nullptr) return fail(error_code::unknown_topic_or_partition, "This server does not host this topic-partition.");
+    const int32_t current = topic->partitions;
+    if (count < current)
+        return fail(error_code::invalid_partitions, "The topic " + topic->name + " currently has " + std::to_string(current) +
+                                                        " partition(s); " + std::to_string(count) + " would not be an increase.");
+    if (count == current)
+        return fail(error_code::invalid_partitions, "Topic already has " + std::to_string(current) + " partition(s).");
+    if (count > max_partitions_per_topic)
+        return fail(error_code::invalid_partitions, "Number of partitions " + std::to_string(count) +
+                                                        " is over this broker's limit of " + std::to_string(max_partitions_per_topic) + ".");
+    if (!assignments) return {};
+    const auto added = static_cast<size_t>(count - current);
+    if (assignments->size() != added)
+        return fail(error_code::invalid_replica_assignment, "Attempted to add " + std::to_string(added) +
+                                                                " additional partition(s), but only " +
+                                                                std::to_string(assignments->size()) + " assignment(s) were specified.");
+    for (const auto& brokers : *assignments) {
+        if (brokers.empty())
+            return fail(error_code::invalid_replica_assignment, "The manual partition assignment includes an empty replica list.");
+        if (brokers.size() != static_cast<size_t>(topic->replication_factor))
+            return fail(error_code::invalid_replica_assignment,
+                        "The manual partition assignment includes a partition with " + std::to_string(brokers.size()) +
+                            " replica(s), but this is not consistent with previous partitions, which have " +
+                            std::to_string(topic->replication_factor) + " replica(s).");
+        std::set<int32_t> seen;
+        for (const int32_t b : brokers) {
+            if (!seen.insert(b).second)
+                return fail(error_code::invalid_replica_assignment,
+                            "The manual partition assignment includes the broker " + std::to_string(b) + " more than once.");
+            if (b != node_id)
+                return fail(error_code::invalid_replica_assignment, "The manual partition assignment includes broker " +
+                                                                        std::to_string(b) + ", but no such broker is registered.");
+        }
+    }
+    return {};
+}
+
+} // namespace samsa::broker

@@ -1,0 +1,82 @@
+#include "broker/fetch/partition_read.h"
+
+#include "broker/partition_manager.h"
+#include "protocol/legacy_message_set.h"
+
+#include <algorithm>
+
+namespace samsa::broker {
+
+using protocol::error_code;
+
+size_t partition_read_result::records_bytes() const noexcept {
+    size_t n = converted.size();
+    for (const auto& r : ranges) n += static_cast<size_t>(r.length);
+    return n;
+}
+
+fetch_partition_summary partition_read_result::summary() const noexcept {
+    return fetch_partition_summary{records_bytes(), high_watermark, log_start_offset, error};
+}
+
+partition_handle find_fetch_partition(partition_manager& partitions, const fetch_partition_key& key,
+                                      bool by_topic_id) {
+    return by_topic_id ? partitions.find(key.topic_id, key.partition) : partitions.find(key.topic, key.partition);
+}
+
+partition_read_result read_partition(partition_manager& partitions, const fetch_partition_request& p,
+                                     const partition_read_options& options) {
+    partition_read_result out;
+    const partition_handle h = find_fetch_partition(partitions, p.key, options.by_topic_id);
+    if (!h.ok()) {
+        out.error = h.error;
+        return out;
+    }
+    if (options.version >= 9) {
+        if (auto e = partition_manager::check_leader_epoch(*h.topic, p.params.current_leader_epoch); e != error_code::none) {
+            out.error = e;
+            return out;
+        }
+    }
+    const storage::log& log = *h.log;
+    out.high_watermark = log.high_watermark();
+    // Transactions are not served, so no offset is held back by an open one.
+    out.last_stable_offset = out.high_watermark;
+    out.log_start_offset = log.log_start_offset();
+
+    // KIP-320: a consumer whose last fetched epoch ends before its fetch offset has data this log
+    // never had (or no longer has); it must truncate to the epoch's end first.
+    if (options.version >= 12 && p.params.last_fetched_epoch >= 0 && log.latest_epoch() >= 0) {
+        const storage::epoch_end_offset e = log.end_offset_for_epoch(p.params.last_fetched_epoch);
+        if (e.epoch < p.params.last_fetched_epoch || e.end_offset < p.params.fetch_offset) {
+            out.diverging_epoch = std::make_pair(e.epoch, e.end_offset);
+            return out;
+        }
+    }
+
+    const int32_t limit = std::max(0, std::min(options.max_bytes, p.params.max_bytes));
+    const int64_t upper = out.high_watermark;  // read_committed reads to the LSO, the same here
+    const int8_t magic = fetch_magic(options.version);
+    if (magic >= 2) {
+        storage::read_result r = log.read(p.params.fetch_offset, limit, upper, options.min_one_batch);
+        out.error = r.error;
+        out.ranges = std::move(r.ranges);
+        return out;
+    }
+    storage::copy_read_result r = log.read_copy(p.params.fetch_offset, limit, upper, options.min_one_batch);
+    out.error = r.error;
+    if (r.error != error_code::none || r.bytes.empty()) return out;
+    protocol::conversion_result c = protocol::v2_to_legacy(r.bytes, magic);
+    if (c.codec == protocol::codec_status::unsupported_codec) {
+        out.error = error_code::unsupported_compression_type;
+        return out;
+    }
+    if (!c.ok()) {
+        out.error = error_code::corrupt_message;
+        return out;
+    }
+    out.converted = std::move(c.bytes);
+    return out;
+}
+
+} // namespace samsa::broker

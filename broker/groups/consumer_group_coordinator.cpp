@@ -1,0 +1,387 @@
+#include "broker/groups/consumer_group_coordinator.h"
+
+#include "broker/groups/partition_assignor.h"
+#include "broker/logger.h"
+
+#include <algorithm>
+#include <regex>
+
+namespace samsa::broker {
+
+using protocol::error_code;
+
+namespace {
+
+consumer_heartbeat_result failure(error_code e, std::string message = {}) {
+    consumer_heartbeat_result r;
+    r.error = e;
+    if (!message.empty()) r.error_message = std::move(message);
+    return r;
+}
+
+bool is_subset(const std::optional<topic_partitions>& owned, const topic_partitions& of) {
+    if (!owned) return false;
+    for (const auto& [topic, parts] : *owned) {
+        const auto it = of.find(topic);
+        if (it == of.end()) {
+            if (!parts.empty()) return false;
+            continue;
+        }
+        for (const int32_t p : parts)
+            if (!it->second.contains(p)) return false;
+    }
+    return true;
+}
+
+bool blank(const std::optional<std::string>& s) {
+    return s && std::all_of(s->begin(), s->end(), [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; });
+}
+
+} // namespace
+
+consumer_group_coordinator::consumer_group_coordinator(const group_config& config, group_timers& timers,
+                                                       const topic_source& topics, consumer_group_store& store)
+    : config_(config), timers_(timers), topics_(topics), store_(store), random_(std::random_device{}()) {}
+
+std::string consumer_group_coordinator::new_member_id() {
+    protocol::uuid u;
+    for (size_t i = 0; i < u.bytes.size(); i += 8) {
+        const uint64_t r = random_();
+        for (size_t j = 0; j < 8; ++j) u.bytes[i + j] = static_cast<uint8_t>(r >> (8 * j));
+    }
+    return u.to_base64();
+}
+
+std::optional<consumer_heartbeat_result> consumer_group_coordinator::validate(const std::string& group_id,
+                                                                              const consumer_heartbeat_params& p,
+                                                                              int16_t version) const {
+    if (blank(std::optional<std::string>(group_id))) return failure(error_code::invalid_request, "GroupId can't be empty.");
+    if (blank(p.instance_id)) return failure(error_code::invalid_request, "InstanceId can't be empty.");
+    if (blank(p.rack_id)) return failure(error_code::invalid_request, "RackId can't be empty.");
+    if (p.member_epoch > 0 || p.member_epoch == leave_group_member_epoch) {
+        if (blank(std::optional<std::string>(p.member_id))) return failure(error_code::invalid_request, "MemberId can't be empty.");
+    } else if (p.member_epoch == 0) {
+        if (p.rebalance_timeout_ms == -1)
+            return failure(error_code::invalid_request, "RebalanceTimeoutMs must be provided in first request.");
+        if (!p.owned || !p.owned->empty())
+            return failure(error_code::invalid_request, "TopicPartitions must be empty when (re-)joining.");
+        const bool names = p.subscribed_topic_names && !p.subscribed_topic_names->empty();
+        const bool regex = version >= 1 && p.subscribed_topic_regex && !p.subscribed_topic_regex->empty();
+        if (!names && !regex)
+            return failure(error_code::invalid_request, "SubscribedTopicNames or SubscribedTopicRegex must be set in first request.");
+    } else if (p.member_epoch == leave_group_static_member_epoch) {
+        if (blank(std::optional<std::string>(p.member_id))) return failure(error_code::invalid_request, "MemberId can't be empty.");
+        if (!p.instance_id) return failure(error_code::invalid_request, "InstanceId can't be null.");
+    } else {
+        return failure(error_code::invalid_request, "MemberEpoch is invalid.");
+    }
+    if (p.subscribed_topic_regex && !p.subscribed_topic_regex->empty()) {
+        try {
+            std::regex check(*p.subscribed_topic_regex);
+        } catch (const std::regex_error&) {
+            return failure(error_code::invalid_request, "SubscribedTopicRegex is not a valid regular expression.");
+        }
+    }
+    if (p.server_assignor && find_assignor(*p.server_assignor) == nullptr) {
+        std::string known;
+        for (const auto& a : config_.consumer_assignors) known += (known.empty() ? "" : ", ") + a;
+        return failure(error_code::unsupported_assignor,
+                       "ServerAssignor " + *p.server_assignor + " is not supported. Supported assignors: " + known + ".");
+    }
+    if (p.server_assignor &&
+        std::find(config_.consumer_assignors.begin(), config_.consumer_assignors.end(), *p.server_assignor) ==
+            config_.consumer_assignors.end())
+        return failure(error_code::unsupported_assignor, "ServerAssignor " + *p.server_assignor + " is not enabled.");
+    return std::nullopt;
+}
+
+std::map<std::string, consumer_group::topic_snapshot> consumer_group_coordinator::resolve_subscriptions(
+    const consumer_group& g) const {
+    std::map<std::string, consumer_group::topic_snapshot> out;
+    std::vector<topic_meta> all;
+    bool listed = false;
+    for (const auto& [id, m] : g.members()) {
+        for (const auto& name : m.subscribed_topic_names)
+            if (auto t = topics_.by_name(name)) out[name] = {t->id, t->partitions};
+        if (!m.subscribed_topic_regex || m.subscribed_topic_regex->empty()) continue;
+        if (!listed) {
+            all = topics_.all();
+            listed = true;
+        }
+        try {
+            const std::regex re(*m.subscribed_topic_regex);
+            for (const auto& t : all)
+                if (!t.name.starts_with("__") && std::regex_match(t.name, re)) out[t.name] = {t.id, t.partitions};
+        } catch (const std::regex_error&) {
+            // Checked when the member sent it; nothing matches an expression that cannot compile.
+        }
+    }
+    return out;
+}
+
+consumer_heartbeat_result consumer_group_coordinator::heartbeat(group_slot& slot, consumer_heartbeat_params p) {
+    auto& g = *slot.consumer;
+    if (p.member_epoch == leave_group_member_epoch || p.member_epoch == leave_group_static_member_epoch)
+        return leave(slot, p);
+    if (g.members().size() >= static_cast<size_t>(config_.consumer_max_size) &&
+        (p.member_id.empty() || g.find(p.member_id) == nullptr))
+        return failure(error_code::group_max_size_reached, "The consumer group has reached its maximum capacity.");
+    if (p.member_id.empty()) p.member_id = new_member_id();
+
+    // Who is this: a new member, a known one, or a static member coming back under a new id.
+    consumer_member current;
+    std::optional<std::string> replaced;
+    auto epoch_ok = [&](const consumer_member& m) {
+        if (p.member_epoch > m.member_epoch) return false;
+        if (p.member_epoch < m.member_epoch)
+            return p.member_epoch == m.previous_member_epoch && is_subset(p.owned, m.assigned);
+        return true;
+    };
+    if (!p.instance_id) {
+        if (auto* m = g.find(p.member_id)) {
+            if (!epoch_ok(*m))
+                return failure(error_code::fenced_member_epoch, "The member epoch does not match; rejoin without partitions.");
+            current = *m;
+        } else if (p.member_epoch != 0) {
+            return failure(error_code::unknown_member_id, "Member " + p.member_id + " is not a member of the group.");
+        } else {
+            current.member_id = p.member_id;
+        }
+    } else {
+        auto* sm = g.find_static(*p.instance_id);
+        if (p.member_epoch == 0) {
+            if (sm == nullptr) {
+                if (auto* m = g.find(p.member_id)) current = *m;
+                else current.member_id = p.member_id;
+            } else {
+                if (sm->member_epoch != leave_group_static_member_epoch)
+                    return failure(error_code::unreleased_instance_id,
+                                   "Instance id " + *p.instance_id + " is still used by member " + sm->member_id + ".");
+                // The instance comes back: it takes the old member's assignment.
+                current.member_id = p.member_id;
+                current.assigned = sm->assigned;
+                replaced = sm->member_id;
+            }
+        } else {
+            if (sm == nullptr) return failure(error_code::unknown_member_id, "Instance id " + *p.instance_id + " is unknown.");
+            if (sm->member_id != p.member_id)
+                return failure(error_code::fenced_instance_id, "Instance id " + *p.instance_id + " belongs to another member.");
+            if (!epoch_ok(*sm))
+                return failure(error_code::fenced_member_epoch, "The member epoch does not match; rejoin without partitions.");
+            current = *sm;
+        }
+    }
+    if (replaced) {
+        if (auto* old = g.find(*replaced)) {
+            timers_.cancel(old->session_timer);
+            timers_.cancel(old->rebalance_timer);
+        }
+        auto& target = g.target();
+        if (auto it = target.find(*replaced); it != target.end()) {
+            auto moved = std::move(it->second);
+            target.erase(it);
+            target[p.member_id] = std::move(moved);
+        }
+        g.remove(*replaced, store_.wall_clock_ms());
+        log_info("static member ", *p.instance_id, " of consumer group ", slot.id, " rejoins as ", p.member_id);
+    }
+    const bool was_member = g.find(current.member_id) != nullptr;
+
+    // 1. The member's new subscription; a change bumps the group epoch.
+    consumer_member updated = current;
+    if (p.instance_id) updated.instance_id = p.instance_id;
+    if (p.rack_id) updated.rack_id = p.rack_id;
+    if (p.rebalance_timeout_ms != -1) updated.rebalance_timeout_ms = p.rebalance_timeout_ms;
+    if (p.server_assignor) updated.server_assignor = p.server_assignor;
+    if (p.subscribed_topic_names) {
+        updated.subscribed_topic_names = *p.subscribed_topic_names;
+        std::sort(updated.subscribed_topic_names.begin(), updated.subscribed_topic_names.end());
+        updated.subscribed_topic_names.erase(
+            std::unique(updated.subscribed_topic_names.begin(), updated.subscribed_topic_names.end()),
+            updated.subscribed_topic_names.end());
+    }
+    if (p.subscribed_topic_regex) {
+        if (p.subscribed_topic_regex->empty()) updated.subscribed_topic_regex.reset();
+        else updated.subscribed_topic_regex = p.subscribed_topic_regex;
+    }
+    updated.client_id = p.client_id;
+    updated.client_host = p.client_host;
+    bool bump = !was_member || replaced.has_value() ||
+                updated.subscribed_topic_names != current.subscribed_topic_names ||
+                updated.subscribed_topic_regex != current.subscribed_topic_regex;
+    auto& stored = g.put(updated);
+
+    // 2. Topics created, deleted or grown since the last target also bump the epoch.
+    auto resolved = resolve_subscriptions(g);
+    if (resolved != g.subscription_metadata) {
+        g.subscription_metadata = std::move(resolved);
+        bump = true;
+    }
+    if (bump) g.set_group_epoch(g.group_epoch() + 1);
+    if (g.group_epoch() > g.assignment_epoch() || replaced) compute_target(g);
+
+    // 3. Move the member one step towards its target.
+    const topic_partitions before = stored.assigned;
+    if (!stored.reconciled_to(g.assignment_epoch())) {
+        consumer_member next = reconcile(stored, g.assignment_epoch(), g.target_of(stored.member_id), p.owned, g);
+        next.session_timer = stored.session_timer;
+        next.rebalance_timer = stored.rebalance_timer;
+        const bool waits_for_revocation = next.state == consumer_member_state::unrevoked_partitions;
+        if (waits_for_revocation && !(stored.state == consumer_member_state::unrevoked_partitions &&
+                                      stored.member_epoch == next.member_epoch && stored.rebalance_timer != 0)) {
+            timers_.cancel(next.rebalance_timer);
+            next.rebalance_timer = timers_.schedule_in(
+                static_cast<uint64_t>(std::max(next.rebalance_timeout_ms, 0)),
+                [this, gid = slot.id, mid = next.member_id, e = next.member_epoch] { on_rebalance_timer(gid, mid, e); });
+        } else if (!waits_for_revocation) {
+            timers_.cancel(next.rebalance_timer);
+            next.rebalance_timer = 0;
+        }
+        stored = std::move(next);
+    }
+    schedule_session(slot, stored);
+
+    consumer_heartbeat_result r;
+    r.member_id = stored.member_id;
+    r.member_epoch = stored.member_epoch;
+    r.heartbeat_interval_ms = config_.consumer_heartbeat_interval_ms;
+    if (p.owned || p.member_epoch == 0 || stored.assigned != before) r.assignment = stored.assigned;
+    return r;
+}
+
+consumer_heartbeat_result consumer_group_coordinator::leave(group_slot& slot, const consumer_heartbeat_params& p) {
+    auto& g = *slot.consumer;
+    consumer_member* m = nullptr;
+    if (!p.instance_id) {
+        m = g.find(p.member_id);
+        if (m == nullptr) return failure(error_code::unknown_member_id, "Member " + p.member_id + " is not a member of the group.");
+    } else {
+        m = g.find_static(*p.instance_id);
+        if (m == nullptr) return failure(error_code::unknown_member_id, "Instance id " + *p.instance_id + " is unknown.");
+        if (m->member_id != p.member_id)
+            return failure(error_code::fenced_instance_id, "Instance id " + *p.instance_id + " belongs to another member.");
+    }
+    if (p.member_epoch == leave_group_static_member_epoch) {
+        // A static member leaving for now keeps its partitions until it comes back or its session ends.
+        m->previous_member_epoch = m->member_epoch;
+        m->member_epoch = leave_group_static_member_epoch;
+        m->pending_revocation.clear();
+        timers_.cancel(m->rebalance_timer);
+        m->rebalance_timer = 0;
+    } else {
+        fence(slot, m->member_id, "left the group");
+    }
+    consumer_heartbeat_result r;
+    r.member_id = p.member_id;
+    r.member_epoch = p.member_epoch;
+    return r;
+}
+
+void consumer_group_coordinator::fence(group_slot& slot, const std::string& member_id, std::string_view why) {
+    auto& g = *slot.consumer;
+    auto* m = g.find(member_id);
+    if (m == nullptr) return;
+    timers_.cancel(m->session_timer);
+    timers_.cancel(m->rebalance_timer);
+    g.remove(member_id, store_.wall_clock_ms());
+    g.set_group_epoch(g.group_epoch() + 1);
+    g.subscription_metadata = resolve_subscriptions(g);
+    log_info("member ", member_id, " of consumer group ", slot.id, " ", why, "; group epoch ", g.group_epoch());
+}
+
+void consumer_group_coordinator::compute_target(consumer_group& g) {
+    const std::string default_assignor = config_.consumer_assignors.empty() ? "uniform" : config_.consumer_assignors.front();
+    assignor_fn assign = find_assignor(g.preferred_assignor(default_assignor));
+    if (assign == nullptr) assign = assign_uniform;
+    std::map<std::string, assignor_topic> topics;
+    for (const auto& [name, t] : g.subscription_metadata) topics[name] = {t.id, t.partitions};
+    std::vector<assignor_member> members;
+    std::vector<std::regex> patterns;
+    for (const auto& [id, m] : g.members()) {
+        assignor_member am{id, {}, nullptr};
+        for (const auto& name : m.subscribed_topic_names)
+            if (topics.contains(name)) am.topics.insert(name);
+        if (m.subscribed_topic_regex) {
+            try {
+                const std::regex re(*m.subscribed_topic_regex);
+                for (const auto& [name, t] : topics)
+                    if (!name.starts_with("__") && std::regex_match(name, re)) am.topics.insert(name);
+            } catch (const std::regex_error&) {
+                // Validated on arrival; an expression that cannot compile matches nothing.
+            }
+        }
+        const auto it = g.target().find(id);
+        if (it != g.target().end()) am.previous = &it->second;
+        members.push_back(std::move(am));
+    }
+    auto result = assign(members, topics);
+    g.target() = std::move(result);
+    g.set_assignment_epoch(g.group_epoch());
+}
+
+void consumer_group_coordinator::schedule_session(group_slot& slot, consumer_member& m) {
+    const uint64_t deadline = timers_.now_ms() + static_cast<uint64_t>(config_.consumer_session_timeout_ms);
+    m.session_deadline_ms = deadline;
+    if (timers_.due_at(m.session_timer) <= deadline) return;
+    timers_.cancel(m.session_timer);
+    m.session_timer = timers_.schedule_at(deadline, [this, gid = slot.id, mid = m.member_id] { on_session_timer(gid, mid); });
+}
+
+void consumer_group_coordinator::on_session_timer(const std::string& group_id, const std::string& member_id) {
+    auto* slot = store_.find_group(group_id);
+    if (slot == nullptr || !slot->consumer) return;
+    auto* m = slot->consumer->find(member_id);
+    if (m == nullptr) return;
+    m->session_timer = 0;
+    if (timers_.now_ms() < m->session_deadline_ms) {
+        m->session_timer = timers_.schedule_at(m->session_deadline_ms, [this, gid = group_id, mid = member_id] {
+            on_session_timer(gid, mid);
+        });
+        return;
+    }
+    fence(*slot, member_id, "was fenced: its session expired");
+}
+
+void consumer_group_coordinator::on_rebalance_timer(const std::string& group_id, const std::string& member_id, int32_t epoch) {
+    auto* slot = store_.find_group(group_id);
+    if (slot == nullptr || !slot->consumer) return;
+    auto* m = slot->consumer->find(member_id);
+    if (m == nullptr) return;
+    m->rebalance_timer = 0;
+    if (m->state == consumer_member_state::unrevoked_partitions && m->member_epoch == epoch)
+        fence(*slot, member_id, "was fenced: it did not revoke its partitions within its rebalance timeout");
+}
+
+error_code consumer_group_coordinator::validate_commit(group_slot& slot, std::string_view member_id, int32_t member_epoch,
+                                                       int16_t api_version) {
+    auto& g = *slot.consumer;
+    // Epoch -1 without a member: an admin client or a consumer without group management, which
+    // may commit only while the group is empty.
+    if (member_epoch < 0 && g.members().empty()) return error_code::none;
+    auto* m = g.find(member_id);
+    if (m == nullptr) return error_code::unknown_member_id;
+    if (api_version < 9) return error_code::unsupported_version;
+    if (member_epoch > m->member_epoch) return error_code::fenced_member_epoch;
+    if (member_epoch < m->member_epoch) return error_code::stale_member_epoch;
+    return error_code::none;
+}
+
+error_code consumer_group_coordinator::validate_fetch(group_slot& slot, const std::optional<std::string>& member_id,
+                                                      int32_t member_epoch) {
+    if (member_epoch < 0 && !member_id) return error_code::none;
+    auto* m = slot.consumer->find(member_id.value_or(""));
+    if (m == nullptr) return error_code::unknown_member_id;
+    if (member_epoch != m->member_epoch) return error_code::stale_member_epoch;
+    return error_code::none;
+}
+
+void consumer_group_coordinator::shut_down(group_slot& slot) {
+    for (auto& [id, m] : slot.consumer->members()) {
+        timers_.cancel(m.session_timer);
+        timers_.cancel(m.rebalance_timer);
+        m.session_timer = 0;
+        m.rebalance_timer = 0;
+    }
+}
+
+} // namespace samsa::broker

@@ -1,0 +1,96 @@
+// Runs the KIP-848 consumer group protocol (ConsumerGroupHeartbeat) over the consumer_group of
+// a group_slot: joining (epoch 0), leaving (-1) and static leaving (-2), member epochs and
+// fencing, subscription resolution (names and, v1, a regular expression), the target
+// assignment of a server-side assignor at each group epoch, incremental revocation and
+// assignment, and the session and rebalance timeouts. Owned by the group_coordinator, which
+// has checked the group id and that its partition is loaded. Membership is kept in memory
+// only (docs/groups.md says why); committed offsets are durable like every group's.
+// Loop thread only.
+#pragma once
+
+#include "broker/groups/consumer_group.h"
+#include "broker/groups/group_config.h"
+#include "broker/groups/group_table.h"
+#include "broker/groups/group_timers.h"
+#include "broker/groups/topic_source.h"
+#include "protocol/errors.h"
+
+#include <cstdint>
+#include <optional>
+#include <random>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace samsa::broker {
+
+class consumer_group_store {
+public:
+    virtual ~consumer_group_store() = default;
+    [[nodiscard]] virtual group_slot* find_group(std::string_view id) = 0;
+    [[nodiscard]] virtual int64_t wall_clock_ms() const = 0;
+};
+
+struct consumer_heartbeat_params {
+    std::string member_id;
+    int32_t member_epoch = 0;
+    std::optional<std::string> instance_id;
+    std::optional<std::string> rack_id;
+    int32_t rebalance_timeout_ms = -1;
+    std::optional<std::vector<std::string>> subscribed_topic_names;
+    std::optional<std::string> subscribed_topic_regex;
+    std::optional<std::string> server_assignor;
+    std::optional<topic_partitions> owned;  // null: not reported in this heartbeat
+    std::string client_id;
+    std::string client_host;
+};
+
+struct consumer_heartbeat_result {
+    protocol::error_code error = protocol::error_code::none;
+    std::optional<std::string> error_message;
+    std::optional<std::string> member_id;
+    int32_t member_epoch = 0;
+    int32_t heartbeat_interval_ms = 0;
+    std::optional<topic_partitions> assignment;  // sent when it changed, on joining, or when asked
+};
+
+class consumer_group_coordinator {
+public:
+    consumer_group_coordinator(const group_config& config, group_timers& timers, const topic_source& topics,
+                               consumer_group_store& store);
+
+    // The checks Kafka makes before touching the group (INVALID_REQUEST, UNSUPPORTED_ASSIGNOR).
+    [[nodiscard]] std::optional<consumer_heartbeat_result> validate(const std::string& group_id,
+                                                                    const consumer_heartbeat_params& p,
+                                                                    int16_t version) const;
+    [[nodiscard]] consumer_heartbeat_result heartbeat(group_slot& slot, consumer_heartbeat_params p);
+
+    // OffsetCommit from a member of this group (KIP-848 rules: member epoch, v9+).
+    [[nodiscard]] protocol::error_code validate_commit(group_slot& slot, std::string_view member_id, int32_t member_epoch,
+                                                       int16_t api_version);
+    // OffsetFetch v9+ with a member id and epoch.
+    [[nodiscard]] protocol::error_code validate_fetch(group_slot& slot, const std::optional<std::string>& member_id,
+                                                      int32_t member_epoch);
+
+    // The topics the group's members subscribe to, resolved now (describe, retention).
+    [[nodiscard]] std::map<std::string, consumer_group::topic_snapshot> resolve_subscriptions(const consumer_group& g) const;
+    // Cancels every timer of the group (delete, unload, shutdown).
+    void shut_down(group_slot& slot);
+
+private:
+    consumer_heartbeat_result leave(group_slot& slot, const consumer_heartbeat_params& p);
+    void fence(group_slot& slot, const std::string& member_id, std::string_view why);
+    void compute_target(consumer_group& g);
+    void schedule_session(group_slot& slot, consumer_member& m);
+    void on_session_timer(const std::string& group_id, const std::string& member_id);
+    void on_rebalance_timer(const std::string& group_id, const std::string& member_id, int32_t epoch);
+    [[nodiscard]] std::string new_member_id();
+
+    const group_config& config_;
+    group_timers& timers_;
+    const topic_source& topics_;
+    consumer_group_store& store_;
+    std::mt19937_64 random_;
+};
+
+} // namespace samsa::broker

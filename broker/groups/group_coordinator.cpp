@@ -1,0 +1,690 @@
+#include "broker/groups/group_coordinator.h"
+
+#include "broker/groups/consumer_group.h"
+#include "broker/logger.h"
+#include "protocol/record_batch.h"
+#include "protocol/record_batch_builder.h"
+#include "protocol/record_reader.h"
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <climits>
+
+namespace samsa::broker {
+
+using protocol::error_code;
+
+namespace {
+
+// Java's String.hashCode over the UTF-16 code units of a UTF-8 string.
+int32_t java_string_hash(std::string_view s) noexcept {
+    uint32_t h = 0;
+    auto unit = [&h](uint32_t u) { h = 31 * h + u; };
+    for (size_t i = 0; i < s.size();) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        uint32_t cp = c;
+        size_t n = 1;
+        if (c >= 0xf0 && i + 3 < s.size()) {
+            cp = ((c & 0x07u) << 18) | ((static_cast<unsigned char>(s[i + 1]) & 0x3fu) << 12) |
+                 ((static_cast<unsigned char>(s[i + 2]) & 0x3fu) << 6) | (static_cast<unsigned char>(s[i + 3]) & 0x3fu);
+            n = 4;
+        } else if (c >= 0xe0 && i + 2 < s.size()) {
+            cp = ((c & 0x0fu) << 12) | ((static_cast<unsigned char>(s[i + 1]) & 0x3fu) << 6) |
+                 (static_cast<unsigned char>(s[i + 2]) & 0x3fu);
+            n = 3;
+        } else if (c >= 0xc0 && i + 1 < s.size()) {
+            cp = ((c & 0x1fu) << 6) | (static_cast<unsigned char>(s[i + 1]) & 0x3fu);
+            n = 2;
+        }
+        if (cp >= 0x10000) {
+            cp -= 0x10000;
+            unit(0xd800 + (cp >> 10));
+            unit(0xdc00 + (cp & 0x3ff));
+        } else {
+            unit(cp);
+        }
+        i += n;
+    }
+    return static_cast<int32_t>(h);
+}
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return out;
+}
+
+int64_t system_wall_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// The coordinator's answer when writing to __consumer_offsets failed (Kafka's mapping).
+error_code write_error(error_code e) {
+    switch (e) {
+        case error_code::none: return e;
+        case error_code::message_too_large:
+        case error_code::record_list_too_large:
+        case error_code::invalid_fetch_size: return error_code::invalid_commit_offset_size;
+        case error_code::not_leader_or_follower: return error_code::not_coordinator;
+        default: return error_code::coordinator_not_available;
+    }
+}
+
+constexpr int32_t load_chunk_bytes = 1 << 20;
+
+} // namespace
+
+group_coordinator::group_coordinator(group_config config, loop_services& loop, offsets_log& log, const topic_source& topics,
+                                     wall_clock wall)
+    : config_(std::move(config)), loop_(loop), log_(log), topics_(topics),
+      wall_(wall ? std::move(wall) : wall_clock(system_wall_ms)), timers_(loop),
+      classic_(config_, timers_, *this), consumer_(config_, timers_, topics_, *this) {}
+
+group_coordinator::~group_coordinator() { close(); }
+
+// ---- start-up, loading, shutdown --------------------------------------------------------------
+
+void group_coordinator::start() {
+    partitions_ = log_.partitions();
+    partition_states_.assign(static_cast<size_t>(partitions_), partition_state::loading);
+    if (partitions_ > 0) {
+        log_info("loading groups from ", partitions_, " partitions of ", offsets_topic_name);
+        loop_.post([this] { load_partition(0, 0); });
+    }
+    schedule_retention();
+}
+
+void group_coordinator::load_partition(int32_t partition, int64_t from) {
+    if (closed_ || partition >= partitions_) return;
+    const auto chunk = log_.read(partition, from, load_chunk_bytes);
+    if (chunk.error != error_code::none) {
+        // An unreadable partition stays loading: its groups keep answering COORDINATOR_LOAD_IN_PROGRESS
+        // rather than forgetting committed offsets.
+        log_error(offsets_topic_name, "-", partition, " cannot be read (error ", to_int(chunk.error),
+                  "); its groups stay unavailable");
+    } else {
+        replay(partition, chunk.batches);
+        if (!chunk.end && chunk.next_offset > from) {
+            loop_.post([this, partition, next = chunk.next_offset] { load_partition(partition, next); });
+            return;
+        }
+        finish_load(partition);
+    }
+    if (partition + 1 < partitions_) loop_.post([this, next = partition + 1] { load_partition(next, 0); });
+}
+
+void group_coordinator::replay(int32_t partition, protocol::bytes_view batches) {
+    const uint64_t now = timers_.now_ms();
+    while (batches.size() >= protocol::batch::log_overhead) {
+        const auto header = protocol::batch::header_view::parse(batches);
+        if (!header) break;
+        const auto one = batches.first(header->total_size());
+        batches = batches.subspan(header->total_size());
+        // Control batches are transaction markers; transactional offset commits are not replayed.
+        if (header->is_control() || header->is_transactional()) continue;
+        protocol::record_reader reader(one);
+        protocol::record rec;
+        while (reader.next(rec)) {
+            if (!rec.key) continue;
+            const auto key = decode_group_record_key(*rec.key);
+            if (key.what == group_record_key::kind::offset_commit) {
+                if (!rec.value) {
+                    if (auto* slot = groups_.find(key.group)) slot->offsets.erase(key.topic, key.partition);
+                    continue;
+                }
+                if (auto v = decode_offset_commit_value(*rec.value))
+                    groups_.get_or_create(key.group, partition, now).offsets.put(key.topic, key.partition, std::move(*v));
+            } else if (key.what == group_record_key::kind::group_metadata) {
+                if (!rec.value) loaded_metadata_[key.group] = std::nullopt;
+                else if (auto v = decode_group_metadata_value(*rec.value)) loaded_metadata_[key.group] = std::move(*v);
+            }
+        }
+        if (!reader.ok()) log_warn(offsets_topic_name, "-", partition, ": a batch could not be read and was skipped");
+    }
+}
+
+void group_coordinator::finish_load(int32_t partition) {
+    const uint64_t now = timers_.now_ms();
+    for (auto& [id, value] : loaded_metadata_) {
+        if (!value) {
+            // The group was deleted; offsets written after that (if any) stay as a simple group.
+            if (auto* slot = groups_.find(id); slot && slot->offsets.empty()) groups_.erase(id);
+            continue;
+        }
+        auto& slot = groups_.get_or_create(id, partition, now);
+        slot.metadata_in_log = true;
+        slot.classic = std::make_unique<classic_group>(id, now);
+        for (auto& mm : value->members) {
+            classic_member m;
+            m.member_id = mm.member_id;
+            m.group_instance_id = mm.group_instance_id;
+            m.client_id = mm.client_id;
+            m.client_host = mm.client_host;
+            m.rebalance_timeout_ms = mm.rebalance_timeout > 0 ? mm.rebalance_timeout : mm.session_timeout;
+            m.session_timeout_ms = mm.session_timeout;
+            m.protocol_type = value->protocol_type;
+            if (value->protocol) m.protocols.push_back({*value->protocol, std::move(mm.subscription)});
+            m.assignment = std::move(mm.assignment);
+            slot.classic->add(std::move(m));
+        }
+        std::optional<std::string> type;
+        if (!value->protocol_type.empty()) type = value->protocol_type;
+        slot.classic->restore(value->generation, type, value->protocol, value->leader, now);
+        classic_.on_loaded(slot);
+    }
+    loaded_metadata_.clear();
+    // Groups whose every record was tombstoned are gone.
+    for (auto* slot : groups_.in_partition(partition))
+        if (slot->offsets.empty() && !slot->metadata_in_log && slot->has_no_members()) groups_.erase(slot->id);
+    partition_states_[static_cast<size_t>(partition)] = partition_state::loaded;
+    log_debug(offsets_topic_name, "-", partition, " loaded");
+    if (std::all_of(partition_states_.begin(), partition_states_.end(), [](auto s) { return s == partition_state::loaded; }))
+        log_info("groups loaded: ", groups_.size(), " groups from ", offsets_topic_name);
+}
+
+void group_coordinator::close() {
+    if (closed_) return;
+    closed_ = true;
+    std::vector<group_slot*> all;
+    groups_.for_each([&](group_slot& s) { all.push_back(&s); });
+    for (auto* s : all) {
+        if (s->classic) classic_.shut_down(*s, error_code::not_coordinator);
+        else consumer_.shut_down(*s);
+    }
+    timers_.close();
+}
+
+// ---- routing ----------------------------------------------------------------------------------
+
+int32_t group_coordinator::partition_for(std::string_view group_id) const noexcept {
+    const int32_t n = partitions_ > 0 ? partitions_ : config_.offsets_topic_partitions;
+    const int32_t h = java_string_hash(group_id);
+    const int32_t abs = h == INT32_MIN ? 0 : (h < 0 ? -h : h);  // Kafka's Utils.abs
+    return abs % n;
+}
+
+bool group_coordinator::loading(std::string_view group_id) const noexcept {
+    if (partitions_ == 0) return false;
+    return partition_states_[static_cast<size_t>(partition_for(group_id))] == partition_state::loading;
+}
+
+bool group_coordinator::loading_any() const noexcept {
+    return std::any_of(partition_states_.begin(), partition_states_.end(),
+                       [](auto s) { return s == partition_state::loading; });
+}
+
+error_code group_coordinator::check_group(std::string_view group_id, bool allow_empty) const {
+    if (group_id.empty() && !allow_empty) return error_code::invalid_group_id;
+    if (closed_) return error_code::coordinator_not_available;
+    if (loading(group_id)) return error_code::coordinator_load_in_progress;
+    return error_code::none;
+}
+
+error_code group_coordinator::ensure_topic() {
+    if (partitions_ > 0) return error_code::none;
+    int32_t existing = log_.partitions();
+    if (existing == 0) {
+        if (auto why = log_.create(config_.offsets_topic_partitions, config_.offsets_topic_segment_bytes); !why.empty()) {
+            log_error("cannot create ", offsets_topic_name, ": ", why);
+            return error_code::coordinator_not_available;
+        }
+        existing = config_.offsets_topic_partitions;
+        log_info("created ", offsets_topic_name, " with ", existing, " partitions");
+    }
+    partitions_ = existing;
+    partition_states_.assign(static_cast<size_t>(partitions_), partition_state::loaded);
+    return error_code::none;
+}
+
+error_code group_coordinator::find_coordinator(std::string_view group_id) {
+    if (group_id.empty()) return error_code::invalid_request;
+    if (closed_) return error_code::coordinator_not_available;
+    return ensure_topic();
+}
+
+error_code group_coordinator::write(int32_t partition, const std::vector<pending_record>& records) {
+    if (records.empty()) return error_code::none;
+    if (const auto e = ensure_topic(); e != error_code::none) return e;
+    if (partition >= partitions_) return error_code::not_coordinator;
+    const int64_t now = wall_();
+    protocol::record_batch_builder builder;
+    for (const auto& r : records) {
+        protocol::record_input in;
+        in.key = protocol::bytes_view(r.key);
+        if (r.value) in.value = protocol::bytes_view(*r.value);
+        in.timestamp = now;
+        builder.append(in);
+    }
+    auto built = builder.build();
+    if (built.status != protocol::codec_status::ok || built.bytes.empty()) return error_code::unknown_server_error;
+    return write_error(log_.append(partition, built.bytes, now));
+}
+
+error_code group_coordinator::store_group(group_slot& slot) {
+    const auto e = write(slot.partition, {{encode_group_metadata_key(slot.id), encode_group_metadata_value(*slot.classic, wall_())}});
+    if (e == error_code::none) slot.metadata_in_log = true;
+    return e;
+}
+
+// ---- classic protocol -------------------------------------------------------------------------
+
+void group_coordinator::join_group(const std::string& group_id, join_params params, join_callback done) {
+    if (const auto e = check_group(group_id, false); e != error_code::none) return done(join_error(params.member_id, e));
+    auto* slot = groups_.find(group_id);
+    if (slot == nullptr) {
+        // Only a new member creates a group; a known member id for an unknown group is stale.
+        if (!params.member_id.empty()) return done(join_error(params.member_id, error_code::unknown_member_id));
+        slot = &groups_.get_or_create(group_id, partition_for(group_id), timers_.now_ms());
+    }
+    if (slot->consumer) {
+        if (!slot->has_no_members()) return done(join_error(params.member_id, error_code::inconsistent_group_protocol));
+        slot->become(group_type::classic, timers_.now_ms());
+    }
+    classic_.join(*slot, std::move(params), std::move(done));
+    // A join that was refused must not leave an empty group behind.
+    if (auto* s = groups_.find(group_id); s && s->classic && s->has_no_members() && s->classic->generation() == 0 &&
+                                          s->offsets.empty() && !s->metadata_in_log && s->classic->join_timer == 0)
+        groups_.erase(group_id);
+}
+
+void group_coordinator::sync_group(const std::string& group_id, sync_params params, sync_callback done) {
+    auto err = check_group(group_id, false);
+    // A loading coordinator lost the rebalance: the member must rejoin (older clients do not know
+    // COORDINATOR_LOAD_IN_PROGRESS here).
+    if (err == error_code::coordinator_load_in_progress) err = error_code::rebalance_in_progress;
+    sync_result r;
+    if (err != error_code::none) {
+        r.error = err;
+        return done(std::move(r));
+    }
+    auto* slot = groups_.find(group_id);
+    if (slot == nullptr || !slot->classic) {
+        r.error = error_code::unknown_member_id;
+        return done(std::move(r));
+    }
+    classic_.sync(*slot, std::move(params), std::move(done));
+}
+
+error_code group_coordinator::heartbeat(const std::string& group_id, std::string_view member_id,
+                                        const std::optional<std::string>& instance_id, int32_t generation) {
+    const auto err = check_group(group_id, false);
+    if (err == error_code::coordinator_load_in_progress) return error_code::none;  // Kafka answers blindly
+    if (err != error_code::none) return err;
+    auto* slot = groups_.find(group_id);
+    if (slot == nullptr || !slot->classic) return error_code::unknown_member_id;
+    return classic_.heartbeat(*slot, member_id, instance_id, generation);
+}
+
+std::pair<error_code, std::vector<error_code>> group_coordinator::leave_group(const std::string& group_id,
+                                                                              const std::vector<member_identity>& members) {
+    if (const auto e = check_group(group_id, false); e != error_code::none) return {e, {}};
+    auto* slot = groups_.find(group_id);
+    std::vector<error_code> out;
+    for (const auto& m : members)
+        out.push_back(slot == nullptr || !slot->classic ? error_code::unknown_member_id : classic_.leave(*slot, m));
+    return {error_code::none, std::move(out)};
+}
+
+// ---- KIP-848 ----------------------------------------------------------------------------------
+
+consumer_heartbeat_result group_coordinator::consumer_heartbeat(const std::string& group_id,
+                                                                consumer_heartbeat_params params, int16_t version) {
+    if (auto invalid = consumer_.validate(group_id, params, version)) return *invalid;
+    consumer_heartbeat_result r;
+    if (r.error = check_group(group_id, false); r.error != error_code::none) return r;
+    auto* slot = groups_.find(group_id);
+    if (slot == nullptr) {
+        if (params.member_epoch != 0) {
+            // Membership is not durable here: a member the broker forgot rejoins from epoch 0.
+            r.error = error_code::unknown_member_id;
+            r.error_message = "The group is unknown; rejoin.";
+            return r;
+        }
+        slot = &groups_.get_or_create(group_id, partition_for(group_id), timers_.now_ms());
+    }
+    if (slot->classic) {
+        if (!slot->has_no_members()) {
+            r.error = error_code::group_id_not_found;
+            r.error_message = "Group " + group_id + " is not a consumer group.";
+            return r;
+        }
+        if (slot->metadata_in_log) {
+            // The classic group's record goes: the group lives on as a consumer group.
+            if (write(slot->partition, {{encode_group_metadata_key(slot->id), std::nullopt}}) == error_code::none)
+                slot->metadata_in_log = false;
+        }
+        slot->become(group_type::consumer, wall_());
+        slot->consumer->empty_since_wall_ms = wall_();
+    }
+    return consumer_.heartbeat(*slot, std::move(params));
+}
+
+std::vector<consumer_described_group> group_coordinator::consumer_describe(const std::vector<std::string>& group_ids) {
+    std::vector<consumer_described_group> out;
+    const std::string fallback = config_.consumer_assignors.empty() ? "uniform" : config_.consumer_assignors.front();
+    for (const auto& id : group_ids) {
+        consumer_described_group d;
+        d.group_id = id;
+        if (d.error = check_group(id, false); d.error != error_code::none) {
+            out.push_back(std::move(d));
+            continue;
+        }
+        auto* slot = groups_.find(id);
+        if (slot == nullptr || !slot->consumer) {
+            d.error = error_code::group_id_not_found;
+            d.error_message = slot == nullptr ? "Group " + id + " not found." : "Group " + id + " is not a consumer group.";
+            out.push_back(std::move(d));
+            continue;
+        }
+        const auto& g = *slot->consumer;
+        d.state = std::string(to_string(g.state()));
+        d.group_epoch = g.group_epoch();
+        d.assignment_epoch = g.assignment_epoch();
+        d.assignor = g.preferred_assignor(fallback);
+        for (const auto& [mid, m] : g.members()) d.members.push_back({&m, g.target_of(mid)});
+        out.push_back(std::move(d));
+    }
+    return out;
+}
+
+// ---- offsets ----------------------------------------------------------------------------------
+
+std::vector<error_code> group_coordinator::commit_offsets(const offset_commit_request_params& req) {
+    std::vector<error_code> out(req.offsets.size(), error_code::none);
+    auto fail_all = [&](error_code e) {
+        std::fill(out.begin(), out.end(), e);
+        return out;
+    };
+    if (const auto e = check_group(req.group_id, true); e != error_code::none) return fail_all(e);
+    auto* slot = groups_.find(req.group_id);
+    if (slot == nullptr) {
+        if (req.generation_or_epoch >= 0)
+            return fail_all(req.api_version >= 9 ? error_code::group_id_not_found : error_code::illegal_generation);
+        // A group without group management: created here, holding offsets only.
+        slot = &groups_.get_or_create(req.group_id, partition_for(req.group_id), timers_.now_ms());
+    }
+    const auto membership = slot->classic
+                                ? classic_.validate_commit(*slot, req.member_id, req.group_instance_id, req.generation_or_epoch)
+                                : consumer_.validate_commit(*slot, req.member_id, req.generation_or_epoch, req.api_version);
+    if (membership != error_code::none) return fail_all(membership);
+
+    const int64_t now = wall_();
+    std::vector<pending_record> records;
+    std::vector<size_t> written;
+    std::vector<committed_offset> values;
+    for (size_t i = 0; i < req.offsets.size(); ++i) {
+        const auto& o = req.offsets[i];
+        const auto topic = topics_.by_name(o.topic);
+        if (!topic || o.partition < 0 || o.partition >= topic->partitions) {
+            out[i] = error_code::unknown_topic_or_partition;
+            continue;
+        }
+        if (o.metadata && o.metadata->size() > static_cast<size_t>(config_.offset_metadata_max_bytes)) {
+            out[i] = error_code::offset_metadata_too_large;
+            continue;
+        }
+        committed_offset value;
+        value.offset = o.offset;
+        value.leader_epoch = o.leader_epoch;
+        value.metadata = o.metadata.value_or("");
+        value.commit_timestamp_ms = (req.api_version == 1 && o.commit_timestamp_ms >= 0) ? o.commit_timestamp_ms : now;
+        if (req.retention_time_ms >= 0) value.expire_timestamp_ms = value.commit_timestamp_ms + req.retention_time_ms;
+        records.push_back({encode_offset_commit_key(req.group_id, o.topic, o.partition), encode_offset_commit_value(value)});
+        written.push_back(i);
+        values.push_back(std::move(value));
+    }
+    if (const auto e = write(slot->partition, records); e != error_code::none) {
+        for (const size_t i : written) out[i] = e;
+        return out;
+    }
+    for (size_t k = 0; k < written.size(); ++k) {
+        const auto& o = req.offsets[written[k]];
+        slot->offsets.put(o.topic, o.partition, std::move(values[k]));
+    }
+    return out;
+}
+
+offset_fetch_group_result group_coordinator::fetch_offsets(const offset_fetch_request_params& req) {
+    offset_fetch_group_result r;
+    if (r.error = check_group(req.group_id, true); r.error != error_code::none) return r;
+    auto* slot = groups_.find(req.group_id);
+    if (slot != nullptr && slot->consumer) {
+        if (r.error = consumer_.validate_fetch(*slot, req.member_id, req.member_epoch); r.error != error_code::none) return r;
+    }
+    auto answer = [&](const std::string& topic, int32_t partition) {
+        offset_fetch_partition p;
+        p.topic = topic;
+        p.partition = partition;
+        p.metadata = "";
+        if (slot != nullptr)
+            if (const auto* c = slot->offsets.find(topic, partition)) {
+                p.offset = c->offset;
+                p.leader_epoch = c->leader_epoch;
+                p.metadata = c->metadata;
+            }
+        r.partitions.push_back(std::move(p));
+    };
+    if (req.topics) {
+        for (const auto& [topic, parts] : *req.topics)
+            for (const int32_t p : parts) answer(topic, p);
+    } else if (slot != nullptr) {
+        for (const auto& [key, value] : slot->offsets.all()) answer(key.first, key.second);
+    }
+    return r;
+}
+
+bool group_coordinator::subscribed(const group_slot& slot, std::string_view topic) const {
+    if (slot.consumer) {
+        if (slot.consumer->members().empty()) return false;
+        return consumer_.resolve_subscriptions(*slot.consumer).contains(std::string(topic));
+    }
+    const auto& g = *slot.classic;
+    if (g.is(classic_group_state::empty) || g.is(classic_group_state::dead)) return false;
+    const auto topics = g.subscribed_topics();
+    return topics && topics->contains(std::string(topic));
+}
+
+std::pair<error_code, std::vector<error_code>> group_coordinator::delete_offsets(
+    const std::string& group_id, const std::vector<std::pair<std::string, int32_t>>& partitions) {
+    if (const auto e = check_group(group_id, false); e != error_code::none) return {e, {}};
+    auto* slot = groups_.find(group_id);
+    if (slot == nullptr || (slot->classic && slot->classic->is(classic_group_state::dead)))
+        return {error_code::group_id_not_found, {}};
+    // A classic group that is not empty and does not use the consumer protocol cannot tell which
+    // topics it uses: Kafka refuses.
+    if (slot->classic && !slot->has_no_members() && !slot->classic->subscribed_topics())
+        return {error_code::non_empty_group, {}};
+    std::vector<error_code> out(partitions.size(), error_code::none);
+    std::vector<pending_record> records;
+    std::vector<size_t> deleting;
+    for (size_t i = 0; i < partitions.size(); ++i) {
+        const auto& [topic, p] = partitions[i];
+        if (subscribed(*slot, topic)) {
+            out[i] = error_code::group_subscribed_to_topic;
+            continue;
+        }
+        if (slot->offsets.find(topic, p) == nullptr) continue;  // nothing to delete is not an error
+        records.push_back({encode_offset_commit_key(group_id, topic, p), std::nullopt});
+        deleting.push_back(i);
+    }
+    if (const auto e = write(slot->partition, records); e != error_code::none) return {e, {}};
+    for (const size_t i : deleting) slot->offsets.erase(partitions[i].first, partitions[i].second);
+    return {error_code::none, std::move(out)};
+}
+
+// ---- administration ---------------------------------------------------------------------------
+
+std::pair<error_code, std::vector<listed_group>> group_coordinator::list_groups(const std::vector<std::string>& states,
+                                                                                const std::vector<std::string>& types) const {
+    std::set<std::string> want_states, want_types;
+    for (const auto& s : states) want_states.insert(lower(s));
+    for (const auto& t : types) want_types.insert(lower(t));
+    std::vector<listed_group> out;
+    groups_.for_each([&](group_slot& slot) {
+        if (loading(slot.id)) return;
+        listed_group l;
+        l.group_id = slot.id;
+        if (slot.consumer) {
+            l.protocol_type = "consumer";
+            l.state = std::string(to_string(slot.consumer->state()));
+        } else {
+            if (slot.classic->is(classic_group_state::dead)) return;
+            l.protocol_type = slot.classic->protocol_type().value_or("");
+            l.state = std::string(to_string(slot.classic->state()));
+        }
+        l.type = std::string(to_string(slot.type()));
+        if (!want_states.empty() && !want_states.contains(lower(l.state))) return;
+        if (!want_types.empty() && !want_types.contains(l.type)) return;
+        out.push_back(std::move(l));
+    });
+    return {loading_any() ? error_code::coordinator_load_in_progress : error_code::none, std::move(out)};
+}
+
+std::vector<described_group> group_coordinator::describe_groups(const std::vector<std::string>& group_ids) const {
+    std::vector<described_group> out;
+    for (const auto& id : group_ids) {
+        described_group d;
+        d.group_id = id;
+        if (d.error = check_group(id, true); d.error != error_code::none) {
+            out.push_back(std::move(d));
+            continue;
+        }
+        const auto* slot = groups_.find(id);
+        if (slot == nullptr) {
+            d.state = "Dead";
+        } else if (slot->consumer) {
+            // Not a classic group: described in classic terms (members without protocol bytes).
+            d.state = std::string(to_string(slot->consumer->state()));
+            d.protocol_type = "consumer";
+            for (const auto& [mid, m] : slot->consumer->members())
+                d.members.push_back({mid, m.instance_id, m.client_id, m.client_host, {}, {}});
+        } else {
+            const auto& g = *slot->classic;
+            d.state = std::string(to_string(g.state()));
+            d.protocol_type = g.protocol_type().value_or("");
+            const bool stable = g.is(classic_group_state::stable);
+            if (stable) d.protocol_data = g.protocol_name().value_or("");
+            for (const auto& [mid, m] : g.members()) {
+                described_member dm{mid, m.group_instance_id, m.client_id, m.client_host, {}, {}};
+                if (stable) {
+                    if (const auto* md = m.metadata_for(d.protocol_data)) dm.metadata = *md;
+                    dm.assignment = m.assignment;
+                }
+                d.members.push_back(std::move(dm));
+            }
+        }
+        out.push_back(std::move(d));
+    }
+    return out;
+}
+
+void group_coordinator::remove_group(group_slot& slot, error_code parked_error) {
+    if (slot.classic) classic_.shut_down(slot, parked_error);
+    else consumer_.shut_down(slot);
+    groups_.erase(slot.id);
+}
+
+std::vector<error_code> group_coordinator::delete_groups(const std::vector<std::string>& group_ids) {
+    std::vector<error_code> out;
+    for (const auto& id : group_ids) {
+        if (const auto e = check_group(id, true); e != error_code::none) {
+            out.push_back(e);
+            continue;
+        }
+        auto* slot = groups_.find(id);
+        if (slot == nullptr || (slot->classic && slot->classic->is(classic_group_state::dead))) {
+            out.push_back(error_code::group_id_not_found);
+            continue;
+        }
+        if (!slot->has_no_members()) {
+            out.push_back(error_code::non_empty_group);
+            continue;
+        }
+        std::vector<pending_record> records;
+        for (const auto& [key, value] : slot->offsets.all())
+            records.push_back({encode_offset_commit_key(id, key.first, key.second), std::nullopt});
+        records.push_back({encode_group_metadata_key(id), std::nullopt});
+        if (const auto e = write(slot->partition, records); e != error_code::none) {
+            out.push_back(e);
+            continue;
+        }
+        log_info("group ", id, " deleted with ", slot->offsets.size(), " committed offsets");
+        remove_group(*slot, error_code::coordinator_not_available);
+        out.push_back(error_code::none);
+    }
+    return out;
+}
+
+// ---- retention --------------------------------------------------------------------------------
+
+void group_coordinator::schedule_retention() {
+    if (closed_) return;
+    retention_timer_ = timers_.schedule_in(static_cast<uint64_t>(config_.offsets_retention_check_ms), [this] {
+        retention_timer_ = 0;
+        (void)expire_offsets();
+        schedule_retention();
+    });
+}
+
+size_t group_coordinator::expire_offsets() {
+    const int64_t now = wall_();
+    size_t expired = 0;
+    std::vector<std::string> emptied;
+    groups_.for_each([&](group_slot& slot) {
+        if (loading(slot.id)) return;
+        if (slot.offsets.empty()) {
+            // An empty group with nothing committed has nothing left to keep (a member that got
+            // MEMBER_ID_REQUIRED and never came back leaves one behind).
+            if (slot.has_no_members() && (!slot.classic || slot.classic->join_timer == 0)) {
+                if (slot.metadata_in_log &&
+                    write(slot.partition, {{encode_group_metadata_key(slot.id), std::nullopt}}) != error_code::none)
+                    return;
+                emptied.push_back(slot.id);
+            }
+            return;
+        }
+        // Kafka's rules: offsets of an empty group expire a retention period after the group
+        // became empty; a group with members keeps the offsets of topics it subscribes to and
+        // loses the others a retention period after their commit; an expire timestamp set by
+        // the commit always wins.
+        std::optional<int64_t> base;  // the time the retention period counts from, for the whole group
+        bool per_offset = false;
+        if (slot.consumer) {
+            if (slot.consumer->members().empty()) base = slot.consumer->empty_since_wall_ms;
+            else per_offset = true;
+        } else {
+            const auto& g = *slot.classic;
+            if (g.is(classic_group_state::empty)) {
+                if (g.protocol_type()) base = now - static_cast<int64_t>(timers_.now_ms() - g.state_timestamp_ms());
+                else per_offset = true;  // offsets only, no group management
+            } else if (g.is(classic_group_state::stable) && g.subscribed_topics()) {
+                per_offset = true;
+            }
+        }
+        std::vector<std::pair<std::string, int32_t>> gone;
+        for (const auto& [key, value] : slot.offsets.all()) {
+            bool expire = false;
+            if (value.expire_timestamp_ms) expire = *value.expire_timestamp_ms <= now;
+            else if (base) expire = std::max(*base, value.commit_timestamp_ms) + config_.offsets_retention_ms <= now;
+            else if (per_offset && !subscribed(slot, key.first))
+                expire = value.commit_timestamp_ms + config_.offsets_retention_ms <= now;
+            if (expire) gone.push_back(key);
+        }
+        if (gone.empty()) return;
+        std::vector<pending_record> records;
+        for (const auto& [t, p] : gone) records.push_back({encode_offset_commit_key(slot.id, t, p), std::nullopt});
+        const bool group_goes = gone.size() == slot.offsets.size() && slot.has_no_members();
+        if (group_goes && slot.metadata_in_log) records.push_back({encode_group_metadata_key(slot.id), std::nullopt});
+        if (write(slot.partition, records) != error_code::none) return;
+        for (const auto& [t, p] : gone) slot.offsets.erase(t, p);
+        expired += gone.size();
+        if (group_goes) emptied.push_back(slot.id);
+    });
+    for (const auto& id : emptied)
+        if (auto* slot = groups_.find(id)) remove_group(*slot, error_code::coordinator_not_available);
+    if (expired > 0) log_info("expired ", expired, " committed offsets, removed ", emptied.size(), " empty groups");
+    return expired;
+}
+
+} // namespace samsa::broker

@@ -1,0 +1,218 @@
+// The group coordinator of this broker: the one service behind every group API
+// (ctx.groups()). It owns the group_table, the timers, the classic and consumer (KIP-848)
+// protocol coordinators and the committed offsets, and keeps them durable in the internal
+// __consumer_offsets topic (Kafka's record format, group_records.h): created on first use,
+// loaded partition by partition at start-up (groups of a partition still loading answer
+// COORDINATOR_LOAD_IN_PROGRESS), compacted, with offset retention. Owned by the node and built
+// before the server runs; every call is on the loop thread. Its arguments outlive it.
+#pragma once
+
+#include "broker/groups/classic_group_coordinator.h"
+#include "broker/groups/consumer_group_coordinator.h"
+#include "broker/groups/group_config.h"
+#include "broker/groups/group_records.h"
+#include "broker/groups/group_table.h"
+#include "broker/groups/group_timers.h"
+#include "broker/groups/offsets_log.h"
+#include "broker/groups/topic_source.h"
+#include "broker/loop_services.h"
+#include "protocol/errors.h"
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace samsa::broker {
+
+// ---- what the handlers pass and get back -----------------------------------------------------
+
+struct offset_commit_entry {
+    std::string topic;
+    int32_t partition = 0;
+    int64_t offset = 0;
+    int32_t leader_epoch = -1;
+    std::optional<std::string> metadata;
+    int64_t commit_timestamp_ms = -1;  // OffsetCommit v1 only
+};
+
+struct offset_commit_request_params {
+    std::string group_id;
+    int32_t generation_or_epoch = -1;
+    std::string member_id;
+    std::optional<std::string> group_instance_id;
+    int64_t retention_time_ms = -1;  // v2-v4
+    int16_t api_version = 0;
+    std::vector<offset_commit_entry> offsets;
+};
+
+struct offset_fetch_partition {
+    std::string topic;
+    int32_t partition = 0;
+    int64_t offset = -1;
+    int32_t leader_epoch = -1;
+    std::optional<std::string> metadata;
+    protocol::error_code error = protocol::error_code::none;
+};
+
+struct offset_fetch_group_result {
+    protocol::error_code error = protocol::error_code::none;
+    std::vector<offset_fetch_partition> partitions;
+};
+
+struct offset_fetch_request_params {
+    std::string group_id;
+    std::optional<std::vector<std::pair<std::string, std::vector<int32_t>>>> topics;  // null: every committed offset
+    std::optional<std::string> member_id;  // v9+
+    int32_t member_epoch = -1;
+};
+
+struct listed_group {
+    std::string group_id;
+    std::string protocol_type;
+    std::string state;
+    std::string type;
+};
+
+struct described_member {
+    std::string member_id;
+    std::optional<std::string> group_instance_id;
+    std::string client_id;
+    std::string client_host;
+    std::vector<uint8_t> metadata;
+    std::vector<uint8_t> assignment;
+};
+
+struct described_group {
+    protocol::error_code error = protocol::error_code::none;
+    std::string group_id;
+    std::string state;
+    std::string protocol_type;
+    std::string protocol_data;
+    std::vector<described_member> members;
+};
+
+struct consumer_described_member {
+    const consumer_member* member = nullptr;
+    topic_partitions target;
+};
+
+struct consumer_described_group {
+    protocol::error_code error = protocol::error_code::none;
+    std::optional<std::string> error_message;
+    std::string group_id;
+    std::string state;
+    int32_t group_epoch = 0;
+    int32_t assignment_epoch = 0;
+    std::string assignor;
+    std::vector<consumer_described_member> members;  // valid until the next coordinator call
+};
+
+// ---- the service ------------------------------------------------------------------------------
+
+class group_coordinator final : private classic_group_store, private consumer_group_store {
+public:
+    using wall_clock = std::function<int64_t()>;
+
+    // `wall` gives milliseconds since the epoch (commit timestamps, retention); by default the
+    // system clock.
+    group_coordinator(group_config config, loop_services& loop, offsets_log& log, const topic_source& topics,
+                      wall_clock wall = {});
+    ~group_coordinator() override;
+    group_coordinator(const group_coordinator&) = delete;
+    group_coordinator& operator=(const group_coordinator&) = delete;
+
+    // Starts loading every partition of an existing __consumer_offsets topic (one posted task
+    // per partition, so the loop keeps serving) and the retention timer.
+    void start();
+    // Cancels every timer and answers parked requests with NOT_COORDINATOR (shutdown).
+    void close();
+
+    // FindCoordinator for a group key: creates __consumer_offsets on first use. none, or why
+    // this node cannot coordinate it (INVALID_REQUEST for an empty key, COORDINATOR_NOT_AVAILABLE).
+    [[nodiscard]] protocol::error_code find_coordinator(std::string_view group_id);
+    // __consumer_offsets partition of a group (Kafka's: abs(java hashCode) % partitions).
+    [[nodiscard]] int32_t partition_for(std::string_view group_id) const noexcept;
+    [[nodiscard]] bool loading(std::string_view group_id) const noexcept;
+    [[nodiscard]] bool loading_any() const noexcept;
+
+    // Classic protocol. `done` may run before these return.
+    void join_group(const std::string& group_id, join_params params, join_callback done);
+    void sync_group(const std::string& group_id, sync_params params, sync_callback done);
+    [[nodiscard]] protocol::error_code heartbeat(const std::string& group_id, std::string_view member_id,
+                                                 const std::optional<std::string>& instance_id, int32_t generation);
+    // The group-level error (v0-v2 report only that) and one error per member.
+    [[nodiscard]] std::pair<protocol::error_code, std::vector<protocol::error_code>> leave_group(
+        const std::string& group_id, const std::vector<member_identity>& members);
+
+    // KIP-848.
+    [[nodiscard]] consumer_heartbeat_result consumer_heartbeat(const std::string& group_id, consumer_heartbeat_params params,
+                                                               int16_t version);
+    [[nodiscard]] std::vector<consumer_described_group> consumer_describe(const std::vector<std::string>& group_ids);
+
+    // Offsets. One error per entry, in order.
+    [[nodiscard]] std::vector<protocol::error_code> commit_offsets(const offset_commit_request_params& request);
+    [[nodiscard]] offset_fetch_group_result fetch_offsets(const offset_fetch_request_params& request);
+    // OffsetDelete: the group-level error and one error per (topic, partition).
+    [[nodiscard]] std::pair<protocol::error_code, std::vector<protocol::error_code>> delete_offsets(
+        const std::string& group_id, const std::vector<std::pair<std::string, int32_t>>& partitions);
+
+    // Administration.
+    [[nodiscard]] std::pair<protocol::error_code, std::vector<listed_group>> list_groups(
+        const std::vector<std::string>& states, const std::vector<std::string>& types) const;
+    [[nodiscard]] std::vector<described_group> describe_groups(const std::vector<std::string>& group_ids) const;
+    [[nodiscard]] std::vector<protocol::error_code> delete_groups(const std::vector<std::string>& group_ids);
+
+    // Offset retention, run by the retention timer every offsets.retention.check.interval.ms.
+    // Returns how many offsets expired.
+    size_t expire_offsets();
+
+    [[nodiscard]] size_t group_count() const noexcept { return groups_.size(); }
+    [[nodiscard]] const group_table& groups() const noexcept { return groups_; }
+    [[nodiscard]] group_timers& timers() noexcept { return timers_; }
+    [[nodiscard]] const group_config& config() const noexcept { return config_; }
+
+private:
+    enum class partition_state : uint8_t { loading, loaded };
+    struct pending_record {
+        std::vector<uint8_t> key;
+        std::optional<std::vector<uint8_t>> value;  // null: tombstone
+    };
+
+    // classic_group_store / consumer_group_store
+    [[nodiscard]] protocol::error_code store_group(group_slot& slot) override;
+    [[nodiscard]] group_slot* find_group(std::string_view id) override { return groups_.find(id); }
+    [[nodiscard]] int64_t wall_clock_ms() const override { return wall_(); }
+
+    [[nodiscard]] protocol::error_code ensure_topic();
+    [[nodiscard]] protocol::error_code write(int32_t partition, const std::vector<pending_record>& records);
+    [[nodiscard]] protocol::error_code check_group(std::string_view group_id, bool allow_empty) const;
+    void load_partition(int32_t partition, int64_t from);
+    void replay(int32_t partition, protocol::bytes_view batches);
+    void finish_load(int32_t partition);
+    void schedule_retention();
+    void remove_group(group_slot& slot, protocol::error_code parked_error);
+    [[nodiscard]] bool subscribed(const group_slot& slot, std::string_view topic) const;
+
+    group_config config_;
+    loop_services& loop_;
+    offsets_log& log_;
+    const topic_source& topics_;
+    wall_clock wall_;
+    group_timers timers_;
+    group_table groups_;
+    classic_group_coordinator classic_;
+    consumer_group_coordinator consumer_;
+    int32_t partitions_ = 0;  // of __consumer_offsets, 0 until it exists
+    std::vector<partition_state> partition_states_;
+    // Group metadata seen while loading a partition, applied when the partition is done.
+    std::map<std::string, std::optional<protocol::group_metadata_value>> loaded_metadata_;
+    uint64_t retention_timer_ = 0;
+    bool closed_ = false;
+};
+
+} // namespace samsa::broker

@@ -1,0 +1,123 @@
+#include "broker/groups/group_records.h"
+
+#include <algorithm>
+
+namespace samsa::broker {
+
+namespace {
+
+template <typename Struct>
+std::vector<uint8_t> encode_versioned(const Struct& s, int16_t version) {
+    protocol::output_buffer out;
+    protocol::writer w(out);
+    w.write_int16(version);
+    s.encode(w, version);
+    return std::move(out.bytes);
+}
+
+} // namespace
+
+std::vector<uint8_t> encode_offset_commit_key(const std::string& group, const std::string& topic, int32_t partition) {
+    protocol::offset_commit_key k;
+    k.group = group;
+    k.topic = topic;
+    k.partition = partition;
+    return encode_versioned(k, offset_commit_key_version);
+}
+
+std::vector<uint8_t> encode_offset_commit_value(const committed_offset& value) {
+    protocol::offset_commit_value v;
+    v.offset = value.offset;
+    v.leader_epoch = value.leader_epoch;
+    v.metadata = value.metadata;
+    v.commit_timestamp = value.commit_timestamp_ms;
+    if (value.expire_timestamp_ms) {
+        v.expire_timestamp = *value.expire_timestamp_ms;
+        return encode_versioned(v, offset_commit_value_version_expiring);
+    }
+    return encode_versioned(v, offset_commit_value_version);
+}
+
+std::vector<uint8_t> encode_group_metadata_key(const std::string& group) {
+    protocol::group_metadata_key k;
+    k.group = group;
+    return encode_versioned(k, group_metadata_key_version);
+}
+
+std::vector<uint8_t> encode_group_metadata_value(const classic_group& group, int64_t now_ms) {
+    protocol::group_metadata_value v;
+    v.protocol_type = group.protocol_type().value_or("");
+    v.generation = group.generation();
+    v.protocol = group.protocol_name();
+    v.leader = group.leader();
+    v.current_state_timestamp = now_ms;
+    for (const auto& [id, m] : group.members()) {
+        protocol::group_metadata_value::member_metadata mm;
+        mm.member_id = id;
+        mm.group_instance_id = m.group_instance_id;
+        mm.client_id = m.client_id;
+        mm.client_host = m.client_host;
+        mm.rebalance_timeout = m.rebalance_timeout_ms;
+        mm.session_timeout = m.session_timeout_ms;
+        if (group.protocol_name())
+            if (const auto* md = m.metadata_for(*group.protocol_name())) mm.subscription = *md;
+        mm.assignment = m.assignment;
+        v.members.push_back(std::move(mm));
+    }
+    return encode_versioned(v, group_metadata_value_version);
+}
+
+group_record_key decode_group_record_key(protocol::bytes_view key) {
+    group_record_key out;
+    protocol::reader r(key);
+    const int16_t version = r.read_int16();
+    if (!r.ok()) return out;
+    out.version = version;
+    if (version == 0 || version == 1) {
+        protocol::offset_commit_key k;
+        k.decode(r, version);
+        if (!r.ok()) return out;
+        out.what = group_record_key::kind::offset_commit;
+        out.group = std::move(k.group);
+        out.topic = std::move(k.topic);
+        out.partition = k.partition;
+    } else if (version == 2) {
+        protocol::group_metadata_key k;
+        k.decode(r, version);
+        if (!r.ok()) return out;
+        out.what = group_record_key::kind::group_metadata;
+        out.group = std::move(k.group);
+    } else if (version > 2) {
+        out.what = group_record_key::kind::other;
+    }
+    return out;
+}
+
+std::optional<committed_offset> decode_offset_commit_value(protocol::bytes_view value) {
+    protocol::reader r(value);
+    const int16_t version = r.read_int16();
+    if (!r.ok() || version < 0) return std::nullopt;
+    protocol::offset_commit_value v;
+    // Newer versions only add tagged or trailing fields; read them at the newest we know.
+    v.decode(r, std::min(version, protocol::offset_commit_value::max_version));
+    if (!r.ok()) return std::nullopt;
+    committed_offset out;
+    out.offset = v.offset;
+    out.leader_epoch = v.leader_epoch;
+    out.metadata = std::move(v.metadata);
+    out.commit_timestamp_ms = v.commit_timestamp;
+    if (version == 1 && v.expire_timestamp >= 0) out.expire_timestamp_ms = v.expire_timestamp;
+    return out;
+}
+
+std::optional<protocol::group_metadata_value> decode_group_metadata_value(protocol::bytes_view value) {
+    protocol::reader r(value);
+    const int16_t version = r.read_int16();
+    if (!r.ok() || version < 0) return std::nullopt;
+    protocol::group_metadata_value v;
+    v.decode(r, std::min(version, protocol::group_metadata_value::max_version));
+    if (!r.ok()) return std::nullopt;
+    return v;
+}
+
+} // namespace samsa::broker

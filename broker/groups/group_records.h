@@ -1,0 +1,53 @@
+// The records of the internal __consumer_offsets topic, in Kafka's own format so that Kafka's
+// tools (and Samsa's loader) read them: every key and value is an int16 schema version followed
+// by the struct of protocol/schema/offsets_topic.json at that version. docs/groups.md has the
+// layout. Pure functions over bytes; any thread.
+//
+//   key version 0, 1  OffsetCommitKey   (group, topic, partition)   value OffsetCommitValue
+//   key version 2     GroupMetadataKey  (group)                     value GroupMetadataValue
+//   key version 3+    KIP-848 group records written by Kafka 3.7+   (skipped when loading)
+//   a null value is a tombstone: the offset, or the whole group, is gone.
+#pragma once
+
+#include "broker/groups/classic_group.h"
+#include "broker/groups/offset_table.h"
+#include "protocol/messages/offsets_topic.h"
+#include "protocol/wire.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace samsa::broker {
+
+// The versions Samsa writes: Kafka 3.x's choices.
+inline constexpr int16_t offset_commit_key_version = 1;
+inline constexpr int16_t group_metadata_key_version = 2;
+inline constexpr int16_t offset_commit_value_version = 3;          // leader epoch, no expire timestamp
+inline constexpr int16_t offset_commit_value_version_expiring = 1; // carries an expire timestamp
+inline constexpr int16_t group_metadata_value_version = 3;         // static members
+
+[[nodiscard]] std::vector<uint8_t> encode_offset_commit_key(const std::string& group, const std::string& topic,
+                                                            int32_t partition);
+[[nodiscard]] std::vector<uint8_t> encode_offset_commit_value(const committed_offset& value);
+[[nodiscard]] std::vector<uint8_t> encode_group_metadata_key(const std::string& group);
+// The group's generation, protocol, leader and members with their subscription (metadata of
+// the selected protocol) and assignment bytes.
+[[nodiscard]] std::vector<uint8_t> encode_group_metadata_value(const classic_group& group, int64_t now_ms);
+
+// A decoded key.
+struct group_record_key {
+    enum class kind : uint8_t { offset_commit, group_metadata, other, malformed };
+    kind what = kind::malformed;
+    int16_t version = -1;
+    std::string group;
+    std::string topic;       // offset_commit only
+    int32_t partition = -1;  // offset_commit only
+};
+
+[[nodiscard]] group_record_key decode_group_record_key(protocol::bytes_view key);
+[[nodiscard]] std::optional<committed_offset> decode_offset_commit_value(protocol::bytes_view value);
+[[nodiscard]] std::optional<protocol::group_metadata_value> decode_group_metadata_value(protocol::bytes_view value);
+
+} // namespace samsa::broker

@@ -1,0 +1,44 @@
+// The committed offsets of one group, by topic and partition: what OffsetFetch answers and
+// what the __consumer_offsets records of the group replay into. Plain in-memory state held by
+// a group_slot; loop thread only.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace samsa::broker {
+
+struct committed_offset {
+    int64_t offset = -1;
+    int32_t leader_epoch = -1;
+    std::string metadata;                       // round-tripped as the client sent it
+    int64_t commit_timestamp_ms = 0;            // wall clock
+    std::optional<int64_t> expire_timestamp_ms; // set only by OffsetCommit v2-v4 retention times
+    bool operator==(const committed_offset&) const = default;
+};
+
+class offset_table {
+public:
+    using key = std::pair<std::string, int32_t>;  // topic, partition
+
+    [[nodiscard]] const committed_offset* find(std::string_view topic, int32_t partition) const;
+    void put(std::string topic, int32_t partition, committed_offset value);
+    bool erase(std::string_view topic, int32_t partition);
+    void clear() noexcept { offsets_.clear(); }
+
+    [[nodiscard]] const std::map<key, committed_offset>& all() const noexcept { return offsets_; }
+    [[nodiscard]] size_t size() const noexcept { return offsets_.size(); }
+    [[nodiscard]] bool empty() const noexcept { return offsets_.empty(); }
+    [[nodiscard]] bool has_topic(std::string_view topic) const;
+    [[nodiscard]] std::set<std::string> topics() const;
+
+private:
+    std::map<key, committed_offset> offsets_;
+};
+
+} // namespace samsa::broker

@@ -1,0 +1,61 @@
+// ConsumerGroupHeartbeat (key 68): the KIP-848 protocol. A member joins with epoch 0, then
+// heartbeats with its member epoch, the partitions it owns, and any change of subscription;
+// the coordinator answers with its epoch and, when it changed, its assignment (topic ids).
+// Epoch -1 leaves, -2 leaves for now (static members). v1 adds a topic regex.
+#include "broker/groups/client_host.h"
+#include "broker/groups/group_coordinator.h"
+#include "broker/handlers/handlers.h"
+#include "broker/request_context.h"
+#include "protocol/messages/consumer_group_heartbeat.h"
+
+namespace samsa::broker {
+
+namespace {
+
+using protocol::consumer_group_heartbeat_request;
+using protocol::consumer_group_heartbeat_response;
+
+handler_result handle(request_context& ctx, protocol::bytes_view body) {
+    const int16_t v = ctx.api_version();
+    consumer_group_heartbeat_request req;
+    if (auto st = protocol::decode_body(body, v, req); st != protocol::decode_status::ok) return handler_result::malformed(st);
+
+    consumer_heartbeat_params p;
+    p.member_id = std::move(req.member_id);
+    p.member_epoch = req.member_epoch;
+    p.instance_id = std::move(req.instance_id);
+    p.rack_id = std::move(req.rack_id);
+    p.rebalance_timeout_ms = req.rebalance_timeout_ms;
+    p.subscribed_topic_names = std::move(req.subscribed_topic_names);
+    if (v >= 1) p.subscribed_topic_regex = std::move(req.subscribed_topic_regex);
+    p.server_assignor = std::move(req.server_assignor);
+    if (req.topic_partitions) {
+        p.owned.emplace();
+        for (const auto& tp : *req.topic_partitions) (*p.owned)[tp.topic_id].insert(tp.partitions.begin(), tp.partitions.end());
+    }
+    p.client_id = std::string(ctx.client_id().value_or(""));
+    p.client_host = client_host_of(ctx.connection().peer);
+    auto r = ctx.groups().consumer_heartbeat(req.group_id, std::move(p), v);
+
+    consumer_group_heartbeat_response resp;
+    resp.error_code = to_int(r.error);
+    resp.error_message = std::move(r.error_message);
+    resp.member_id = std::move(r.member_id);
+    resp.member_epoch = r.member_epoch;
+    resp.heartbeat_interval_ms = r.heartbeat_interval_ms;
+    if (r.assignment) {
+        consumer_group_heartbeat_response::assignment_data a;
+        for (const auto& [topic, parts] : *r.assignment) a.topic_partitions.push_back({topic, {parts.begin(), parts.end()}});
+        resp.assignment = std::move(a);
+    }
+    return ctx.respond(resp);
+}
+
+} // namespace
+
+handler_entry consumer_group_heartbeat_handler() {
+    return handler_entry{protocol::api_key::consumer_group_heartbeat, consumer_group_heartbeat_request::min_version,
+                         consumer_group_heartbeat_request::max_version, handle};
+}
+
+} // namespace samsa::broker

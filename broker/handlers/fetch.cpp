@@ -1,0 +1,77 @@
+// Fetch (key 1): a consumer reads record batches. The request's session fields pick a context
+// (sessionless, full, incremental; fetch/fetch_session_cache.h); fetch/fetch_operation.h reads the
+// partitions (zero-copy: record bytes go from the segment files to the socket with sendfile),
+// waits for data when min_bytes are not there yet, and encodes the response. Partitions are named
+// by topic id from v13 (UNKNOWN_TOPIC_ID); v0-v3 get their batches down-converted to magic 0/1.
+#include "broker/admin/quota_manager.h"
+#include "broker/fetch/fetch_operation.h"
+#include "broker/handlers/handlers.h"
+#include "broker/partition_manager.h"
+#include "broker/request_context.h"
+#include "protocol/messages/fetch.h"
+
+namespace samsa::broker {
+
+namespace {
+
+using protocol::fetch_request;
+
+handler_result handle(request_context& ctx, protocol::bytes_view body) {
+    const int16_t v = ctx.api_version();
+    fetch_request req;
+    if (auto st = protocol::decode_body(body, v, req); st != protocol::decode_status::ok) return handler_result::malformed(st);
+
+    const bool by_id = v >= 13;
+    std::vector<fetch_partition_request> wanted;
+    for (auto& t : req.topics) {
+        for (const auto& p : t.partitions) {
+            fetch_partition_request w;
+            if (by_id) w.key.topic_id = t.topic_id;
+            else w.key.topic = t.topic;
+            w.key.partition = p.partition;
+            w.params.fetch_offset = p.fetch_offset;
+            w.params.max_bytes = p.partition_max_bytes;
+            w.params.current_leader_epoch = p.current_leader_epoch;
+            w.params.last_fetched_epoch = p.last_fetched_epoch;
+            w.params.log_start_offset = p.log_start_offset;
+            wanted.push_back(std::move(w));
+        }
+    }
+    std::vector<fetch_partition_key> forgotten;
+    for (const auto& f : req.forgotten_topics_data) {
+        for (const int32_t p : f.partitions) {
+            fetch_partition_key k;
+            if (by_id) k.topic_id = f.topic_id;
+            else k.topic = f.topic;
+            k.partition = p;
+            forgotten.push_back(std::move(k));
+        }
+    }
+
+    auto& partitions = ctx.partitions();
+    // Before v7 there are no sessions: the defaults (id 0, epoch -1) make a sessionless fetch.
+    fetch_context context = partitions.sessions().new_context(req.session_id, req.session_epoch, std::move(wanted),
+                                                              forgotten, by_id, partition_manager::wall_clock_ms());
+    fetch_settings s;
+    s.version = v;
+    s.correlation_id = ctx.correlation_id();
+    s.max_wait_ms = req.max_wait_ms;
+    s.min_bytes = req.min_bytes;
+    s.max_bytes = req.max_bytes;
+    s.isolation_level = req.isolation_level;
+    // Consumer byte-rate quota, charged with the size of the response when it is encoded.
+    if (auto* quotas = ctx.quotas())
+        s.charge_quota = [quotas, &loop = ctx.loop(), user = std::string(ctx.principal()),
+                          client = std::string(ctx.client_id().value_or(""))](size_t bytes) {
+            return quotas->record(quota_kind::fetch, user, client, static_cast<double>(bytes), static_cast<int64_t>(loop.now_ms()));
+        };
+    return fetch_operation::start(ctx, partitions, s, std::move(context));
+}
+
+} // namespace
+
+handler_entry fetch_handler() {
+    return handler_entry{protocol::api_key::fetch, fetch_request::min_version, fetch_request::max_version, handle};
+}
+
+} // namespace samsa::broker

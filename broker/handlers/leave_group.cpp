@@ -1,0 +1,44 @@
+// LeaveGroup (key 13): members leave a classic group, which rebalances. v0-v2 name one member
+// and report one error; v3+ name a batch (static members by group.instance.id, KIP-345) and
+// report an error per member.
+#include "broker/groups/group_coordinator.h"
+#include "broker/handlers/handlers.h"
+#include "broker/request_context.h"
+#include "protocol/messages/leave_group.h"
+
+namespace samsa::broker {
+
+namespace {
+
+using protocol::error_code;
+using protocol::leave_group_request;
+using protocol::leave_group_response;
+
+handler_result handle(request_context& ctx, protocol::bytes_view body) {
+    const int16_t v = ctx.api_version();
+    leave_group_request req;
+    if (auto st = protocol::decode_body(body, v, req); st != protocol::decode_status::ok) return handler_result::malformed(st);
+
+    std::vector<member_identity> who;
+    if (v < 3) who.push_back({req.member_id, std::nullopt});
+    for (auto& m : req.members) who.push_back({std::move(m.member_id), std::move(m.group_instance_id)});
+    const auto [group_error, member_errors] = ctx.groups().leave_group(req.group_id, who);
+
+    leave_group_response resp;
+    resp.error_code = to_int(group_error);
+    if (v < 3) {
+        if (group_error == error_code::none && !member_errors.empty()) resp.error_code = to_int(member_errors.front());
+        return ctx.respond(resp);
+    }
+    for (size_t i = 0; i < member_errors.size(); ++i)
+        resp.members.push_back({who[i].member_id, who[i].group_instance_id, to_int(member_errors[i])});
+    return ctx.respond(resp);
+}
+
+} // namespace
+
+handler_entry leave_group_handler() {
+    return handler_entry{protocol::api_key::leave_group, leave_group_request::min_version, leave_group_request::max_version, handle};
+}
+
+} // namespace samsa::broker

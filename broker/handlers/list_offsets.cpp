@@ -1,0 +1,104 @@
+// ListOffsets (key 2): offsets by time. -1 is the latest offset (the high watermark, or the last
+// stable offset for read_committed), -2 the log start offset, -3 (v7+) the record with the largest
+// timestamp, -4 (v8+) the earliest local offset (the log start: no tiered storage), -5 (v9+) the
+// latest tiered offset (none: -1); any other value is the first record whose timestamp is at least
+// that (offset -1 when none is). v0 answers in its old form: up to max_num_offsets offsets, newest
+// first, from the segment boundaries.
+#include "broker/handlers/handlers.h"
+#include "broker/partition_manager.h"
+#include "broker/request_context.h"
+#include "protocol/messages/list_offsets.h"
+
+namespace samsa::broker {
+
+namespace {
+
+using protocol::error_code;
+using protocol::list_offsets_request;
+using protocol::list_offsets_response;
+
+constexpr int64_t latest = -1;
+constexpr int64_t earliest = -2;
+constexpr int64_t max_timestamp = -3;
+constexpr int64_t earliest_local = -4;
+constexpr int64_t latest_tiered = -5;
+
+list_offsets_response::list_offsets_partition_response answer(partition_manager& partitions, std::string_view topic,
+                                                              const list_offsets_request::list_offsets_partition& p,
+                                                              int16_t v) {
+    list_offsets_response::list_offsets_partition_response out;
+    out.partition_index = p.partition_index;
+    const partition_handle h = partitions.find(topic, p.partition_index);
+    if (!h.ok()) {
+        out.error_code = to_int(h.error);
+        return out;
+    }
+    if (v >= 4) {
+        if (auto e = partition_manager::check_leader_epoch(*h.topic, p.current_leader_epoch); e != error_code::none) {
+            out.error_code = to_int(e);
+            return out;
+        }
+    }
+    const storage::log& log = *h.log;
+    if (v == 0) {
+        out.old_style_offsets = log.legacy_offsets_before(p.timestamp, p.max_num_offsets, partition_manager::wall_clock_ms());
+        return out;
+    }
+    // Transactions are not served, so read_committed's last stable offset is the high watermark.
+    const int64_t visible_end = log.high_watermark();
+    switch (p.timestamp) {
+        case latest:
+            out.offset = visible_end;
+            out.leader_epoch = log.latest_epoch();
+            break;
+        case earliest:
+        case earliest_local:
+            out.offset = log.log_start_offset();
+            out.leader_epoch = log.epoch_for_offset(out.offset);
+            break;
+        case latest_tiered:
+            break;
+        case max_timestamp: {
+            const storage::timestamp_offset m = log.max_timestamp();
+            if (m.offset >= 0 && m.offset < visible_end) {
+                out.timestamp = m.timestamp;
+                out.offset = m.offset;
+                out.leader_epoch = m.leader_epoch;
+            }
+            break;
+        }
+        default:
+            if (auto f = log.offset_for_timestamp(p.timestamp); f && f->offset < visible_end) {
+                out.timestamp = f->timestamp;
+                out.offset = f->offset;
+                out.leader_epoch = f->leader_epoch;
+            }
+            break;
+    }
+    return out;
+}
+
+handler_result handle(request_context& ctx, protocol::bytes_view body) {
+    const int16_t v = ctx.api_version();
+    list_offsets_request req;
+    if (auto st = protocol::decode_body(body, v, req); st != protocol::decode_status::ok) return handler_result::malformed(st);
+
+    list_offsets_response resp;
+    resp.topics.reserve(req.topics.size());
+    for (const auto& t : req.topics) {
+        list_offsets_response::list_offsets_topic_response tr;
+        tr.name = t.name;
+        for (const auto& p : t.partitions) tr.partitions.push_back(answer(ctx.partitions(), t.name, p, v));
+        resp.topics.push_back(std::move(tr));
+    }
+    return ctx.respond(resp);
+}
+
+} // namespace
+
+handler_entry list_offsets_handler() {
+    return handler_entry{protocol::api_key::list_offsets, list_offsets_request::min_version,
+                         list_offsets_request::max_version, handle};
+}
+
+} // namespace samsa::broker

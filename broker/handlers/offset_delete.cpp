@@ -1,0 +1,48 @@
+// OffsetDelete (key 47): removes committed offsets of a group (tombstones in
+// __consumer_offsets), refusing partitions of topics the group still subscribes to
+// (GROUP_SUBSCRIBED_TO_TOPIC) and non-empty groups that do not say what they use.
+#include "broker/groups/group_coordinator.h"
+#include "broker/handlers/handlers.h"
+#include "broker/request_context.h"
+#include "protocol/messages/offset_delete.h"
+
+namespace samsa::broker {
+
+namespace {
+
+using protocol::error_code;
+using protocol::offset_delete_request;
+using protocol::offset_delete_response;
+
+handler_result handle(request_context& ctx, protocol::bytes_view body) {
+    offset_delete_request req;
+    if (auto st = protocol::decode_body(body, ctx.api_version(), req); st != protocol::decode_status::ok)
+        return handler_result::malformed(st);
+
+    std::vector<std::pair<std::string, int32_t>> partitions;
+    for (const auto& t : req.topics)
+        for (const auto& p : t.partitions) partitions.emplace_back(t.name, p.partition_index);
+    const auto [group_error, errors] = ctx.groups().delete_offsets(req.group_id, partitions);
+
+    offset_delete_response resp;
+    resp.error_code = to_int(group_error);
+    if (group_error == error_code::none) {
+        size_t i = 0;
+        for (const auto& t : req.topics) {
+            offset_delete_response::offset_delete_response_topic rt;
+            rt.name = t.name;
+            for (const auto& p : t.partitions) rt.partitions.push_back({p.partition_index, to_int(errors[i++])});
+            resp.topics.push_back(std::move(rt));
+        }
+    }
+    return ctx.respond(resp);
+}
+
+} // namespace
+
+handler_entry offset_delete_handler() {
+    return handler_entry{protocol::api_key::offset_delete, offset_delete_request::min_version,
+                         offset_delete_request::max_version, handle};
+}
+
+} // namespace samsa::broker

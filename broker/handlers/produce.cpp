@@ -1,0 +1,111 @@
+// Produce (key 0): appends each partition's record batch to its log. The batch stays opaque: the
+// log checks its v2 header and CRC-32C in place and patches its base offset into the request
+// frame before writing it; messages from v0-v2 clients in the old formats are converted to one v2
+// batch first (produce/produce_records.h). acks=0 gets no response, acks=1 an answer after the
+// append, acks=-1 the same on this single node (the ISR is this node), or after the fsync when
+// the topic has a flush policy (produce/produce_completion.h). Other acks: INVALID_REQUIRED_ACKS.
+#include "broker/admin/quota_manager.h"
+#include "broker/admin/topic_compression.h"
+#include "broker/handlers/handlers.h"
+#include "broker/partition_manager.h"
+#include "broker/produce/produce_completion.h"
+#include "broker/produce/produce_records.h"
+#include "broker/request_context.h"
+#include "protocol/messages/produce.h"
+
+namespace samsa::broker {
+
+namespace {
+
+using protocol::error_code;
+using protocol::produce_request;
+using protocol::produce_response;
+
+void set_error(produce_response::partition_produce_response& r, error_code e, std::string message) {
+    r.error_code = to_int(e);
+    r.base_offset = -1;
+    if (!message.empty()) r.error_message = std::move(message);
+}
+
+handler_result handle(request_context& ctx, protocol::bytes_view body) {
+    const int16_t v = ctx.api_version();
+    produce_request req;
+    if (auto st = protocol::decode_body(body, v, req); st != protocol::decode_status::ok) return handler_result::malformed(st);
+
+    const bool valid_acks = req.acks == 0 || req.acks == 1 || req.acks == -1;
+    auto& partitions = ctx.partitions();
+    const int64_t now = partition_manager::wall_clock_ms();
+    produce_response resp;
+    resp.responses.reserve(req.topic_data.size());
+    std::vector<produce_completion::pending> durable;
+    for (auto& t : req.topic_data) {
+        produce_response::topic_produce_response tr;
+        tr.name = t.name;
+        tr.partition_responses.reserve(t.partition_data.size());
+        for (const auto& p : t.partition_data) {
+            produce_response::partition_produce_response pr;
+            pr.index = p.index;
+            if (!valid_acks) {
+                set_error(pr, error_code::invalid_required_acks, {});
+                tr.partition_responses.push_back(std::move(pr));
+                continue;
+            }
+            const partition_handle h = partitions.find(t.name, p.index);
+            produce_records records = h.ok() ? prepare_produce_records(v, p.records) : produce_records{};
+            if (h.ok() && records.error == error_code::none && !records.batches().empty()) {
+                // The topic's compression.type: anything but "producer" recompresses on write.
+                auto rc = recompress_for_topic(records.batches(), topic_compression_type(*h.topic, ctx.config()));
+                if (rc.error != error_code::none) {
+                    records.error = rc.error;
+                    records.message = std::move(rc.message);
+                } else if (rc.rebuilt) {
+                    records.converted = std::move(*rc.rebuilt);
+                }
+            }
+            // min.insync.replicas: this node is every partition's only in-sync replica.
+            if (h.ok() && records.error == error_code::none && req.acks == -1) {
+                const auto min_isr = topic_config_value(h.topic->configs, "min.insync.replicas", ctx.config());
+                if (min_isr != "1") {
+                    records.error = error_code::not_enough_replicas;
+                    records.message = "The size of the current ISR 1 is insufficient to satisfy the min.isr requirement of " +
+                                      min_isr + " for partition " + t.name + "-" + std::to_string(p.index);
+                }
+            }
+            if (!h.ok()) {
+                set_error(pr, h.error, {});
+            } else if (records.error != error_code::none) {
+                set_error(pr, records.error, std::move(records.message));
+            } else if (records.batches().empty()) {
+                pr.base_offset = -1;  // an empty message set from an old client: nothing to write
+            } else if (auto r = partitions.append(h, records.batches(), now); r.error != error_code::none) {
+                set_error(pr, r.error, std::move(r.error_message));
+                pr.log_start_offset = r.log_start_offset;
+            } else {
+                pr.base_offset = r.base_offset;
+                pr.log_append_time_ms = r.log_append_time;
+                pr.log_start_offset = r.log_start_offset;
+                if (req.acks == -1 && acks_all_waits_for_fsync(h.log->config()))
+                    durable.push_back({h.log, resp.responses.size(), tr.partition_responses.size()});
+            }
+            tr.partition_responses.push_back(std::move(pr));
+        }
+        resp.responses.push_back(std::move(tr));
+    }
+    // Produce byte-rate quota: the response says how long to back off and the connection stops
+    // reading for that long (KIP-219); with acks=0 only the latter.
+    if (auto* quotas = ctx.quotas())
+        (void)ctx.throttle(quotas->record(quota_kind::produce, ctx.principal(), ctx.client_id().value_or(""),
+                                          static_cast<double>(body.size()), static_cast<int64_t>(ctx.loop().now_ms())));
+    if (req.acks == 0) return handler_result::no_response();
+    if (durable.empty()) return ctx.respond(resp);
+    produce_completion::start(ctx.defer(), std::move(resp), std::move(durable));
+    return handler_result::deferred();
+}
+
+} // namespace
+
+handler_entry produce_handler() {
+    return handler_entry{protocol::api_key::produce, produce_request::min_version, produce_request::max_version, handle};
+}
+
+} // namespace samsa::broker

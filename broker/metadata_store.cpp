@@ -1,0 +1,133 @@
+#include "broker/metadata_store.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <unistd.h>
+
+namespace samsa::broker {
+
+namespace {
+
+using json = nlohmann::json;
+
+std::string errno_text(const char* what, const std::filesystem::path& p) {
+    return std::string(what) + " " + p.string() + ": " + std::strerror(errno);
+}
+
+json to_json(const metadata_image& m) {
+    json topics = json::array();
+    for (const auto& t : m.topics) {
+        topics.push_back({{"name", t.name},
+                          {"id", t.id.to_base64()},
+                          {"partitions", t.partitions},
+                          {"replication_factor", t.replication_factor},
+                          {"leader_epoch", t.leader_epoch},
+                          {"configs", t.configs}});
+    }
+    return {{"format", metadata_format_version},
+            {"cluster_id", m.cluster_id},
+            {"node_id", m.node_id},
+            {"epoch", m.epoch},
+            {"topics", std::move(topics)}};
+}
+
+metadata_image from_json(const json& j) {
+    if (j.at("format").get<int>() != metadata_format_version)
+        throw std::runtime_error("unsupported metadata format " + j.at("format").dump());
+    metadata_image m;
+    m.persisted = true;
+    m.cluster_id = j.at("cluster_id").get<std::string>();
+    m.node_id = j.at("node_id").get<int32_t>();
+    m.epoch = j.at("epoch").get<int64_t>();
+    for (const auto& t : j.at("topics")) {
+        topic_info info;
+        info.name = t.at("name").get<std::string>();
+        const auto id = protocol::uuid::from_base64(t.at("id").get<std::string>());
+        if (!id) throw std::runtime_error("topic " + info.name + " has a malformed id");
+        info.id = *id;
+        info.partitions = t.at("partitions").get<int32_t>();
+        info.replication_factor = t.at("replication_factor").get<int16_t>();
+        info.leader_epoch = t.at("leader_epoch").get<int32_t>();
+        info.configs = t.at("configs").get<topic_configs>();
+        if (info.partitions <= 0) throw std::runtime_error("topic " + info.name + " has no partitions");
+        m.topics.push_back(std::move(info));
+    }
+    return m;
+}
+
+// Writes all of `data` to `fd`, retrying on EINTR and short writes.
+bool write_all(int fd, const std::string& data) {
+    size_t done = 0;
+    while (done < data.size()) {
+        const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return false;
+        }
+        done += static_cast<size_t>(n);
+    }
+    return true;
+}
+
+} // namespace
+
+std::optional<metadata_image> metadata_store::load() const {
+    const auto file = path();
+    std::error_code ec;
+    if (!std::filesystem::exists(file, ec)) {
+        if (ec) throw std::runtime_error("cannot inspect " + file.string() + ": " + ec.message());
+        return std::nullopt;
+    }
+    std::ifstream in(file, std::ios::binary);
+    if (!in) throw std::runtime_error("cannot read " + file.string());
+    std::ostringstream os;
+    os << in.rdbuf();
+    try {
+        return from_json(json::parse(os.str()));
+    } catch (const std::exception& e) {
+        throw std::runtime_error("corrupt metadata file " + file.string() + ": " + e.what());
+    }
+}
+
+std::optional<std::string> metadata_store::save(const metadata_image& image) const {
+    std::string text;
+    try {
+        text = to_json(image).dump(2);
+        text.push_back('\n');
+    } catch (const std::exception& e) {
+        return std::string("cannot encode metadata: ") + e.what();
+    }
+    const auto final_path = path();
+    const auto temp_path = dir_ / (std::string(metadata_file_name) + ".tmp");
+
+    const int fd = ::open(temp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return errno_text("cannot create", temp_path);
+    if (!write_all(fd, text)) {
+        auto err = errno_text("cannot write", temp_path);
+        (void)::close(fd);
+        return err;
+    }
+    if (::fsync(fd) != 0) {
+        auto err = errno_text("cannot fsync", temp_path);
+        (void)::close(fd);
+        return err;
+    }
+    if (::close(fd) != 0) return errno_text("cannot close", temp_path);
+    if (::rename(temp_path.c_str(), final_path.c_str()) != 0) return errno_text("cannot rename", temp_path);
+
+    // The rename is durable only once the directory entry is.
+    const int dfd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0) return errno_text("cannot open", dir_);
+    const int synced = ::fsync(dfd);
+    auto err = synced != 0 ? std::optional<std::string>(errno_text("cannot fsync", dir_)) : std::nullopt;
+    if (::close(dfd) != 0 && !err) err = errno_text("cannot close", dir_);
+    return err;
+}
+
+} // namespace samsa::broker

@@ -1,0 +1,16 @@
+// Kafka's rules for topic names (what org.apache.kafka.common.internals.Topic enforces): 1 to
+// 249 characters from [a-zA-Z0-9._-], and neither "." nor "..". Pure functions, any thread.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace samsa::broker {
+
+inline constexpr size_t max_topic_name_length = 249;
+
+// Why `name` is not a valid topic name, or nullopt when it is.
+[[nodiscard]] std::optional<std::string> topic_name_problem(std::string_view name);
+
+} // namespace samsa::broker

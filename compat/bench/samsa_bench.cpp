@@ -1,0 +1,392 @@
+// samsa_bench: produces N messages of S bytes with librdkafka, consumes them back, verifies every
+// one (its sequence number, size and payload bytes) and prints throughput (MB/s, msgs/s),
+// delivery latency percentiles and, for Samsa, the broker process's CPU time per GB moved. It
+// runs the same workload against librdkafka's in-process mock cluster and prints the ratio.
+//
+//   samsa_bench [--messages N] [--size S] [--acks 0|1|-1] [--compression none|gzip|snappy|lz4|zstd]
+//               [--partitions P] [--rate MSGS_PER_S] [--linger MS] [--target both|samsa|mock]
+//               [--samsa PATH] [--override key=value ...] [--client key=value ...] [--data-dir PARENT]
+//               [--bootstrap HOST:PORT [--broker-pid PID]]
+//
+// --rate paces the producer at a fixed message rate (latency runs); 0 produces as fast as
+// librdkafka accepts. Samsa runs as a child process with a temporary data directory, or is one
+// already running (--bootstrap; topics are then auto-created with its num.partitions).
+#include "compat/broker_process.h"
+
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#ifndef SAMSA_BINARY
+#define SAMSA_BINARY "samsa"
+#endif
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+using samsa::compat::broker_process;
+using samsa::compat::scratch_dir;
+
+struct options {
+    uint64_t messages = 1000000;
+    size_t size = 100;
+    std::string acks = "1";
+    std::string compression = "none";
+    int32_t partitions = 1;
+    uint64_t rate = 0;
+    std::string linger = "5";
+    std::string target = "both";
+    std::string samsa = SAMSA_BINARY;
+    std::vector<std::string> overrides;
+    std::vector<std::pair<std::string, std::string>> client;  // extra librdkafka settings
+    std::string data_parent;  // where the child's data directory goes (default: the temp dir)
+    std::string bootstrap;  // an already running Samsa (profiling) instead of a child process
+    pid_t broker_pid = 0;   // its pid, for the CPU figures
+};
+
+struct results {
+    double produce_s = 0;
+    double consume_s = 0;
+    double p50_us = 0, p99_us = 0, p999_us = 0;
+    double produce_cpu_s = -1, consume_cpu_s = -1;  // the broker's, when it is a process
+    double client_produce_cpu_s = 0;                 // this process's (with the mock: the mock too)
+    uint64_t errors = 0;
+    uint64_t stored = 0;    // messages the broker still holds after the produce phase
+    uint64_t verified = 0;  // of those, read back and checked byte for byte
+};
+
+// Message layout: sequence number (8 bytes), send time in ns (8 bytes), then bytes that depend on
+// the sequence number, so a consumer can verify every byte it received.
+constexpr size_t header_bytes = 16;
+
+uint8_t pattern(uint64_t seq, size_t i) { return static_cast<uint8_t>((seq * 31 + i * 7) & 0xff); }
+
+int64_t now_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(clock_type::now().time_since_epoch()).count();
+}
+
+struct delivery_stats {
+    std::vector<uint32_t> latency_us;
+    std::atomic<uint64_t> delivered{0};
+    std::atomic<uint64_t> errors{0};
+};
+
+void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
+    auto* s = static_cast<delivery_stats*>(opaque);
+    if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        if (s->errors++ < 5) std::fprintf(stderr, "delivery failed: %s\n", rd_kafka_err2str(m->err));
+    } else if (m->len >= header_bytes) {
+        int64_t sent = 0;
+        std::memcpy(&sent, static_cast<const char*>(m->payload) + 8, sizeof sent);
+        const int64_t us = (now_ns() - sent) / 1000;
+        s->latency_us.push_back(static_cast<uint32_t>(std::clamp<int64_t>(us, 0, UINT32_MAX)));
+    }
+    s->delivered++;
+}
+
+rd_kafka_conf_t* conf_of(const std::vector<std::pair<std::string, std::string>>& kv,
+                         const std::vector<std::pair<std::string, std::string>>& extra) {
+    rd_kafka_conf_t* c = rd_kafka_conf_new();
+    char err[512];
+    for (const auto* list : {&kv, &extra})
+        for (const auto& [k, v] : *list)
+            if (rd_kafka_conf_set(c, k.c_str(), v.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK)
+                throw std::runtime_error(k + ": " + err);
+    return c;
+}
+
+double percentile(std::vector<uint32_t>& v, double p) {
+    if (v.empty()) return 0;
+    const size_t i = std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())));
+    std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(i), v.end());
+    return v[i];
+}
+
+void produce_phase(const options& o, const std::string& bootstrap, const std::string& topic, results& r) {
+    delivery_stats stats;
+    stats.latency_us.reserve(o.messages);
+    rd_kafka_conf_t* conf = conf_of({{"bootstrap.servers", bootstrap},
+                                     {"acks", o.acks},
+                                     {"compression.codec", o.compression},
+                                     {"linger.ms", o.linger},
+                                     {"queue.buffering.max.messages", "2000000"},
+                                     {"queue.buffering.max.kbytes", "2097151"},
+                                     {"batch.size", "1000000"}},
+                                    o.client);
+    rd_kafka_conf_set_opaque(conf, &stats);
+    rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+    char err[512];
+    rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+    if (rk == nullptr) throw std::runtime_error(err);
+    rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk, topic.c_str(), nullptr);
+    // Warm up: metadata and connections, so the clock measures the data path only.
+    {
+        std::vector<char> buf(std::max(o.size, header_bytes), 0);
+        const uint64_t seq = UINT64_MAX;
+        std::memcpy(buf.data(), &seq, 8);
+        const int64_t t = now_ns();
+        std::memcpy(buf.data() + 8, &t, 8);
+        for (int32_t p = 0; p < o.partitions; ++p)
+            (void)rd_kafka_produce(rkt, p, RD_KAFKA_MSG_F_COPY, buf.data(), buf.size(), nullptr, 0, nullptr);
+        rd_kafka_flush(rk, 30000);
+        stats.latency_us.clear();
+        stats.delivered = 0;
+    }
+    std::vector<char> buf(std::max(o.size, header_bytes));
+    const double cpu_before = broker_process::proc_cpu_seconds(::getpid());
+    const auto start = clock_type::now();
+    for (uint64_t seq = 0; seq < o.messages; ++seq) {
+        if (o.rate > 0) {
+            // Sleep rather than spin: on a small machine a spinning client steals the CPU the
+            // broker and librdkafka's own threads need, and the latency measured would be its own.
+            const auto due = start + std::chrono::nanoseconds(seq * 1000000000ull / o.rate);
+            while (clock_type::now() < due) {
+                rd_kafka_poll(rk, 0);
+                std::this_thread::sleep_until(due);
+            }
+        }
+        std::memcpy(buf.data(), &seq, 8);
+        for (size_t i = header_bytes; i < buf.size(); ++i) buf[i] = static_cast<char>(pattern(seq, i));
+        const int64_t t = now_ns();
+        std::memcpy(buf.data() + 8, &t, 8);
+        const auto partition = static_cast<int32_t>(seq % static_cast<uint64_t>(o.partitions));
+        while (rd_kafka_produce(rkt, partition, RD_KAFKA_MSG_F_COPY, buf.data(), buf.size(), nullptr, 0, nullptr) != 0) {
+            if (rd_kafka_last_error() != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+                throw std::runtime_error(std::string("produce: ") + rd_kafka_err2str(rd_kafka_last_error()));
+            rd_kafka_poll(rk, 1);
+        }
+        rd_kafka_poll(rk, 0);
+    }
+    while (stats.delivered < o.messages) rd_kafka_poll(rk, 10);
+    r.produce_s = std::chrono::duration<double>(clock_type::now() - start).count();
+    r.client_produce_cpu_s = broker_process::proc_cpu_seconds(::getpid()) - cpu_before;
+    r.errors += stats.errors;
+    r.p50_us = percentile(stats.latency_us, 0.50);
+    r.p99_us = percentile(stats.latency_us, 0.99);
+    r.p999_us = percentile(stats.latency_us, 0.999);
+    rd_kafka_topic_destroy(rkt);
+    rd_kafka_destroy(rk);
+}
+
+void consume_phase(const options& o, const std::string& bootstrap, const std::string& topic, results& r) {
+    rd_kafka_conf_t* conf = conf_of({{"bootstrap.servers", bootstrap},
+                                     {"group.id", "samsa-bench"},
+                                     {"enable.auto.commit", "false"},
+                                     {"enable.partition.eof", "false"},
+                                     {"auto.offset.reset", "earliest"},
+                                     {"queued.min.messages", "1000000"}},
+                                    o.client);
+    char err[512];
+    rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
+    if (rk == nullptr) throw std::runtime_error(err);
+    rd_kafka_poll_set_consumer(rk);
+    // What the broker holds: all of it for Samsa; librdkafka's mock cluster keeps only the last
+    // few megabytes of each partition, so it is checked (and timed) on what it kept.
+    r.stored = 0;
+    for (int32_t p = 0; p < o.partitions; ++p) {
+        int64_t low = 0, high = 0;
+        const auto e = rd_kafka_query_watermark_offsets(rk, topic.c_str(), p, &low, &high, 10000);
+        if (e != RD_KAFKA_RESP_ERR_NO_ERROR) throw std::runtime_error(std::string("watermarks: ") + rd_kafka_err2str(e));
+        r.stored += static_cast<uint64_t>(high - low);
+    }
+    // The warm-up wrote one message per partition.
+    r.stored = r.stored >= static_cast<uint64_t>(o.partitions) ? r.stored - static_cast<uint64_t>(o.partitions) : 0;
+    r.stored = std::min(r.stored, o.messages);
+    rd_kafka_topic_partition_list_t* l = rd_kafka_topic_partition_list_new(o.partitions);
+    for (int32_t p = 0; p < o.partitions; ++p) rd_kafka_topic_partition_list_add(l, topic.c_str(), p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+    (void)rd_kafka_assign(rk, l);
+    rd_kafka_topic_partition_list_destroy(l);
+
+    std::vector<bool> seen(o.messages, false);
+    uint64_t verified = 0, bad = 0;
+    // Timed from the first message: connecting and looking up offsets are not throughput.
+    auto start = clock_type::now();
+    bool first = true;
+    auto last = start;
+    while (verified < r.stored) {
+        rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, 100);
+        if (m == nullptr) {
+            if (clock_type::now() - last > std::chrono::seconds(20)) break;
+            continue;
+        }
+        last = clock_type::now();
+        if (first) {
+            start = last;
+            first = false;
+        }
+        if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR && m->len == std::max(o.size, header_bytes)) {
+            uint64_t seq = 0;
+            std::memcpy(&seq, m->payload, 8);
+            if (seq == UINT64_MAX) {  // the warm-up messages
+                rd_kafka_message_destroy(m);
+                continue;
+            }
+            bool ok = seq < o.messages && !seen[seq];
+            const auto* p = static_cast<const uint8_t*>(m->payload);
+            for (size_t i = header_bytes; ok && i < m->len; ++i) ok = p[i] == pattern(seq, i);
+            if (ok) {
+                seen[seq] = true;
+                ++verified;
+            } else if (bad++ < 5) {
+                std::fprintf(stderr, "bad message at partition %" PRId32 " offset %" PRId64 "\n", m->partition, m->offset);
+            }
+        } else if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR && bad++ < 5) {
+            std::fprintf(stderr, "consume error: %s\n", rd_kafka_message_errstr(m));
+        }
+        rd_kafka_message_destroy(m);
+    }
+    r.consume_s = std::chrono::duration<double>(clock_type::now() - start).count();
+    r.verified = verified;
+    r.errors += bad;
+    (void)rd_kafka_consumer_close(rk);
+    rd_kafka_destroy(rk);
+}
+
+void print(const char* name, const options& o, const results& r) {
+    const double mb = static_cast<double>(o.messages) * static_cast<double>(o.size) / 1e6;
+    const double gb = mb / 1e3;
+    const double consumed_mb = static_cast<double>(r.verified) * static_cast<double>(o.size) / 1e6;
+    std::printf("%-6s produce %9.1f MB/s %11.0f msgs/s | latency p50 %7.0f us p99 %7.0f us p99.9 %7.0f us\n", name,
+                mb / r.produce_s, static_cast<double>(o.messages) / r.produce_s, r.p50_us, r.p99_us, r.p999_us);
+    std::printf("%-6s consume %9.1f MB/s %11.0f msgs/s | verified %" PRIu64 " of %" PRIu64 " stored (%" PRIu64
+                " produced), errors %" PRIu64 "\n",
+                name, consumed_mb / r.consume_s, static_cast<double>(r.verified) / r.consume_s, r.verified, r.stored,
+                o.messages, r.errors);
+    if (r.produce_cpu_s >= 0)
+        std::printf("%-6s broker CPU: produce %.2f s/GB, consume %.2f s/GB\n", name, r.produce_cpu_s / gb, r.consume_cpu_s / gb);
+    std::printf("%-6s client process CPU while producing: %.2f s/GB%s\n", name, r.client_produce_cpu_s / gb,
+                r.produce_cpu_s >= 0 ? "" : " (includes the in-process mock broker)");
+    std::fflush(stdout);
+}
+
+results run_external(const options& o) {
+    results r;
+    const std::string topic = "bench-" + std::to_string(::getpid());
+    const double cpu0 = o.broker_pid > 0 ? broker_process::proc_cpu_seconds(o.broker_pid) : 0;
+    produce_phase(o, o.bootstrap, topic, r);
+    const double cpu1 = o.broker_pid > 0 ? broker_process::proc_cpu_seconds(o.broker_pid) : 0;
+    consume_phase(o, o.bootstrap, topic, r);
+    const double cpu2 = o.broker_pid > 0 ? broker_process::proc_cpu_seconds(o.broker_pid) : 0;
+    if (o.broker_pid > 0) {
+        r.produce_cpu_s = cpu1 - cpu0;
+        r.consume_cpu_s = cpu2 - cpu1;
+    }
+    return r;
+}
+
+results run_samsa(const options& o) {
+    if (!o.bootstrap.empty()) return run_external(o);
+    std::optional<scratch_dir> dir;
+    if (o.data_parent.empty()) dir.emplace("samsa-bench");
+    else dir.emplace("samsa-bench", o.data_parent);
+    std::vector<std::string> overrides{"num.partitions=" + std::to_string(o.partitions), "log.level=warn"};
+    for (const auto& x : o.overrides) overrides.push_back(x);
+    broker_process broker(o.samsa, dir->path() / "data", overrides);
+    results r;
+    const std::string topic = "bench";
+    double cpu0 = broker.cpu_seconds();
+    produce_phase(o, broker.bootstrap(), topic, r);
+    double cpu1 = broker.cpu_seconds();
+    consume_phase(o, broker.bootstrap(), topic, r);
+    double cpu2 = broker.cpu_seconds();
+    r.produce_cpu_s = cpu1 - cpu0;
+    r.consume_cpu_s = cpu2 - cpu1;
+    if (broker.stop() != 0) std::fprintf(stderr, "samsa did not stop cleanly\n");
+    return r;
+}
+
+results run_mock(const options& o) {
+    char err[512];
+    rd_kafka_conf_t* conf = rd_kafka_conf_new();
+    rd_kafka_t* owner = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+    if (owner == nullptr) throw std::runtime_error(err);
+    rd_kafka_mock_cluster_t* mc = rd_kafka_mock_cluster_new(owner, 1);
+    if (mc == nullptr) throw std::runtime_error("rd_kafka_mock_cluster_new failed");
+    const std::string topic = "bench";
+    (void)rd_kafka_mock_topic_create(mc, topic.c_str(), o.partitions, 1);
+    results r;
+    const std::string bootstrap = rd_kafka_mock_cluster_bootstraps(mc);
+    produce_phase(o, bootstrap, topic, r);
+    consume_phase(o, bootstrap, topic, r);
+    rd_kafka_mock_cluster_destroy(mc);
+    rd_kafka_destroy(owner);
+    return r;
+}
+
+options parse(int argc, char** argv) {
+    options o;
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        auto next = [&]() -> std::string {
+            if (i + 1 >= argc) throw std::runtime_error(a + " needs a value");
+            return argv[++i];
+        };
+        if (a == "--messages") o.messages = std::stoull(next());
+        else if (a == "--size") o.size = std::stoull(next());
+        else if (a == "--acks") o.acks = next();
+        else if (a == "--compression") o.compression = next();
+        else if (a == "--partitions") o.partitions = std::stoi(next());
+        else if (a == "--rate") o.rate = std::stoull(next());
+        else if (a == "--linger") o.linger = next();
+        else if (a == "--target") o.target = next();
+        else if (a == "--samsa") o.samsa = next();
+        else if (a == "--override") o.overrides.push_back(next());
+        else if (a == "--data-dir") o.data_parent = next();
+        else if (a == "--client") {
+            const std::string kv = next();
+            const auto eq = kv.find('=');
+            if (eq == std::string::npos) throw std::runtime_error("--client wants key=value");
+            o.client.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+        }
+        else if (a == "--bootstrap") o.bootstrap = next();
+        else if (a == "--broker-pid") o.broker_pid = std::stoi(next());
+        else throw std::runtime_error("unknown option " + a);
+    }
+    if (o.partitions < 1 || o.messages == 0) throw std::runtime_error("--partitions and --messages must be positive");
+    return o;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    try {
+        const options o = parse(argc, argv);
+        std::printf("workload: %" PRIu64 " x %zu B, acks=%s, compression=%s, partitions=%d, rate=%s, linger.ms=%s\n",
+                    o.messages, o.size, o.acks.c_str(), o.compression.c_str(), o.partitions,
+                    o.rate ? std::to_string(o.rate).c_str() : "unlimited", o.linger.c_str());
+        std::optional<results> s, m;
+        if (o.target == "both" || o.target == "samsa") {
+            s = run_samsa(o);
+            print("samsa", o, *s);
+        }
+        if (o.target == "both" || o.target == "mock") {
+            m = run_mock(o);
+            print("mock", o, *m);
+        }
+        if (s && m)
+            std::printf("ratio samsa/mock: produce %.2fx, consume %.2fx (msgs/s), p99 latency %.2fx\n",
+                        m->produce_s / s->produce_s,
+                        (static_cast<double>(s->verified) / s->consume_s) / (static_cast<double>(m->verified) / m->consume_s),
+                        m->p99_us > 0 ? s->p99_us / m->p99_us : 0.0);
+        // Samsa must return every message; the mock every message it kept.
+        const bool ok = (!s || (s->stored == o.messages && s->verified == o.messages && s->errors == 0)) &&
+                        (!m || (m->verified == m->stored && m->errors == 0));
+        if (!ok) std::printf("VERIFICATION FAILED\n");
+        return ok ? 0 : 1;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "samsa_bench: %s\n", e.what());
+        return 2;
+    }
+}

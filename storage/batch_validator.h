@@ -1,0 +1,58 @@
+// Checks the record batches of one append before a byte is written, then assigns their offsets
+// in place (Kafka's LogValidator, for v2 batches kept opaque). Pure functions over borrowed bytes;
+// the log calls them on the event-loop thread. The rules, in order, per batch:
+//
+//   a whole v2 header, magic 2, batch length within the input        else corrupt_message
+//   CRC-32C over attributes..end                                      else corrupt_message
+//   batch size <= max.message.bytes                                   else message_too_large
+//   client appends: record_count > 0, last_offset_delta == count - 1  else invalid_record
+//   client appends: no control batches                                else invalid_record
+//   replication: base offsets increase and do not go below the end    else invalid_record
+//   client appends to a compacted topic: every record has a key     else invalid_record
+//   CreateTime, client: max/base timestamp within the configured bounds else invalid_timestamp
+//   all batches together <= segment.bytes                             else record_list_too_large
+//
+// Timestamps are checked at batch level (the header's base and max timestamps), not per record.
+#pragma once
+
+#include "protocol/errors.h"
+#include "storage/log.h"
+#include "storage/log_config.h"
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace samsa::storage {
+
+// What the log needs to know about one batch of an append (offsets as assigned).
+struct batch_info {
+    uint32_t position = 0;       // within the append's bytes
+    uint32_t size = 0;
+    int64_t base_offset = 0;
+    int64_t last_offset = 0;
+    int64_t max_timestamp = -1;  // after LogAppendTime stamping
+    int32_t leader_epoch = -1;
+    int32_t record_count = 0;
+};
+
+struct validation_result {
+    protocol::error_code error = protocol::error_code::none;
+    std::string message;
+    std::vector<batch_info> batches;
+    int32_t record_count = 0;
+};
+
+// Validates `input` without changing it. `next_offset` is the log end offset (replication checks
+// the batches' own offsets against it).
+[[nodiscard]] validation_result validate_batches(std::span<const uint8_t> input, const log_config& config,
+                                                 const append_options& options, int64_t next_offset);
+
+// Second pass, after a successful validation: patches base offsets starting at `next_offset`
+// (unless replicating), the leader epoch, and LogAppendTime (re-checksumming those batches).
+// Updates `result.batches` to the final values.
+void assign_offsets(std::span<uint8_t> input, validation_result& result, const log_config& config,
+                    const append_options& options, int64_t next_offset) noexcept;
+
+} // namespace samsa::storage

@@ -1,0 +1,63 @@
+// The names of everything storage keeps on disk, as constants; docs/storage.md is the prose.
+// Pure functions, any thread.
+//
+//   <log dir>/
+//     .lock                               held (flock) while a broker uses the dir
+//     .kafka_cleanshutdown                present only after a clean stop
+//     recovery-point-offset-checkpoint    per partition: offsets below were fsynced
+//     log-start-offset-checkpoint         per partition: the log start offset (DeleteRecords)
+//     cleaner-offset-checkpoint           per partition: where compaction stopped
+//     <topic>-<partition>/
+//       00000000000000000000.log          record batches; the name is the first offset, 20 digits
+//       00000000000000000000.index        offset index
+//       00000000000000000000.timeindex    time index
+//       leader-epoch-checkpoint
+//       partition.metadata                the topic id
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace samsa::storage::layout {
+
+inline constexpr std::string_view lock_file = ".lock";
+inline constexpr std::string_view clean_shutdown_file = ".kafka_cleanshutdown";
+inline constexpr std::string_view recovery_point_checkpoint = "recovery-point-offset-checkpoint";
+inline constexpr std::string_view log_start_offset_checkpoint = "log-start-offset-checkpoint";
+inline constexpr std::string_view cleaner_offset_checkpoint = "cleaner-offset-checkpoint";
+inline constexpr std::string_view leader_epoch_checkpoint = "leader-epoch-checkpoint";
+inline constexpr std::string_view partition_metadata = "partition.metadata";
+
+inline constexpr std::string_view log_suffix = ".log";
+inline constexpr std::string_view index_suffix = ".index";
+inline constexpr std::string_view time_index_suffix = ".timeindex";
+// A segment file waiting for the deleter thread, a compacted segment being written, and a
+// compacted segment complete and about to replace the originals.
+inline constexpr std::string_view deleted_suffix = ".deleted";
+inline constexpr std::string_view cleaned_suffix = ".cleaned";
+inline constexpr std::string_view swap_suffix = ".swap";
+// A checkpoint being written; renamed over the real name once complete and fsynced.
+inline constexpr std::string_view temp_suffix = ".tmp";
+// A partition directory being deleted: "<topic>-<partition>.<unique id>-delete".
+inline constexpr std::string_view delete_dir_suffix = "-delete";
+
+inline constexpr size_t offset_digits = 20;
+
+// "00000000000000000042" for 42.
+[[nodiscard]] std::string offset_name(int64_t offset);
+// "<dir>/00000000000000000042.log" and so on.
+[[nodiscard]] std::string segment_path(const std::string& dir, int64_t base_offset, std::string_view suffix);
+// The base offset in a segment file name "<20 digits><suffix>", or nullopt.
+[[nodiscard]] std::optional<int64_t> parse_segment_name(std::string_view name, std::string_view suffix);
+[[nodiscard]] std::string join(const std::string& dir, std::string_view name);
+
+struct partition_dir_name {
+    std::string topic;
+    int32_t partition = 0;
+};
+// "<topic>-<partition>" (the topic may itself contain '-'), or nullopt.
+[[nodiscard]] std::optional<partition_dir_name> parse_partition_dir(std::string_view name);
+
+} // namespace samsa::storage::layout

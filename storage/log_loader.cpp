@@ -1,0 +1,235 @@
+// log::load, the start-up half of storage/log.h: reading a partition directory back into a log,
+// finishing or discarding interrupted operations, and recovering after an unclean stop (rules in
+// storage/recovery.h and docs/storage.md). Runs on the loop thread before the log is used.
+
+#include "storage/checkpoint_file.h"
+#include "storage/file_handle.h"
+#include "storage/layout.h"
+#include "storage/leader_epoch_cache.h"
+#include "storage/log.h"
+#include "storage/recovery.h"
+#include "storage/segment.h"
+
+#include <dirent.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <set>
+
+namespace samsa::storage {
+
+namespace {
+
+bool ends_with(std::string_view s, std::string_view suffix) { return s.ends_with(suffix); }
+
+std::optional<int64_t> index_base(std::string_view name) {
+    if (auto b = layout::parse_segment_name(name, layout::index_suffix)) return b;
+    return layout::parse_segment_name(name, layout::time_index_suffix);
+}
+
+} // namespace
+
+bool log::load(const log_load_state& state, std::string* error) {
+    load_info_ = {};
+    load_info_.clean_shutdown = state.clean_shutdown;
+    clock_ms_ = state.now_ms;
+    last_flush_ms_ = state.now_ms;
+
+    std::vector<std::string> names;
+    if (DIR* d = ::opendir(dir_.c_str())) {
+        while (dirent* e = ::readdir(d))
+            if (e->d_name[0] != '.') names.emplace_back(e->d_name);
+        ::closedir(d);
+    } else {
+        *error = "cannot list " + dir_ + ": " + std::strerror(errno);
+        return false;
+    }
+
+    std::set<int64_t> bases;
+    std::set<int64_t> rebuild;  // indexes to rebuild: an interrupted compaction swap touched them
+    for (const auto& name : names) {
+        std::string path = layout::join(dir_, name);
+        // Half-done work of an earlier run: segments waiting for deletion, compaction output not
+        // yet complete, checkpoints not yet renamed into place.
+        if (ends_with(name, layout::deleted_suffix) || ends_with(name, layout::cleaned_suffix) ||
+            ends_with(name, layout::temp_suffix)) {
+            ::unlink(path.c_str());
+            continue;
+        }
+        if (ends_with(name, layout::swap_suffix)) {
+            // A complete, fsynced compaction result: finish the swap it was part of.
+            std::string_view stem(name.data(), name.size() - layout::swap_suffix.size());
+            if (auto b = layout::parse_segment_name(stem, layout::log_suffix)) {
+                if (::rename(path.c_str(), layout::join(dir_, stem).c_str()) < 0) {
+                    *error = "cannot finish swap of " + path + ": " + std::strerror(errno);
+                    return false;
+                }
+                bases.insert(*b);
+                rebuild.insert(*b);
+            } else if (auto ib = index_base(stem)) {
+                ::unlink(path.c_str());
+                rebuild.insert(*ib);
+            }
+            continue;
+        }
+        if (auto b = layout::parse_segment_name(name, layout::log_suffix)) bases.insert(*b);
+    }
+    for (const auto& name : names) {
+        auto b = index_base(name);
+        if (!b) continue;
+        // Orphaned index files, and indexes an interrupted swap may have left stale.
+        if (!bases.contains(*b) || rebuild.contains(*b)) ::unlink(layout::join(dir_, name).c_str());
+    }
+
+    protocol::uuid id;
+    if (checkpoint::read_partition_metadata(layout::join(dir_, layout::partition_metadata), &id) ==
+        checkpoint::read_status::ok)
+        topic_id_ = id;
+
+    std::vector<checkpoint::epoch_entry> entries;
+    auto epoch_status = checkpoint::read_epochs(layout::join(dir_, layout::leader_epoch_checkpoint), &entries);
+    if (epoch_status == checkpoint::read_status::io_error) {
+        *error = "cannot read the leader-epoch-checkpoint in " + dir_;
+        return false;
+    }
+    bool rebuild_epochs = epoch_status != checkpoint::read_status::ok;
+    epochs_ = std::make_unique<leader_epoch_cache>(std::move(entries));
+
+    std::vector<int64_t> sorted(bases.begin(), bases.end());
+    std::vector<int64_t> to_rebuild(rebuild.begin(), rebuild.end());
+    if (!load_segments(state, std::move(sorted), to_rebuild, rebuild_epochs, error)) return false;
+
+    if (rebuild_epochs) {
+        // Missing or unreadable checkpoint: the batches carry their epochs, read them back.
+        epochs_->clear();
+        for (const auto& seg : segments_)
+            seg->walk(0, [&](const batch_location& b) {
+                if (b.leader_epoch >= 0 && b.leader_epoch > epochs_->latest_epoch())
+                    epochs_->assign(b.leader_epoch, b.base_offset);
+                return true;
+            });
+    }
+    bool changed = epochs_->truncate_from_end(log_end_offset_);
+    changed |= epochs_->truncate_from_start(log_start_offset_);
+    // A new log gets its (empty) checkpoint file too, as Kafka's do.
+    if (changed || rebuild_epochs) write_leader_epoch_checkpoint();
+    return true;
+}
+
+bool log::load_segments(const log_load_state& state, std::vector<int64_t> bases,
+                        const std::vector<int64_t>& rebuild, bool rebuild_epochs, std::string* error) {
+    const segment_options options = segment_options::from(config_);
+    int err = 0;
+    if (bases.empty()) {
+        int64_t start = std::max<int64_t>(0, state.log_start_offset.value_or(0));
+        auto seg = segment::create(dir_, start, options, state.now_ms, &err);
+        if (!seg) {
+            *error = "cannot create the first segment in " + dir_ + ": " + std::strerror(err);
+            return false;
+        }
+        segments_.push_back(std::move(seg));
+        log_start_offset_ = log_end_offset_ = high_watermark_ = recovery_point_ = start;
+        load_info_.segments = 1;
+        return true;
+    }
+    for (size_t i = 0; i < bases.size(); ++i) {
+        // Every index opens read-only: the active segment's are reopened for writing (and
+        // preallocated) by the first append, so idle partitions cost little to open.
+        auto seg = segment::open(dir_, bases[i], false, options, state.now_ms, &err);
+        if (!seg) {
+            *error = "cannot open segment " + layout::segment_path(dir_, bases[i], layout::log_suffix) + ": " +
+                     std::strerror(err);
+            return false;
+        }
+        segments_.push_back(std::move(seg));
+    }
+    load_info_.segments = segments_.size();
+
+    // After an unclean stop every segment from the one holding the recovery point on is scanned;
+    // without a recovery point, all of them. After a clean stop none is, but every index is
+    // checked (and rebuilt when it fails), and the active segment's tail is verified.
+    size_t first_unflushed = state.clean_shutdown ? segments_.size()
+                                                  : segment_index_for(state.recovery_point.value_or(0));
+    leader_epoch_cache* epochs = rebuild_epochs ? nullptr : epochs_.get();
+    int64_t expected = segments_.front()->base_offset();
+    int64_t next_offset = -1;
+    for (size_t i = 0; i < segments_.size(); ++i) {
+        segment& seg = *segments_[i];
+        const bool last = i + 1 == segments_.size();
+        bool scan = i >= first_unflushed;
+        if (!scan && (std::binary_search(rebuild.begin(), rebuild.end(), seg.base_offset()) || seg.indexes_were_missing() || !seg.indexes_look_valid())) {
+            scan = true;
+            ++load_info_.rebuilt_indexes;
+        }
+        if (!scan && last) {
+            // Clean stop: the batches after the last index entry must check out, and they give
+            // the log end offset.
+            auto entry = seg.offsets().last_entry();
+            uint32_t from = entry ? entry->position : 0;
+            int64_t size = seg.file()->size();
+            scan_result tail = scan_log_file(*seg.file(), static_cast<uint64_t>(std::max<int64_t>(size, 0)), from,
+                                             seg.base_offset(), std::max(expected, seg.base_offset()),
+                                             [](const batch_location&) {});
+            if (size < 0 || tail.stop != scan_stop::end_of_file || tail.valid_bytes != seg.size()) {
+                scan = true;
+                ++load_info_.rebuilt_indexes;
+            } else {
+                next_offset = tail.next_offset >= 0 ? tail.next_offset : seg.base_offset();
+            }
+        }
+        if (!scan) {
+            expected = seg.base_offset();
+            continue;
+        }
+        if (i >= first_unflushed) ++load_info_.recovered_segments;
+        if (int e = seg.unseal(); e != 0) {
+            *error = "cannot reopen " + seg.log_path() + ": " + std::strerror(e);
+            return false;
+        }
+        segment_recovery rec = recover_segment(seg, epochs, std::max(expected, seg.base_offset()));
+        if (rec.error != 0) {
+            *error = "cannot recover " + seg.log_path() + ": " + std::strerror(rec.error);
+            return false;
+        }
+        next_offset = rec.scan.next_offset >= 0 ? rec.scan.next_offset : seg.base_offset();
+        expected = next_offset;
+        if (rec.scan.stop != scan_stop::end_of_file) {
+            load_info_.truncated_bytes += rec.truncated_bytes;
+            if (load_info_.problem.empty()) {
+                char where[64];
+                std::snprintf(where, sizeof where, " at byte %u", rec.scan.valid_bytes);
+                load_info_.problem = seg.log_path() + where + ": " + std::string(to_string(rec.scan.stop));
+            }
+            // Nothing after the first invalid byte is trusted, later segments included.
+            for (size_t j = segments_.size() - 1; j > i; --j) {
+                load_info_.truncated_bytes += segments_[j]->size();
+                retire_segment(segments_[j]);
+                segments_.pop_back();
+                ++load_info_.removed_segments;
+            }
+            break;
+        }
+        if (!last) {
+            if (int e = seg.seal(); e != 0) {
+                *error = "cannot trim the indexes of " + seg.log_path() + ": " + std::strerror(e);
+                return false;
+            }
+        }
+    }
+
+    segment& active = *segments_.back();
+    log_end_offset_ = next_offset >= 0 ? next_offset : active.base_offset();
+    log_end_offset_ = std::max(log_end_offset_, active.base_offset());
+    log_start_offset_ = std::min(std::max(state.log_start_offset.value_or(0), segments_.front()->base_offset()),
+                                 log_end_offset_);
+    recovery_point_ =
+        state.clean_shutdown ? log_end_offset_ : std::min(state.recovery_point.value_or(0), log_end_offset_);
+    recovery_point_ = std::max(recovery_point_, std::min(segments_.front()->base_offset(), log_end_offset_));
+    high_watermark_ = log_end_offset_;
+    return true;
+}
+
+} // namespace samsa::storage

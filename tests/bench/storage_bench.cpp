@@ -1,0 +1,359 @@
+// storage_bench: prints the storage layer's figures in one run. Not a test.
+//
+//   storage_bench [DIR [PART]]  DIR: where to put its files (default "."): use a directory on
+//                               the disk being measured. Everything is written under
+//                               DIR/storage-bench-XXXXXX and removed at the end. PART: append,
+//                               lookup (which includes recovery) or open; all by default.
+//
+//   1. append throughput for 1 KiB, 16 KiB and 1 MiB batches, next to plain write() of the same
+//      bytes to a file in the same directory (both into the page cache, no fsync);
+//   2. random offset lookup latency (log::read) in a 1 GiB log, p50 and p99;
+//   3. recovery time of that 1 GiB log after an unclean stop (no recovery point: every byte is
+//      scanned), with the file in the page cache and evicted from it;
+//   4. open time of 1,000 partitions after a clean stop (log_manager::open).
+#include "protocol/crc32c.h"
+#include "protocol/record_batch.h"
+#include "storage/completion_queue.h"
+#include "storage/file_deleter.h"
+#include "storage/flusher.h"
+#include "storage/layout.h"
+#include "storage/log.h"
+#include "storage/log_manager.h"
+
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+#include <string>
+#include <vector>
+
+using namespace samsa::storage;
+namespace batch = samsa::protocol::batch;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+double seconds_since(clock_type::time_point t) {
+    return std::chrono::duration<double>(clock_type::now() - t).count();
+}
+
+size_t varint_size(uint64_t v) {
+    size_t n = 1;
+    while (v >= 0x80) {
+        v >>= 7;
+        ++n;
+    }
+    return n;
+}
+uint64_t zigzag(int64_t v) { return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63); }
+
+// A valid v2 batch of (about) `size` bytes holding one record whose value is filler.
+std::vector<uint8_t> make_batch_of_size(size_t size, uint32_t seed) {
+    const size_t body = size - batch::header_size;
+    // A record: length, attributes, timestamp delta, offset delta, key length (-1), value length,
+    // value, header count; every field but the value and the lengths takes one byte.
+    size_t value = body - 5;
+    auto record_size = [](size_t v) { return 5 + varint_size(zigzag(static_cast<int64_t>(v))) + v; };
+    auto total = [&](size_t v) { return varint_size(zigzag(static_cast<int64_t>(record_size(v)))) + record_size(v); };
+    while (value > 0 && total(value) > body) --value;
+    std::vector<uint8_t> b(batch::header_size + total(value), 0);
+    uint8_t* p = b.data() + batch::header_size;
+    auto put = [&](uint64_t v) {
+        while (v >= 0x80) {
+            *p++ = static_cast<uint8_t>(v | 0x80);
+            v >>= 7;
+        }
+        *p++ = static_cast<uint8_t>(v);
+    };
+    put(zigzag(static_cast<int64_t>(record_size(value))));
+    *p++ = 0;
+    put(0);
+    put(0);
+    put(zigzag(-1));
+    put(zigzag(static_cast<int64_t>(value)));
+    std::mt19937 rng(seed);
+    for (size_t i = 0; i < value; ++i) *p++ = static_cast<uint8_t>(rng());
+    put(0);
+    uint8_t* h = b.data();
+    batch::store_be32(h + batch::length_at, static_cast<uint32_t>(b.size() - batch::log_overhead));
+    h[batch::magic_at] = 2;
+    batch::store_be64(h + batch::base_timestamp_at, 1'700'000'000'000ULL);
+    batch::store_be64(h + batch::max_timestamp_at, 1'700'000'000'000ULL);
+    batch::store_be64(h + batch::producer_id_at, static_cast<uint64_t>(-1));
+    h[batch::producer_epoch_at] = 0xff;
+    h[batch::producer_epoch_at + 1] = 0xff;
+    batch::store_be32(h + batch::base_sequence_at, static_cast<uint32_t>(-1));
+    batch::store_be32(h + batch::record_count_at, 1);
+    batch::recompute_crc(b);
+    return b;
+}
+
+struct services {
+    completion_queue completions;
+    flusher flush{completions};
+    file_deleter deleter;
+    log_context context() { return log_context{flush, deleter, completions}; }
+};
+
+log_config bench_config() {
+    log_config c;
+    c.max_message_bytes = 2 * 1024 * 1024;
+    c.message_timestamp_after_max_ms = no_limit;
+    c.message_timestamp_before_max_ms = no_limit;
+    return c;
+}
+
+void drain(services& s) {
+    bool done = false;
+    s.flush.run([] { return 0; }, [&](int) { done = true; });
+    while (!done) s.completions.wait_and_run(50);
+}
+
+double plain_write_mbps(const std::string& path, const std::vector<std::vector<uint8_t>>& batches, uint64_t total) {
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0) {
+        std::perror("open");
+        std::exit(1);
+    }
+    uint64_t written = 0;
+    size_t i = 0;
+    auto start = clock_type::now();
+    while (written < total) {
+        const auto& b = batches[i++ % batches.size()];
+        if (::write(fd, b.data(), b.size()) != static_cast<ssize_t>(b.size())) {
+            std::perror("write");
+            std::exit(1);
+        }
+        written += b.size();
+    }
+    double s = seconds_since(start);
+    // Outside the timing: write the dirty pages back and drop them, so runs do not slow each other.
+    ::fdatasync(fd);
+    ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+    ::close(fd);
+    ::unlink(path.c_str());
+    return static_cast<double>(written) / s / 1e6;
+}
+
+double log_append_mbps(const std::string& dir, std::vector<std::vector<uint8_t>> batches, uint64_t total) {
+    services svc;
+    log_load_state state;
+    state.clean_shutdown = true;
+    std::string error;
+    auto l = log::open(dir, {"bench", 0}, bench_config(), svc.context(), state, &error);
+    if (!l) {
+        std::fprintf(stderr, "open: %s\n", error.c_str());
+        std::exit(1);
+    }
+    append_options o;
+    o.now_ms = 1'700'000'000'000;
+    uint64_t written = 0;
+    size_t i = 0;
+    auto start = clock_type::now();
+    while (written < total) {
+        auto& b = batches[i++ % batches.size()];
+        auto r = l->append(b, o);
+        if (r.error != samsa::protocol::error_code::none) {
+            std::fprintf(stderr, "append: %s\n", r.error_message.c_str());
+            std::exit(1);
+        }
+        written += b.size();
+    }
+    double s = seconds_since(start);
+    bool flushed = false;
+    l->flush([&](samsa::protocol::error_code) { flushed = true; });
+    while (!flushed) svc.completions.wait_and_run(50);
+    std::string seg = layout::segment_path(dir, 0, layout::log_suffix);
+    int fd = ::open(seg.c_str(), O_RDONLY);
+    ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+    ::close(fd);
+    drain(svc);
+    l->close();
+    l.reset();
+    (void)remove_tree(dir);
+    return static_cast<double>(written) / s / 1e6;
+}
+
+std::vector<std::vector<uint8_t>> batches_of(size_t size, size_t count) {
+    std::vector<std::vector<uint8_t>> out;
+    for (size_t i = 0; i < count; ++i) out.push_back(make_batch_of_size(size, static_cast<uint32_t>(i + 1)));
+    return out;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    std::string base = argc > 1 ? argv[1] : ".";
+    std::string part = argc > 2 ? argv[2] : "all";
+    auto wanted = [&](const char* name) { return part == "all" || part == name; };
+    std::string tmpl = base + "/storage-bench-XXXXXX";
+    std::vector<char> buf(tmpl.begin(), tmpl.end());
+    buf.push_back('\0');
+    if (!::mkdtemp(buf.data())) {
+        std::perror("mkdtemp");
+        return 1;
+    }
+    const std::string root = buf.data();
+    // 1,000 partitions keep about 3,000 files open.
+    rlimit nofile{};
+    if (::getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < 8192) {
+        nofile.rlim_cur = std::min<rlim_t>(nofile.rlim_max, 8192);
+        (void)::setrlimit(RLIMIT_NOFILE, &nofile);
+    }
+    std::printf("storage_bench in %s (CRC-32C in %s)\n\n", root.c_str(),
+                samsa::protocol::crc32c_is_hardware() ? "hardware" : "software");
+
+    // ---- 1. append throughput ----------------------------------------------------------------
+    if (wanted("append")) {
+    const int runs = 7;
+    const uint64_t total = 256ULL * 1024 * 1024;
+    std::printf("append throughput into the page cache, %d alternating runs of 256 MiB each, median:\n", runs);
+    std::printf("  %-10s %14s %14s %8s\n", "batch", "log MB/s", "write() MB/s", "ratio");
+    for (size_t size : {size_t{1024}, size_t{16 * 1024}, size_t{1024 * 1024}}) {
+        auto batches = batches_of(size, size >= 1024 * 1024 ? 8 : 64);
+        std::vector<double> logs, plains;
+        for (int run = 0; run < runs; ++run) {
+            plains.push_back(plain_write_mbps(root + "/plain.bin", batches, total));
+            logs.push_back(log_append_mbps(root + "/append-0", batches, total));
+        }
+        std::sort(logs.begin(), logs.end());
+        std::sort(plains.begin(), plains.end());
+        double log_mbps = logs[runs / 2], plain_mbps = plains[runs / 2];
+        char label[32];
+        std::snprintf(label, sizeof label, "%zu KiB", size / 1024);
+        std::printf("  %-10s %14.0f %14.0f %7.0f%%\n", label, log_mbps, plain_mbps, 100.0 * log_mbps / plain_mbps);
+    }
+    }
+
+    // ---- 2. lookups in a 1 GiB log ------------------------------------------------------------
+    const std::string big = root + "/big-0";
+    int64_t end = 0;
+    if (wanted("lookup")) {
+        services svc;
+        log_load_state state;
+        state.clean_shutdown = true;
+        std::string error;
+        auto l = log::open(big, {"big", 0}, bench_config(), svc.context(), state, &error);
+        auto batches = batches_of(1024, 64);
+        append_options o;
+        o.now_ms = 1'700'000'000'000;
+        uint64_t written = 0;
+        size_t i = 0;
+        while (written < 1024ULL * 1024 * 1024 - 2048) {
+            auto& b = batches[i++ % batches.size()];
+            if (l->append(b, o).error != samsa::protocol::error_code::none) return 1;
+            written += b.size();
+        }
+        end = l->log_end_offset();
+        std::mt19937_64 rng(42);
+        std::vector<double> micros;
+        const int lookups = 200000;
+        micros.reserve(lookups);
+        uint64_t bytes = 0;
+        for (int k = 0; k < lookups; ++k) {
+            int64_t offset = static_cast<int64_t>(rng() % static_cast<uint64_t>(end));
+            auto t = clock_type::now();
+            auto r = l->read(offset, 64 * 1024, end);
+            micros.push_back(std::chrono::duration<double, std::micro>(clock_type::now() - t).count());
+            bytes += r.size();
+        }
+        std::sort(micros.begin(), micros.end());
+        std::printf("\nrandom offset lookup (log::read, 64 KiB max) in a %.2f GiB log of %lld 1 KiB batches:\n",
+                    static_cast<double>(l->size_bytes()) / (1 << 30), static_cast<long long>(end));
+        std::printf("  %d lookups: p50 %.1f us, p99 %.1f us, max %.1f us (%.0f KiB per read on average)\n", lookups,
+                    micros[micros.size() / 2], micros[micros.size() * 99 / 100], micros.back(),
+                    static_cast<double>(bytes) / lookups / 1024);
+        drain(svc);
+        l->close();
+    }
+
+    // ---- 3. recovery of the 1 GiB log ---------------------------------------------------------
+    if (wanted("lookup")) {
+    std::printf("\nrecovery of the 1 GiB log after an unclean stop (no recovery point: every byte scanned):\n");
+    for (bool evict : {false, true}) {
+        std::string seg = layout::segment_path(big, 0, layout::log_suffix);
+        auto drop_from_cache = [&] {
+            int fd = ::open(seg.c_str(), O_RDONLY);
+            ::fdatasync(fd);
+            ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+            ::close(fd);
+        };
+        if (evict) {
+            // The disk's own pace first, for comparison: read() of the evicted file, 1 MiB at a time.
+            drop_from_cache();
+            int fd = ::open(seg.c_str(), O_RDONLY);
+            std::vector<uint8_t> chunk(1 << 20);
+            uint64_t total_read = 0;
+            auto start = clock_type::now();
+            for (ssize_t n; (n = ::read(fd, chunk.data(), chunk.size())) > 0;) total_read += static_cast<uint64_t>(n);
+            double s = seconds_since(start);
+            ::close(fd);
+            std::printf("  %-32s %.3f s (%.0f MB/s)\n", "plain read() of the evicted file:", s,
+                        static_cast<double>(total_read) / s / 1e6);
+            drop_from_cache();
+        }
+        services svc;
+        log_load_state state;
+        state.clean_shutdown = false;
+        std::string error;
+        auto start = clock_type::now();
+        auto l = log::open(big, {"big", 0}, bench_config(), svc.context(), state, &error);
+        double s = seconds_since(start);
+        if (!l || l->log_end_offset() != end || l->load_info().recovered_segments != 1) {
+            std::fprintf(stderr, "recovery did not find the log intact\n");
+            return 1;
+        }
+        std::printf("  %-32s %.3f s (%.0f MB/s)\n", evict ? "file evicted from the page cache:" : "file in the page cache:",
+                    s, static_cast<double>(l->size_bytes()) / s / 1e6);
+        drain(svc);
+        l->close();
+    }
+    (void)remove_tree(big);
+    }
+
+    // ---- 4. open 1,000 partitions after a clean stop -----------------------------------------
+    if (wanted("open")) {
+        log_manager_config cfg;
+        cfg.log_dirs = {root + "/logs"};
+        cfg.defaults = bench_config();
+        cfg.defaults.segment_index_bytes = 1024 * 1024;
+        auto b = make_batch_of_size(1024, 7);
+        {
+            log_manager m(cfg, {});
+            std::string error;
+            if (!m.open(0, &error)) return 1;
+            append_options o;
+            o.now_ms = 1'700'000'000'000;
+            for (int p = 0; p < 1000; ++p) {
+                auto l = m.get_or_create({"topic" + std::to_string(p % 10), p / 10}, cfg.defaults, 0, &error);
+                if (!l) {
+                    std::fprintf(stderr, "create: %s\n", error.c_str());
+                    return 1;
+                }
+                for (int k = 0; k < 20; ++k) {
+                    auto copy = b;
+                    if (l->append(copy, o).error != samsa::protocol::error_code::none) return 1;
+                }
+            }
+            m.close();
+        }
+        log_manager m(cfg, {});
+        std::string error;
+        auto start = clock_type::now();
+        bool ok = m.open(0, &error);
+        double s = seconds_since(start);
+        if (!ok || m.size() != 1000) {
+            std::fprintf(stderr, "open: %s\n", error.c_str());
+            return 1;
+        }
+        std::printf("\nopen of 1,000 partitions (20 KiB each) after a clean stop: %.1f ms\n", s * 1000);
+        m.close();
+    }
+    (void)remove_tree(root);
+    return 0;
+}

@@ -1,0 +1,326 @@
+// The KIP-848 protocol: joining, epochs and fencing, incremental revocation and assignment,
+// timeouts, static members, and how consumer groups coexist with classic ones.
+#include "group_test_support.h"
+
+#include <doctest/doctest.h>
+
+namespace samsa::broker::test {
+
+namespace {
+
+using protocol::error_code;
+
+struct member_view {
+    std::string id;
+    int32_t epoch = 0;
+    topic_partitions owned;
+};
+
+consumer_heartbeat_params join_params_for(std::vector<std::string> topics, std::optional<std::string> assignor = std::nullopt) {
+    consumer_heartbeat_params p;
+    p.member_epoch = 0;
+    p.rebalance_timeout_ms = 20'000;
+    p.subscribed_topic_names = std::move(topics);
+    p.server_assignor = std::move(assignor);
+    p.owned = topic_partitions{};
+    p.client_id = "client";
+    return p;
+}
+
+// Joins and returns the member with what it was given.
+member_view join(group_fixture& f, const std::string& group, std::vector<std::string> topics = {"orders"}) {
+    auto r = f.gc().consumer_heartbeat(group, join_params_for(std::move(topics)), 0);
+    REQUIRE(r.error == error_code::none);
+    REQUIRE(r.member_id.has_value());
+    REQUIRE(r.assignment.has_value());
+    return {*r.member_id, r.member_epoch, *r.assignment};
+}
+
+// One heartbeat reporting what the member owns; applies the answer like a client would
+// (an assignment in the answer replaces what it owns).
+consumer_heartbeat_result beat(group_fixture& f, const std::string& group, member_view& m) {
+    consumer_heartbeat_params p;
+    p.member_id = m.id;
+    p.member_epoch = m.epoch;
+    p.owned = m.owned;
+    auto r = f.gc().consumer_heartbeat(group, p, 0);
+    if (r.error == error_code::none) {
+        m.epoch = r.member_epoch;
+        if (r.assignment) m.owned = *r.assignment;
+    }
+    return r;
+}
+
+size_t count(const topic_partitions& tp) {
+    size_t n = 0;
+    for (const auto& [t, p] : tp) n += p.size();
+    return n;
+}
+
+const consumer_group& group_of(group_fixture& f, const std::string& id) {
+    auto* slot = f.gc().groups().find(id);
+    REQUIRE(slot != nullptr);
+    REQUIRE(slot->consumer);
+    return *slot->consumer;
+}
+
+} // namespace
+
+TEST_CASE("consumer_group_coordinator: the first member gets an id, epoch 1 and every partition") {
+    group_fixture f;
+    const auto m = join(f, "g");
+    CHECK(m.id.size() == 22);  // a base64 UUID, as Kafka makes them
+    CHECK(m.epoch == 1);
+    CHECK(count(m.owned) == 6);
+    CHECK(group_of(f, "g").state() == consumer_group_state::stable);
+    CHECK(group_of(f, "g").group_epoch() == 1);
+}
+
+TEST_CASE("consumer_group_coordinator: a second member gets partitions only after the first revoked them") {
+    group_fixture f;
+    auto a = join(f, "g");
+    auto b = join(f, "g");
+    CHECK(b.epoch == 2);          // at the new epoch, waiting: what it should get is still a's
+    CHECK(count(b.owned) == 0);
+    CHECK(group_of(f, "g").state() == consumer_group_state::reconciling);
+
+    // a's heartbeat shrinks its assignment at its old epoch (revocation first)...
+    auto ra = beat(f, "g", a);
+    CHECK(ra.error == error_code::none);
+    CHECK(a.epoch == 1);
+    CHECK(count(a.owned) == 3);
+    // ...and once it reports owning only those, it moves to the new epoch.
+    (void)beat(f, "g", a);
+    CHECK(a.epoch == 2);
+    auto rb = beat(f, "g", b);
+    CHECK(rb.error == error_code::none);
+    CHECK(b.epoch == 2);
+    CHECK(count(b.owned) == 3);
+    for (const auto& [t, parts] : b.owned)
+        for (const int32_t p : parts) CHECK_FALSE(a.owned.at(t).contains(p));
+    (void)beat(f, "g", a);
+    CHECK(group_of(f, "g").state() == consumer_group_state::stable);
+}
+
+TEST_CASE("consumer_group_coordinator: wrong epochs are fenced, a lost answer's previous epoch is accepted") {
+    group_fixture f;
+    auto a = join(f, "g");
+    auto b = join(f, "g");
+    (void)beat(f, "g", a);
+    (void)beat(f, "g", a);  // a is now at epoch 2, previous 1
+    REQUIRE(a.epoch == 2);
+    member_view stale = a;
+    stale.epoch = 1;  // the answer with epoch 2 was lost; a still owns a subset
+    CHECK(beat(f, "g", stale).error == error_code::none);
+    member_view ahead = a;
+    ahead.epoch = 7;
+    CHECK(beat(f, "g", ahead).error == error_code::fenced_member_epoch);
+    member_view unknown{"nobody", 3, {}};
+    CHECK(beat(f, "g", unknown).error == error_code::unknown_member_id);
+    (void)b;
+}
+
+TEST_CASE("consumer_group_coordinator: malformed first heartbeats and unknown assignors are refused") {
+    group_fixture f;
+    auto p = join_params_for({"orders"});
+    p.rebalance_timeout_ms = -1;
+    CHECK(f.gc().consumer_heartbeat("g", p, 0).error == error_code::invalid_request);
+    p = join_params_for({});
+    CHECK(f.gc().consumer_heartbeat("g", p, 0).error == error_code::invalid_request);
+    p = join_params_for({"orders"});
+    p.owned.reset();
+    CHECK(f.gc().consumer_heartbeat("g", p, 0).error == error_code::invalid_request);
+    p = join_params_for({"orders"});
+    p.member_epoch = 5;
+    CHECK(f.gc().consumer_heartbeat("g", p, 0).error == error_code::invalid_request);  // epoch > 0 needs a member id
+    p = join_params_for({"orders"}, "sticky");
+    const auto r = f.gc().consumer_heartbeat("g", p, 0);
+    CHECK(r.error == error_code::unsupported_assignor);
+    CHECK(r.error_message.value_or("").find("uniform") != std::string::npos);
+    CHECK(f.gc().consumer_heartbeat("", join_params_for({"orders"}), 0).error == error_code::invalid_request);
+}
+
+TEST_CASE("consumer_group_coordinator: a member whose session ends is fenced and its partitions move") {
+    group_fixture f;
+    auto a = join(f, "g");
+    auto b = join(f, "g");
+    for (int i = 0; i < 4; ++i) {
+        (void)beat(f, "g", a);
+        (void)beat(f, "g", b);
+    }
+    REQUIRE(count(a.owned) == 3);
+    REQUIRE(count(b.owned) == 3);
+    for (int i = 0; i < 10; ++i) {  // only a heartbeats for 50 s (session timeout 45 s)
+        f.loop.advance(5'000);
+        (void)beat(f, "g", a);
+    }
+    CHECK(group_of(f, "g").members().size() == 1);
+    (void)beat(f, "g", a);
+    CHECK(count(a.owned) == 6);
+    CHECK(beat(f, "g", b).error == error_code::unknown_member_id);
+}
+
+TEST_CASE("consumer_group_coordinator: a member that does not revoke within its rebalance timeout is fenced") {
+    group_fixture f;
+    auto a = join(f, "g");
+    auto b = join(f, "g");
+    // a is asked to revoke but keeps reporting every partition.
+    consumer_heartbeat_params p;
+    p.member_id = a.id;
+    p.member_epoch = a.epoch;
+    p.owned = a.owned;
+    CHECK(f.gc().consumer_heartbeat("g", p, 0).error == error_code::none);
+    f.loop.advance(20'001);
+    CHECK_FALSE(group_of(f, "g").members().contains(a.id));
+    (void)beat(f, "g", b);
+    (void)beat(f, "g", b);
+    CHECK(count(b.owned) == 6);
+}
+
+TEST_CASE("consumer_group_coordinator: a static member leaves for now and comes back with its partitions") {
+    group_fixture f;
+    auto p = join_params_for({"orders"});
+    p.instance_id = "i-1";
+    auto r = f.gc().consumer_heartbeat("g", p, 0);
+    REQUIRE(r.error == error_code::none);
+    const auto first_id = *r.member_id;
+    const auto owned = *r.assignment;
+    // Still in use: another process with the same instance id may not join.
+    CHECK(f.gc().consumer_heartbeat("g", p, 0).error == error_code::unreleased_instance_id);
+
+    consumer_heartbeat_params leave;
+    leave.member_id = first_id;
+    leave.instance_id = "i-1";
+    leave.member_epoch = leave_group_static_member_epoch;
+    const auto lr = f.gc().consumer_heartbeat("g", leave, 0);
+    CHECK(lr.error == error_code::none);
+    CHECK(lr.member_epoch == -2);
+
+    auto back = f.gc().consumer_heartbeat("g", p, 0);
+    REQUIRE(back.error == error_code::none);
+    CHECK(*back.member_id != first_id);
+    CHECK(*back.assignment == owned);
+    CHECK(group_of(f, "g").members().size() == 1);
+}
+
+TEST_CASE("consumer_group_coordinator: leaving with epoch -1 bumps the group epoch and frees the partitions") {
+    group_fixture f;
+    auto a = join(f, "g");
+    auto b = join(f, "g");
+    consumer_heartbeat_params leave;
+    leave.member_id = a.id;
+    leave.member_epoch = leave_group_member_epoch;
+    const int32_t before = group_of(f, "g").group_epoch();
+    CHECK(f.gc().consumer_heartbeat("g", leave, 0).member_epoch == -1);
+    CHECK(group_of(f, "g").group_epoch() == before + 1);
+    (void)beat(f, "g", b);
+    CHECK(count(b.owned) == 6);
+}
+
+TEST_CASE("consumer_group_coordinator: new partitions of a subscribed topic bump the epoch and are assigned") {
+    group_fixture f;
+    auto a = join(f, "g", {"payments"});
+    CHECK(count(a.owned) == 3);
+    f.topics.grow("payments", 5);
+    (void)beat(f, "g", a);
+    CHECK(count(a.owned) == 5);
+    CHECK(a.epoch == 2);
+}
+
+TEST_CASE("consumer_group_coordinator: the range assignor gives contiguous ranges") {
+    group_fixture f;
+    auto a = join_params_for({"orders"}, "range");
+    auto ra = f.gc().consumer_heartbeat("g", a, 0);
+    auto rb = f.gc().consumer_heartbeat("g", join_params_for({"orders"}, "range"), 0);
+    REQUIRE(rb.error == error_code::none);
+    const auto& target = group_of(f, "g").target();
+    REQUIRE(target.size() == 2);
+    const auto low = std::min(*ra.member_id, *rb.member_id);
+    CHECK(target.at(low).at(f.topics.id("orders")) == std::set<int32_t>{0, 1, 2});
+}
+
+TEST_CASE("consumer_group_coordinator: classic and consumer groups share ids only when the group is empty") {
+    group_fixture f;
+    // A classic group with members refuses KIP-848 members, and the reverse.
+    auto a = f.join_new("classic", f.params());
+    f.loop.advance(0);
+    CHECK(f.gc().consumer_heartbeat("classic", join_params_for({"orders"}), 0).error == error_code::group_id_not_found);
+    (void)join(f, "modern");
+    CHECK(f.join("modern", f.params()).get().error == error_code::inconsistent_group_protocol);
+
+    // An empty group with offsets changes type and keeps them.
+    offset_commit_request_params c;
+    c.group_id = "switch";
+    c.api_version = 8;
+    c.offsets = {{"orders", 0, 77, -1, "", -1}};
+    (void)f.gc().commit_offsets(c);
+    auto m = join(f, "switch");
+    offset_fetch_request_params q;
+    q.group_id = "switch";
+    q.member_id = m.id;
+    q.member_epoch = m.epoch;
+    CHECK(f.gc().fetch_offsets(q).partitions.at(0).offset == 77);
+    q.member_epoch = 0;
+    CHECK(f.gc().fetch_offsets(q).error == error_code::stale_member_epoch);
+    (void)a;
+}
+
+TEST_CASE("consumer_group_coordinator: offset commits from members check the member epoch") {
+    group_fixture f;
+    auto m = join(f, "g");
+    offset_commit_request_params c;
+    c.group_id = "g";
+    c.member_id = m.id;
+    c.generation_or_epoch = m.epoch;
+    c.api_version = 9;
+    c.offsets = {{"orders", 0, 5, -1, "", -1}};
+    CHECK(f.gc().commit_offsets(c).at(0) == error_code::none);
+    c.generation_or_epoch = m.epoch + 1;
+    CHECK(f.gc().commit_offsets(c).at(0) == error_code::fenced_member_epoch);
+    c.generation_or_epoch = m.epoch - 1;
+    CHECK(f.gc().commit_offsets(c).at(0) == error_code::stale_member_epoch);
+    c.generation_or_epoch = m.epoch;
+    c.api_version = 8;
+    CHECK(f.gc().commit_offsets(c).at(0) == error_code::unsupported_version);
+    c.member_id = "ghost";
+    c.api_version = 9;
+    CHECK(f.gc().commit_offsets(c).at(0) == error_code::unknown_member_id);
+}
+
+TEST_CASE("consumer_group_coordinator: a group the broker does not know answers UNKNOWN_MEMBER_ID so members rejoin") {
+    group_fixture f;
+    member_view ghost{"forgotten", 4, {}};
+    const auto r = beat(f, "nobody", ghost);
+    CHECK(r.error == error_code::unknown_member_id);
+    CHECK(f.gc().groups().find("nobody") == nullptr);
+}
+
+TEST_CASE("consumer_group_coordinator: a subscription by regular expression (v1) takes matching topics") {
+    group_fixture f;
+    f.topics.add("orders-eu", 2);
+    auto p = join_params_for({});
+    p.subscribed_topic_names.reset();
+    p.subscribed_topic_regex = "orders.*";
+    const auto r = f.gc().consumer_heartbeat("g", p, 1);
+    REQUIRE(r.error == error_code::none);
+    CHECK(count(*r.assignment) == 8);
+    p.subscribed_topic_regex = "(";
+    CHECK(f.gc().consumer_heartbeat("h", p, 1).error == error_code::invalid_request);
+}
+
+TEST_CASE("consumer_group_coordinator: ConsumerGroupDescribe shows epochs, assignor and assignments") {
+    group_fixture f;
+    auto a = join(f, "g");
+    const auto d = f.gc().consumer_describe({"g", "missing"});
+    CHECK(d[0].error == error_code::none);
+    CHECK(d[0].state == "Stable");
+    CHECK(d[0].group_epoch == 1);
+    CHECK(d[0].assignment_epoch == 1);
+    CHECK(d[0].assignor == "uniform");
+    REQUIRE(d[0].members.size() == 1);
+    CHECK(d[0].members[0].member->member_id == a.id);
+    CHECK(count(d[0].members[0].target) == 6);
+    CHECK(d[1].error == error_code::group_id_not_found);
+}
+
+} // namespace samsa::broker::test

@@ -1,0 +1,283 @@
+// Helpers for the group coordinator tests: a loop_services with a fake clock (timers fire when
+// the test advances time, posted work runs when the test says so), __consumer_offsets kept in
+// memory as real v2 batches, a fixed topic table, and a fixture that wires them to a
+// group_coordinator with a test configuration (initial rebalance delay 0 unless set).
+#pragma once
+
+#include "broker/groups/group_coordinator.h"
+#include "broker/groups/offsets_log.h"
+#include "broker/groups/topic_source.h"
+#include "broker/loop_services.h"
+#include "protocol/messages/consumer_protocol.h"
+#include "protocol/record_batch.h"
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace samsa::broker::test {
+
+class fake_loop final : public loop_services {
+public:
+    struct entry {
+        uint64_t at;
+        uint64_t seq;
+        std::function<void()> fn;
+        bool cancelled = false;
+    };
+    class timer final : public loop_timer {
+    public:
+        explicit timer(std::shared_ptr<entry> e) : e_(std::move(e)) {}
+        ~timer() override { cancel(); }
+        void cancel() noexcept override {
+            if (e_) e_->cancelled = true;
+        }
+
+    private:
+        std::shared_ptr<entry> e_;
+    };
+
+    [[nodiscard]] std::unique_ptr<loop_timer> start_timer(uint64_t delay_ms, std::function<void()> fn) override {
+        auto e = std::make_shared<entry>(entry{now_ + delay_ms, seq_++, std::move(fn)});
+        timers_.push_back(e);
+        ++started_;
+        return std::make_unique<timer>(e);
+    }
+    bool post(std::function<void()> fn) override {
+        posted_.push_back(std::move(fn));
+        return true;
+    }
+    [[nodiscard]] uint64_t now_ms() const noexcept override { return now_; }
+
+    // Moves the clock forward, firing every loop timer that falls due, in order.
+    void advance(uint64_t ms) {
+        const uint64_t until = now_ + ms;
+        for (;;) {
+            std::shared_ptr<entry> next;
+            for (const auto& e : timers_)
+                if (!e->cancelled && e->at <= until && (!next || e->at < next->at || (e->at == next->at && e->seq < next->seq)))
+                    next = e;
+            if (!next) break;
+            now_ = std::max(now_, next->at);
+            next->cancelled = true;
+            ++fired_;
+            next->fn();
+            std::erase_if(timers_, [](const auto& e) { return e->cancelled; });
+        }
+        now_ = until;
+    }
+    // Runs posted work (and work that work posts) until none is left. Returns how much ran.
+    size_t run_posted() {
+        size_t n = 0;
+        while (!posted_.empty()) {
+            auto fn = std::move(posted_.front());
+            posted_.erase(posted_.begin());
+            fn();
+            ++n;
+        }
+        return n;
+    }
+    [[nodiscard]] size_t live_timers() const {
+        return static_cast<size_t>(std::count_if(timers_.begin(), timers_.end(), [](const auto& e) { return !e->cancelled; }));
+    }
+    [[nodiscard]] size_t started() const noexcept { return started_; }
+    [[nodiscard]] size_t fired() const noexcept { return fired_; }
+
+private:
+    uint64_t now_ = 1'000'000;
+    uint64_t seq_ = 0;
+    size_t started_ = 0;
+    size_t fired_ = 0;
+    std::vector<std::shared_ptr<entry>> timers_;
+    std::vector<std::function<void()>> posted_;
+};
+
+// __consumer_offsets in memory: whole batches per partition with their offsets assigned.
+class memory_offsets_log final : public offsets_log {
+public:
+    [[nodiscard]] int32_t partitions() const override { return static_cast<int32_t>(parts_.size()); }
+    [[nodiscard]] std::string create(int32_t count, int32_t segment_bytes) override {
+        ++creates;
+        created_segment_bytes = segment_bytes;
+        parts_.assign(static_cast<size_t>(count), {});
+        return {};
+    }
+    [[nodiscard]] protocol::error_code append(int32_t partition, std::span<uint8_t> batches, int64_t) override {
+        if (fail_appends) return protocol::error_code::kafka_storage_error;
+        auto& p = parts_.at(static_cast<size_t>(partition));
+        const auto h = protocol::batch::header_view::parse(batches);
+        REQUIRE(h.has_value());
+        CHECK(h->crc_ok());
+        protocol::batch::set_base_offset(batches, p.next);
+        p.next += h->last_offset_delta() + 1;
+        p.bytes.insert(p.bytes.end(), batches.begin(), batches.end());
+        ++appends;
+        return protocol::error_code::none;
+    }
+    [[nodiscard]] offsets_chunk read(int32_t partition, int64_t offset, int32_t) const override {
+        offsets_chunk out;
+        const auto& p = parts_.at(static_cast<size_t>(partition));
+        protocol::bytes_view rest(p.bytes);
+        while (rest.size() >= protocol::batch::log_overhead) {
+            const auto h = protocol::batch::header_view::parse(rest);
+            if (!h) break;
+            if (h->last_offset() >= offset) out.batches.insert(out.batches.end(), rest.begin(), rest.begin() + static_cast<long>(h->total_size()));
+            rest = rest.subspan(h->total_size());
+        }
+        out.next_offset = p.next;
+        out.end = true;
+        return out;
+    }
+    // Every record (key, value) of a partition, in log order.
+    [[nodiscard]] int64_t end_offset(int32_t partition) const { return parts_.at(static_cast<size_t>(partition)).next; }
+
+    bool fail_appends = false;
+    int creates = 0;
+    int appends = 0;
+    int32_t created_segment_bytes = 0;
+
+private:
+    struct part {
+        std::vector<uint8_t> bytes;
+        int64_t next = 0;
+    };
+    std::vector<part> parts_;
+};
+
+class fake_topics final : public topic_source {
+public:
+    void add(const std::string& name, int32_t partitions) {
+        protocol::uuid id;
+        id.bytes[0] = static_cast<uint8_t>(topics_.size() + 1);
+        id.bytes[15] = 0x42;
+        topics_[name] = topic_meta{name, id, partitions};
+    }
+    void grow(const std::string& name, int32_t partitions) { topics_.at(name).partitions = partitions; }
+    void remove(const std::string& name) { topics_.erase(name); }
+    [[nodiscard]] protocol::uuid id(const std::string& name) const { return topics_.at(name).id; }
+
+    [[nodiscard]] std::optional<topic_meta> by_name(std::string_view name) const override {
+        const auto it = topics_.find(std::string(name));
+        if (it == topics_.end()) return std::nullopt;
+        return it->second;
+    }
+    [[nodiscard]] std::optional<topic_meta> by_id(const protocol::uuid& id) const override {
+        for (const auto& [n, t] : topics_)
+            if (t.id == id) return t;
+        return std::nullopt;
+    }
+    [[nodiscard]] std::vector<topic_meta> all() const override {
+        std::vector<topic_meta> out;
+        for (const auto& [n, t] : topics_) out.push_back(t);
+        return out;
+    }
+
+private:
+    std::map<std::string, topic_meta> topics_;
+};
+
+// ConsumerProtocolSubscription bytes (version 1) for `topics`.
+inline std::vector<uint8_t> subscription(const std::vector<std::string>& topics) {
+    protocol::consumer_protocol_subscription s;
+    s.topics = topics;
+    protocol::output_buffer out;
+    out.bytes.reserve(s.size(1) + 2);  // also keeps GCC 12 from a false stringop-overflow warning
+    protocol::writer w(out);
+    w.write_int16(1);
+    s.encode(w, 1);
+    return std::move(out.bytes);
+}
+
+// A parked JoinGroup or SyncGroup: records its answer when it comes.
+template <typename Result>
+struct answer {
+    std::shared_ptr<std::optional<Result>> value = std::make_shared<std::optional<Result>>();
+    [[nodiscard]] std::function<void(Result)> callback() const {
+        return [v = value](Result r) {
+            CHECK_FALSE(v->has_value());  // one answer per request
+            *v = std::move(r);
+        };
+    }
+    [[nodiscard]] bool ready() const { return value->has_value(); }
+    [[nodiscard]] const Result& get() const {
+        REQUIRE(value->has_value());
+        return **value;
+    }
+};
+
+struct group_fixture {
+    explicit group_fixture(group_config c = test_config()) : cfg(std::move(c)) {
+        topics.add("orders", 6);
+        topics.add("payments", 3);
+        make();
+    }
+
+    static group_config test_config() {
+        group_config c;
+        c.initial_rebalance_delay_ms = 0;
+        c.offsets_topic_partitions = 4;
+        return c;
+    }
+
+    // A fresh coordinator over the same log (a broker restart), loaded unless told otherwise.
+    void make(bool load = true) {
+        coordinator.reset();
+        coordinator = std::make_unique<group_coordinator>(cfg, loop, log, topics, [this] { return wall_ms(); });
+        coordinator->start();
+        if (load) loop.run_posted();
+    }
+    [[nodiscard]] int64_t wall_ms() const { return wall_base + static_cast<int64_t>(loop.now_ms()); }
+    group_coordinator& gc() { return *coordinator; }
+
+    join_params params(std::string member_id = "", std::vector<std::string> topics_ = {"orders"}) const {
+        join_params p;
+        p.member_id = std::move(member_id);
+        p.client_id = "client";
+        p.client_host = "/127.0.0.1";
+        p.session_timeout_ms = 10'000;
+        p.rebalance_timeout_ms = 30'000;
+        p.protocol_type = "consumer";
+        p.protocols.push_back({"range", subscription(topics_)});
+        return p;
+    }
+    answer<join_result> join(const std::string& group, join_params p) {
+        answer<join_result> a;
+        gc().join_group(group, std::move(p), a.callback());
+        return a;
+    }
+    // KIP-394 two-step join (v4+): returns the parked second JoinGroup.
+    answer<join_result> join_new(const std::string& group, join_params p) {
+        p.require_known_member_id = true;
+        auto first = join(group, p);
+        REQUIRE(first.ready());
+        REQUIRE(first.get().error == protocol::error_code::member_id_required);
+        p.member_id = first.get().member_id;
+        return join(group, std::move(p));
+    }
+    answer<sync_result> sync(const std::string& group, const std::string& member, int32_t generation,
+                             std::vector<std::pair<std::string, std::vector<uint8_t>>> assignments = {}) {
+        answer<sync_result> a;
+        sync_params p;
+        p.member_id = member;
+        p.generation = generation;
+        p.assignments = std::move(assignments);
+        gc().sync_group(group, std::move(p), a.callback());
+        return a;
+    }
+
+    group_config cfg;
+    fake_loop loop;
+    memory_offsets_log log;
+    fake_topics topics;
+    int64_t wall_base = 1'700'000'000'000;
+    std::unique_ptr<group_coordinator> coordinator;
+};
+
+} // namespace samsa::broker::test

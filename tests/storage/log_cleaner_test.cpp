@@ -1,0 +1,574 @@
+// storage/log_cleaner and storage/compaction: the latest record per key survives, tombstones go
+// after delete.retention.ms, transactions keep their meaning, compressed batches are rewritten,
+// and an interrupted swap is finished or discarded at the next start.
+#include "storage/log_cleaner.h"
+
+#include "protocol/record_batch_builder.h"
+#include "protocol/record_reader.h"
+#include "storage/checkpoint_file.h"
+#include "storage/compaction.h"
+#include "storage/layout.h"
+#include "storage/log_manager.h"
+#include "tests/storage/storage_test_util.h"
+
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <map>
+#include <random>
+
+using namespace samsa::storage;
+using namespace samsa::storage::test;
+using samsa::protocol::error_code;
+namespace proto = samsa::protocol;
+namespace batch = samsa::protocol::batch;
+
+namespace {
+
+log_config compact_config() {
+    log_config c;
+    c.cleanup_compact = true;
+    c.cleanup_delete = false;
+    c.segment_bytes = 2048;
+    c.index_interval_bytes = 128;
+    c.segment_index_bytes = 4096;
+    c.message_timestamp_after_max_ms = no_limit;
+    c.message_timestamp_before_max_ms = no_limit;
+    c.delete_retention_ms = 0;
+    c.file_delete_delay_ms = 0;
+    return c;
+}
+
+struct kept_record {
+    int64_t offset;
+    std::optional<std::string> key;
+    std::optional<std::string> value;
+    bool control;
+    bool transactional;
+    batch::compression codec;
+};
+
+std::vector<kept_record> records_of(samsa::storage::log& l) {
+    std::vector<kept_record> out;
+    auto bytes = read_all(l);
+    size_t pos = 0;
+    while (pos < bytes.size()) {
+        auto h = batch::header_view::parse(std::span<const uint8_t>(bytes).subspan(pos));
+        REQUIRE(h);
+        REQUIRE(h->crc_ok());
+        proto::record_reader r(h->bytes());
+        proto::record rec;
+        while (r.next(rec)) {
+            kept_record k{rec.offset, std::nullopt, std::nullopt, h->is_control(), h->is_transactional(), h->codec()};
+            if (rec.key) k.key = std::string(reinterpret_cast<const char*>(rec.key->data()), rec.key->size());
+            if (rec.value) k.value = std::string(reinterpret_cast<const char*>(rec.value->data()), rec.value->size());
+            out.push_back(k);
+        }
+        REQUIRE(r.ok());
+        pos += h->total_size();
+    }
+    return out;
+}
+
+cleaning_report clean(log_fixture& fx, log_cleaner& cleaner, const std::shared_ptr<samsa::storage::log>& l,
+                      int64_t now, bool force = true) {
+    bool done = false;
+    cleaning_report report;
+    REQUIRE(cleaner.start(l, now, force, [&](const cleaning_report& r) {
+        report = r;
+        done = true;
+    }));
+    while (!done) fx.completions.wait_and_run(50);
+    return report;
+}
+
+// Appends records (key, value) one batch each, at `now`.
+void put(samsa::storage::log& l, const std::vector<std::pair<std::string, std::optional<std::string>>>& kvs, int64_t now) {
+    for (const auto& [k, v] : kvs) {
+        auto r = append_copy(l, make_batch({{k, v, now}}), at(now));
+        REQUIRE(r.error == error_code::none);
+    }
+    l.set_high_watermark(l.log_end_offset());
+}
+
+std::map<std::string, std::optional<std::string>> latest(const std::vector<kept_record>& recs) {
+    std::map<std::string, std::optional<std::string>> out;
+    for (const auto& r : recs)
+        if (r.key && !r.control) out[*r.key] = r.value;
+    return out;
+}
+
+} // namespace
+
+TEST_CASE("log_cleaner: only the latest record of every key survives, at its offset") {
+    temp_dir dir;
+    log_fixture fx;
+    log_cleaner cleaner(fx.context(), 1 << 20);
+    auto l = fx.open(dir / "c-0", compact_config(), clean_state());
+    std::vector<std::pair<std::string, std::optional<std::string>>> kvs;
+    for (int round = 0; round < 12; ++round)
+        for (int k = 0; k < 8; ++k) kvs.push_back({"key" + std::to_string(k), "v" + std::to_string(round)});
+    put(*l, kvs, 5000);
+    auto before = records_of(*l);
+    REQUIRE(l->segment_count() > 3);
+    auto d = log_cleaner::measure(*l, 5000);
+    CHECK(d.due);
+    CHECK(d.ratio == 1.0);
+
+    auto report = clean(fx, cleaner, l, 5000, false);
+    CHECK(report.error == "");
+    CHECK(report.ran);
+    CHECK(report.records_removed > 0);
+    CHECK(report.bytes_after < report.bytes_before);
+    auto after = records_of(*l);
+    CHECK(latest(after) == latest(before));
+    CHECK(after.size() < before.size());
+    // Every surviving record sits at its original offset with its original value.
+    std::map<int64_t, kept_record> by_offset;
+    for (const auto& r : before) by_offset.emplace(r.offset, r);
+    for (const auto& r : after) {
+        REQUIRE(by_offset.count(r.offset));
+        CHECK(by_offset.at(r.offset).value == r.value);
+    }
+    // In the cleaned part, no key appears twice.
+    std::map<std::string, int> seen;
+    for (const auto& r : after)
+        if (r.offset < report.cleaner_offset) CHECK(++seen[*r.key] == 1);
+    CHECK(l->log_start_offset() == 0);
+    CHECK(l->log_end_offset() == 96);
+    CHECK(l->cleaner_offset() == report.cleaner_offset);
+    // Nothing left to do until new data arrives.
+    CHECK_FALSE(log_cleaner::measure(*l, 5000).due);
+    // Reads at any offset still work, including offsets that were removed.
+    for (int64_t o = 0; o < 96; ++o) CHECK(l->read(o, 1, 96).error == error_code::none);
+    // A reopen finds the cleaned files and their indexes sound.
+    l->prepare_close();
+    REQUIRE(fx.flush_and_wait(*l) == error_code::none);
+    l->close();
+    l = fx.open(dir / "c-0", compact_config(), clean_state());
+    CHECK(l->load_info().rebuilt_indexes == 0);
+    CHECK(records_of(*l).size() == after.size());
+}
+
+TEST_CASE("log_cleaner: tombstones survive one cleaning and go after delete.retention.ms") {
+    temp_dir dir;
+    log_fixture fx;
+    log_cleaner cleaner(fx.context(), 1 << 20);
+    auto cfg = compact_config();
+    cfg.delete_retention_ms = 10000;
+    auto l = fx.open(dir / "c-0", cfg, clean_state());
+    std::vector<std::pair<std::string, std::optional<std::string>>> kvs;
+    for (int k = 0; k < 30; ++k) kvs.push_back({"key" + std::to_string(k), std::string(40, 'x')});
+    for (int k = 0; k < 30; k += 2) kvs.push_back({"key" + std::to_string(k), std::nullopt});  // tombstones
+    put(*l, kvs, 1000);
+    REQUIRE(l->roll(1000) == error_code::none);
+    auto count_tombstones = [&] {
+        int n = 0;
+        for (const auto& r : records_of(*l)) n += r.value ? 0 : 1;
+        return n;
+    };
+    REQUIRE(clean(fx, cleaner, l, 2000).ran);
+    // The first cleaning has no clean part yet: every tombstone stays (the values they delete go).
+    CHECK(count_tombstones() == 15);
+    CHECK(latest(records_of(*l)).size() == 30);
+
+    // Kafka's horizon is the newest clean segment's modification time minus delete.retention.ms:
+    // tombstones go once segments written that much later have been cleaned.
+    auto more = [&](int from, int64_t now) {
+        std::vector<std::pair<std::string, std::optional<std::string>>> extra;
+        for (int k = from; k < from + 30; ++k) extra.push_back({"key" + std::to_string(k), std::string(40, 'y')});
+        put(*l, extra, now);
+        REQUIRE(l->roll(now) == error_code::none);
+        l->set_high_watermark(l->log_end_offset());
+        REQUIRE(clean(fx, cleaner, l, now).ran);
+    };
+    SUBCASE("before delete.retention.ms has passed they stay") {
+        more(100, 5000);
+        more(200, 6000);
+        CHECK(count_tombstones() == 15);
+    }
+    SUBCASE("after it they are removed, and the keys they deleted with them") {
+        more(100, 20000);
+        more(200, 21000);
+        CHECK(count_tombstones() == 0);
+        auto m = latest(records_of(*l));
+        CHECK_FALSE(m.count("key0"));
+        CHECK(m.count("key1"));
+        CHECK(m.count("key101"));
+    }
+}
+
+TEST_CASE("log_cleaner: aborted transactions go, markers and open transactions stay") {
+    temp_dir dir;
+    log_fixture fx;
+    log_cleaner cleaner(fx.context(), 1 << 20);
+    auto l = fx.open(dir / "c-0", compact_config(), clean_state());
+    auto txn_batch = [](int64_t pid, int32_t seq, const std::string& key, const std::string& value) {
+        proto::batch_options o;
+        o.producer_id = pid;
+        o.producer_epoch = 0;
+        o.base_sequence = seq;
+        o.transactional = true;
+        proto::record_batch_builder b(o);
+        proto::bytes_view k(reinterpret_cast<const uint8_t*>(key.data()), key.size());
+        proto::bytes_view v(reinterpret_cast<const uint8_t*>(value.data()), value.size());
+        b.append({k, v, {}, 1000});
+        return b.build().bytes;
+    };
+    auto marker = [](int64_t pid, proto::control_type type) {
+        proto::batch_options o;
+        o.producer_id = pid;
+        o.producer_epoch = 0;
+        return proto::build_control_batch(o, {type, 5}, 1000).bytes;
+    };
+    // Producer 7 commits "a", producer 8 aborts "a" (which must not shadow 7's value), producer 9
+    // leaves its transaction open.
+    REQUIRE(append_copy(*l, txn_batch(7, 0, "a", "committed"), at(1000)).error == error_code::none);
+    REQUIRE(append_copy(*l, txn_batch(8, 0, "a", "aborted"), at(1000)).error == error_code::none);
+    REQUIRE(append_copy(*l, txn_batch(8, 1, "b", "aborted"), at(1000)).error == error_code::none);
+    REQUIRE(append_copy(*l, marker(7, proto::control_type::commit), at(1000, append_origin::coordinator)).error == error_code::none);
+    REQUIRE(append_copy(*l, marker(8, proto::control_type::abort), at(1000, append_origin::coordinator)).error == error_code::none);
+    REQUIRE(append_copy(*l, txn_batch(9, 0, "a", "open"), at(1000)).error == error_code::none);
+    // An idempotent producer whose records are all superseded later.
+    auto idempotent_batch = [](int32_t seq, const std::string& value) {
+        proto::batch_options o;
+        o.producer_id = 11;
+        o.producer_epoch = 0;
+        o.base_sequence = seq;
+        proto::record_batch_builder b(o);
+        std::string key = "c";
+        b.append({proto::bytes_view(reinterpret_cast<const uint8_t*>(key.data()), key.size()),
+                  proto::bytes_view(reinterpret_cast<const uint8_t*>(value.data()), value.size()), {}, 1000});
+        return b.build().bytes;
+    };
+    REQUIRE(append_copy(*l, idempotent_batch(0, "x1"), at(1000)).error == error_code::none);
+    REQUIRE(append_copy(*l, idempotent_batch(1, "x2"), at(1000)).error == error_code::none);
+    REQUIRE(append_copy(*l, make_batch({{"c", std::string("final"), 1000}}), at(1000)).error == error_code::none);
+    std::vector<std::pair<std::string, std::optional<std::string>>> filler;
+    for (int i = 0; i < 40; ++i) filler.push_back({"f" + std::to_string(i), std::string(60, 'z')});
+    put(*l, filler, 1000);
+    REQUIRE(clean(fx, cleaner, l, 2000).ran);
+
+    auto recs = records_of(*l);
+    std::vector<std::string> a_values;
+    int markers = 0;
+    for (const auto& r : recs) {
+        if (r.control) ++markers;
+        else if (r.key == "a") a_values.push_back(*r.value);
+        CHECK(r.value != std::optional<std::string>("aborted"));
+    }
+    CHECK(markers == 2);
+    // Producer 9's record stays (its transaction is undecided) and producer 7's committed one
+    // stays: the aborted and the open record must not supersede it.
+    CHECK(a_values == std::vector<std::string>{"committed", "open"});
+    // Producer 8's data went; its marker, its last batch, stays. Producer 11's last batch
+    // survives as an empty batch, so its offsets and sequence numbers are still accounted for.
+    auto bytes = read_all(*l);
+    size_t pos = 0;
+    int batches_of_8 = 0, batches_of_11 = 0;
+    while (pos < bytes.size()) {
+        auto h = batch::header_view::parse(std::span<const uint8_t>(bytes).subspan(pos));
+        if (h->producer_id() == 8) {
+            CHECK(h->is_control());
+            ++batches_of_8;
+        }
+        if (h->producer_id() == 11) {
+            CHECK(h->record_count() == 0);
+            CHECK(h->base_offset() == 7);
+            CHECK(h->base_sequence() == 1);
+            CHECK(h->crc_ok());
+            ++batches_of_11;
+        }
+        pos += h->total_size();
+    }
+    CHECK(batches_of_8 == 1);
+    CHECK(batches_of_11 == 1);
+    CHECK(latest(recs).at("c") == std::optional<std::string>("final"));
+}
+
+TEST_CASE("log_cleaner: compressed batches are decompressed and rewritten with their codec") {
+    for (auto codec : {batch::compression::gzip, batch::compression::snappy, batch::compression::lz4,
+                       batch::compression::zstd}) {
+        CAPTURE(static_cast<int>(codec));
+        temp_dir dir;
+        log_fixture fx;
+        log_cleaner cleaner(fx.context(), 1 << 20);
+        auto l = fx.open(dir / "c-0", compact_config(), clean_state());
+        for (int round = 0; round < 6; ++round) {
+            proto::batch_options o;
+            o.codec = codec;
+            proto::record_batch_builder b(o);
+            std::vector<std::string> keys, values;
+            for (int k = 0; k < 6; ++k) {
+                keys.push_back("k" + std::to_string(k));
+                values.push_back("round" + std::to_string(round) + std::string(200, 'q'));
+            }
+            for (size_t k = 0; k < keys.size(); ++k)
+                b.append({proto::bytes_view(reinterpret_cast<const uint8_t*>(keys[k].data()), keys[k].size()),
+                          proto::bytes_view(reinterpret_cast<const uint8_t*>(values[k].data()), values[k].size()),
+                          {},
+                          1000 + round});
+            auto built = b.build();
+            REQUIRE(built.status == proto::codec_status::ok);
+            // Every other round writes only half the keys, so batches lose only some records.
+            REQUIRE(append_copy(*l, built.bytes, at(2000)).error == error_code::none);
+            if (round % 2) REQUIRE(append_copy(*l, make_batch({{"k0", std::string("x"), 1}}), at(2000)).error == error_code::none);
+        }
+        REQUIRE(l->roll(2000) == error_code::none);
+        l->set_high_watermark(l->log_end_offset());
+        auto before = records_of(*l);
+        REQUIRE(clean(fx, cleaner, l, 3000).ran);
+        auto after = records_of(*l);
+        CHECK(latest(after) == latest(before));
+        CHECK(after.size() == 6);
+        for (const auto& r : after)
+            if (r.key != "k0") CHECK(r.codec == codec);
+    }
+}
+
+TEST_CASE("log_cleaner: a truncation during cleaning discards the result") {
+    temp_dir dir;
+    log_fixture fx;
+    log_cleaner cleaner(fx.context(), 1 << 20);
+    auto l = fx.open(dir / "c-0", compact_config(), clean_state());
+    std::vector<std::pair<std::string, std::optional<std::string>>> kvs;
+    for (int round = 0; round < 10; ++round)
+        for (int k = 0; k < 6; ++k) kvs.push_back({"key" + std::to_string(k), "v" + std::to_string(round)});
+    put(*l, kvs, 1000);
+    bool done = false;
+    cleaning_report report;
+    REQUIRE(cleaner.start(l, 1000, true, [&](const cleaning_report& r) {
+        report = r;
+        done = true;
+    }));
+    // Truncate before the result comes back: the key map may rest on removed records.
+    REQUIRE(l->truncate_to(30) == error_code::none);
+    while (!done) fx.completions.wait_and_run(50);
+    CHECK_FALSE(report.ran);
+    auto recs = records_of(*l);
+    CHECK(recs.size() == 30);
+    fx.deleter.drain();
+    CHECK(file_exists(layout::segment_path(dir / "c-0", 0, layout::log_suffix)));
+    CHECK_FALSE(file_exists(layout::segment_path(dir / "c-0", 0, layout::log_suffix) + ".cleaned"));
+    CHECK_FALSE(file_exists(layout::segment_path(dir / "c-0", 0, layout::log_suffix) + ".swap"));
+}
+
+TEST_CASE("log_cleaner: a reader of a replaced segment keeps reading the old bytes") {
+    temp_dir dir;
+    log_fixture fx;
+    log_cleaner cleaner(fx.context(), 1 << 20);
+    auto l = fx.open(dir / "c-0", compact_config(), clean_state());
+    std::vector<std::pair<std::string, std::optional<std::string>>> kvs;
+    for (int round = 0; round < 10; ++round)
+        for (int k = 0; k < 6; ++k) kvs.push_back({"key" + std::to_string(k), "v" + std::to_string(round)});
+    put(*l, kvs, 1000);
+    auto range = l->read(0, 1 << 20, l->log_end_offset());
+    auto expect = l->read_copy(0, 1 << 20, l->log_end_offset()).bytes;
+    REQUIRE(clean(fx, cleaner, l, 2000).ran);
+    CHECK(l->read_copy(0, 1 << 20, l->log_end_offset()).bytes != expect);
+    std::vector<uint8_t> got(static_cast<size_t>(range.ranges[0].length));
+    CHECK(::pread(range.ranges[0].fd, got.data(), got.size(), range.ranges[0].offset) == static_cast<ssize_t>(got.size()));
+    CHECK(got == expect);
+}
+
+TEST_CASE("log_cleaner: an interrupted swap is completed or discarded at the next start") {
+    temp_dir dir;
+    std::vector<kept_record> expected;
+    {
+        log_fixture fx;
+        auto l = fx.open(dir / "c-0", compact_config(), clean_state());
+        std::vector<std::pair<std::string, std::optional<std::string>>> kvs;
+        for (int round = 0; round < 10; ++round)
+            for (int k = 0; k < 6; ++k) kvs.push_back({"key" + std::to_string(k), "v" + std::to_string(round)});
+        put(*l, kvs, 1000);
+        expected = records_of(*l);
+        l->prepare_close();
+        REQUIRE(fx.flush_and_wait(*l) == error_code::none);
+        l->close();
+    }
+    // Run the compaction by hand and stop where a crash could: *.cleaned files, or *.swap files.
+    log_fixture fx;
+    auto l = fx.open(dir / "c-0", compact_config(), clean_state());
+    compaction_plan plan;
+    plan.dir = dir / "c-0";
+    plan.options = segment_options::from(compact_config());
+    plan.map_budget_bytes = 1 << 20;
+    plan.delete_horizon_ms = std::numeric_limits<int64_t>::min();
+    plan.now_ms = 2000;
+    // The first segment alone, cleaned against its own keys.
+    int err = 0;
+    auto seg = segment::open(plan.dir, 0, false, plan.options, 2000, &err);
+    REQUIRE(seg);
+    compaction_source src{seg, seg->file(), 0, 0, seg->size(), seg->last_modified_ms()};
+    // Its next segment's base: one past the last batch the first segment holds.
+    src.next_base_offset = 0;
+    {
+        auto bytes = l->read_copy(0, 1 << 30, l->log_end_offset()).bytes;
+        size_t pos = 0;
+        while (pos < bytes.size()) {
+            auto h = batch::header_view::parse(std::span<const uint8_t>(bytes).subspan(pos));
+            src.next_base_offset = h->last_offset() + 1;
+            pos += h->total_size();
+        }
+    }
+    plan.segments.push_back(src);
+    plan.first_dirty = 0;
+    auto result = compact(plan);
+    REQUIRE(result.error == 0);
+    REQUIRE(result.segments.size() == 1);
+    REQUIRE(result.segments[0].what == compacted_segment::outcome::replaced);
+    auto cleaned = result.segments[0].cleaned;
+    l->close();
+    seg.reset();
+
+    SUBCASE("a crash before the swap was committed: the cleaned files are dropped") {
+        cleaned.reset();
+        auto reopened = fx.open(dir / "c-0", compact_config(), unclean_state(0));
+        CHECK(records_of(*reopened).size() == expected.size());
+        CHECK_FALSE(file_exists(plan.dir + "/00000000000000000000.log.cleaned"));
+    }
+    SUBCASE("a crash after the swap was committed: the swap is completed") {
+        REQUIRE(cleaned->rename_files(layout::swap_suffix) == 0);
+        cleaned.reset();
+        auto reopened = fx.open(dir / "c-0", compact_config(), clean_state());
+        CHECK(reopened->load_info().rebuilt_indexes >= 1);
+        auto recs = records_of(*reopened);
+        CHECK(recs.size() < expected.size());
+        CHECK(latest(recs) == latest(expected));
+        CHECK_FALSE(file_exists(plan.dir + "/00000000000000000000.log.swap"));
+        CHECK(reopened->log_end_offset() == 60);
+    }
+}
+
+TEST_CASE("log_cleaner: records without a key are refused on compacted topics") {
+    temp_dir dir;
+    log_fixture fx;
+    auto l = fx.open(dir / "c-0", compact_config(), clean_state());
+    auto r = append_copy(*l, make_batch({{std::nullopt, std::string("v"), 1000}}), at(1000));
+    CHECK(r.error == error_code::invalid_record);
+    CHECK(append_copy(*l, make_batch({{std::string("k"), std::nullopt, 1000}}), at(1000)).error == error_code::none);
+}
+
+TEST_CASE("log_cleaner: the dirty ratio and min.compaction.lag.ms decide when a log is due") {
+    temp_dir dir;
+    log_fixture fx;
+    log_cleaner cleaner(fx.context(), 1 << 20);
+    auto cfg = compact_config();
+    cfg.min_cleanable_dirty_ratio = 0.5;
+    auto l = fx.open(dir / "c-0", cfg, clean_state());
+    std::vector<std::pair<std::string, std::optional<std::string>>> kvs;
+    for (int i = 0; i < 60; ++i) kvs.push_back({"key" + std::to_string(i), std::string(50, 'a')});
+    put(*l, kvs, 1000);
+    REQUIRE(clean(fx, cleaner, l, 1000).ran);
+    // Unique keys: nothing was removed, and the cleaned part is now all of it.
+    CHECK_FALSE(log_cleaner::measure(*l, 1000).due);
+    // A little new data: the dirty ratio stays low.
+    put(*l, {{"key1", std::string(50, 'b')}, {"key2", std::string(50, 'b')}}, 1000);
+    REQUIRE(l->roll(1000) == error_code::none);
+    auto d = log_cleaner::measure(*l, 1000);
+    CHECK(d.dirty_bytes > 0);
+    CHECK(d.ratio < 0.5);
+    CHECK_FALSE(d.due);
+    CHECK_FALSE(cleaner.start(l, 1000, false));
+    // min.compaction.lag.ms holds back segments with recent records.
+    cfg.min_compaction_lag_ms = 60000;
+    l->set_config(cfg);
+    CHECK(log_cleaner::measure(*l, 1000).dirty_bytes == 0);
+    // max.compaction.lag.ms forces a cleaning however low the ratio.
+    cfg.min_compaction_lag_ms = 0;
+    cfg.max_compaction_lag_ms = 100;
+    l->set_config(cfg);
+    CHECK(log_cleaner::measure(*l, 5000).forced);
+    CHECK(log_cleaner::measure(*l, 5000).due);
+}
+
+TEST_CASE("log_cleaner: log_manager cleans due logs on tick and checkpoints the cleaner offset") {
+    temp_dir dir;
+    log_manager_config mc;
+    mc.log_dirs = {dir / "logs"};
+    mc.cleaner_backoff_ms = 0;
+    mc.defaults = compact_config();
+    {
+        log_manager m(mc, {});
+        std::string error;
+        REQUIRE(m.open(1000, &error));
+        auto l = m.get_or_create({"compacted", 0}, mc.defaults, 1000, &error);
+        std::vector<std::pair<std::string, std::optional<std::string>>> kvs;
+        for (int round = 0; round < 10; ++round)
+            for (int k = 0; k < 6; ++k) kvs.push_back({"key" + std::to_string(k), "v" + std::to_string(round)});
+        put(*l, kvs, 1000);
+        m.tick(2000);
+        REQUIRE(m.cleaner()->busy());
+        while (m.cleaner()->busy()) m.wait_and_run_completions(50);
+        CHECK(l->cleaner_offset() > 0);
+        m.tick(2001);
+        m.close();
+    }
+    checkpoint::offset_map co;
+    REQUIRE(checkpoint::read_offsets(dir / "logs/cleaner-offset-checkpoint", &co) == checkpoint::read_status::ok);
+    CHECK(co.at({"compacted", 0}) > 0);
+    log_manager m(mc, {});
+    std::string error;
+    REQUIRE(m.open(3000, &error));
+    CHECK(m.get({"compacted", 0})->cleaner_offset() == co.at({"compacted", 0}));
+    m.close();
+}
+
+TEST_CASE("log_cleaner: random appends, tombstones, cleanings and re-opens keep every key's latest value") {
+    const char* env = std::getenv("SAMSA_CLEANER_ROUNDS");
+    const int rounds = env && *env ? std::atoi(env) : 25;
+    std::mt19937 rng(std::random_device{}());
+    temp_dir dir;
+    auto fx = std::make_unique<log_fixture>();
+    auto cleaner = std::make_unique<log_cleaner>(fx->context(), 4096);  // a small map: partial cleanings
+    auto cfg = compact_config();
+    cfg.delete_retention_ms = 1 << 30;  // tombstones stay, so the model's view is exact
+    auto l = fx->open(dir / "c-0", cfg, clean_state());
+    std::map<std::string, std::optional<std::string>> model;      // latest value per key
+    std::map<int64_t, std::optional<std::string>> written;         // every record, by offset
+    // Wall-clock time: after a re-open, segments' modification times come from the files.
+    int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::system_clock::now().time_since_epoch()).count();
+    for (int round = 0; round < rounds; ++round) {
+        CAPTURE(round);
+        int n = 5 + static_cast<int>(rng() % 40);
+        for (int i = 0; i < n; ++i) {
+            std::string key = "k" + std::to_string(rng() % 25);
+            std::optional<std::string> value;
+            if (rng() % 6) value = std::to_string(round) + ":" + std::string(rng() % 80, 'v');
+            auto r = append_copy(*l, make_batch({{key, value, now}}), at(now));
+            REQUIRE(r.error == error_code::none);
+            model[key] = value;
+            written[r.base_offset] = value;
+        }
+        l->set_high_watermark(l->log_end_offset());
+        if (rng() % 2) REQUIRE(l->roll(now) == error_code::none);
+        if (rng() % 3) {
+            bool done = false;
+            if (cleaner->start(l, now, true, [&](const cleaning_report& r) {
+                    CHECK(r.error == "");
+                    done = true;
+                }))
+                while (!done) fx->completions.wait_and_run(50);
+        }
+        if (rng() % 5 == 0) {
+            cleaner.reset();
+            l->prepare_close();
+            REQUIRE(fx->flush_and_wait(*l) == error_code::none);
+            l->close();
+            fx = std::make_unique<log_fixture>();
+            cleaner = std::make_unique<log_cleaner>(fx->context(), 4096);
+            int64_t cleaned = l->cleaner_offset();
+            l = fx->open(dir / "c-0", cfg, clean_state());
+            l->set_cleaner_offset(cleaned);
+            l->set_high_watermark(l->log_end_offset());
+        }
+        now += 10;
+        auto recs = records_of(*l);
+        REQUIRE(latest(recs) == model);
+        for (const auto& r : recs) REQUIRE(written.at(r.offset) == r.value);
+    }
+    cleaner.reset();
+    fx->settle();
+}
