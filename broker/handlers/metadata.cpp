@@ -28,7 +28,7 @@ metadata_response::metadata_response_topic describe(const topic_info& t, int32_t
     out.error_code = 0;
     out.name = t.name;
     out.topic_id = t.id;
-    out.is_internal = false;
+    out.is_internal = is_internal_topic(t.name);
     out.partitions.reserve(static_cast<size_t>(t.partitions));
     for (int32_t p = 0; p < t.partitions; ++p) {
         metadata_response::metadata_response_partition part;

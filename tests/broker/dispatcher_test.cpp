@@ -252,6 +252,18 @@ TEST_CASE("dispatcher: Metadata describes this node and every topic, at every ve
     }
 }
 
+TEST_CASE("dispatcher: Metadata marks the consumer offsets topic internal and user topics not") {
+    dispatch_fixture f;
+    REQUIRE(f.create("__consumer_offsets", 1).topics[0].error_code == 0);
+    REQUIRE(f.create("orders", 1).topics[0].error_code == 0);
+    for (int16_t v = 1; v <= metadata_request::max_version; ++v) {
+        CAPTURE(v);
+        const auto resp = f.call(all_topics_request(v), v);
+        REQUIRE(resp.topics.size() == 2);
+        for (const auto& t : resp.topics) CHECK(t.is_internal == (t.name == "__consumer_offsets"));
+    }
+}
+
 TEST_CASE("dispatcher: Metadata auto-creates only when the broker and the request allow it") {
     SUBCASE("allowed") {
         dispatch_fixture f(test::config_settings{{"num.partitions", "2"}});

@@ -9,6 +9,8 @@
 
 #include <fcntl.h>
 
+#include <atomic>
+#include <chrono>
 #include <mutex>
 #include <thread>
 
@@ -31,6 +33,8 @@ TEST_CASE("flusher: completions run on the thread that polls, after the work") {
         ran = true;
     });
     while (!ran) q.wait_and_run(50);
+    // The wake-up is signalled after the completion is queued, so the completion may run first.
+    for (int i = 0; i < 5000 && woken == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     CHECK(woken >= 1);
 }
 
@@ -43,10 +47,15 @@ TEST_CASE("flusher: syncs queued while one runs share one fsync per file") {
     auto b = samsa::storage::file_handle::open(dir / "b", O_RDWR | O_CREAT, 0644, &err);
     std::mutex gate;
     gate.lock();
-    f.run([&gate] {
+    std::atomic<bool> blocking{false};
+    f.run([&gate, &blocking] {
+        blocking = true;
         std::lock_guard hold(gate);
         return 0;
     }, {});
+    // Queue the syncs only once the flusher thread is inside the blocking job, so that all of
+    // them wait for the same next pass.
+    while (!blocking) std::this_thread::yield();
     int done = 0;
     for (int i = 0; i < 100; ++i) f.sync({a, i % 2 ? b : a}, [&](int e) {
         CHECK(e == 0);
