@@ -1,24 +1,19 @@
 #include "broker/metadata_store.h"
 
+#include "storage/file_handle.h"
+
 #include <nlohmann/json.hpp>
 
-#include <cerrno>
 #include <cstring>
-#include <fcntl.h>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
-#include <unistd.h>
 
 namespace samsa::broker {
 
 namespace {
 
 using json = nlohmann::json;
-
-std::string errno_text(const char* what, const std::filesystem::path& p) {
-    return std::string(what) + " " + p.string() + ": " + std::strerror(errno);
-}
 
 json to_json(const metadata_image& m) {
     json topics = json::array();
@@ -61,20 +56,6 @@ metadata_image from_json(const json& j) {
     return m;
 }
 
-// Writes all of `data` to `fd`, retrying on EINTR and short writes.
-bool write_all(int fd, const std::string& data) {
-    size_t done = 0;
-    while (done < data.size()) {
-        const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            return false;
-        }
-        done += static_cast<size_t>(n);
-    }
-    return true;
-}
-
 } // namespace
 
 std::optional<metadata_image> metadata_store::load() const {
@@ -104,30 +85,10 @@ std::optional<std::string> metadata_store::save(const metadata_image& image) con
         return std::string("cannot encode metadata: ") + e.what();
     }
     const auto final_path = path();
-    const auto temp_path = dir_ / (std::string(metadata_file_name) + ".tmp");
-
-    const int fd = ::open(temp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return errno_text("cannot create", temp_path);
-    if (!write_all(fd, text)) {
-        auto err = errno_text("cannot write", temp_path);
-        (void)::close(fd);
-        return err;
+    if (const int err = storage::write_file_atomically(final_path.string(), text); err != 0) {
+        return "cannot write " + final_path.string() + " atomically: " + std::strerror(err);
     }
-    if (::fsync(fd) != 0) {
-        auto err = errno_text("cannot fsync", temp_path);
-        (void)::close(fd);
-        return err;
-    }
-    if (::close(fd) != 0) return errno_text("cannot close", temp_path);
-    if (::rename(temp_path.c_str(), final_path.c_str()) != 0) return errno_text("cannot rename", temp_path);
-
-    // The rename is durable only once the directory entry is.
-    const int dfd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0) return errno_text("cannot open", dir_);
-    const int synced = ::fsync(dfd);
-    auto err = synced != 0 ? std::optional<std::string>(errno_text("cannot fsync", dir_)) : std::nullopt;
-    if (::close(dfd) != 0 && !err) err = errno_text("cannot close", dir_);
-    return err;
+    return std::nullopt;
 }
 
 } // namespace samsa::broker

@@ -1,24 +1,19 @@
 #include "broker/admin/dynamic_config_store.h"
 
+#include "storage/file_handle.h"
+
 #include <nlohmann/json.hpp>
 
-#include <cerrno>
 #include <cstring>
-#include <fcntl.h>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
-#include <unistd.h>
 
 namespace samsa::broker {
 
 namespace {
 
 using json = nlohmann::json;
-
-std::string errno_text(const char* what, const std::filesystem::path& p) {
-    return std::string(what) + " " + p.string() + ": " + std::strerror(errno);
-}
 
 json to_json(const dynamic_config_image& m) {
     json quotas = json::array();
@@ -46,19 +41,6 @@ dynamic_config_image from_json(const json& j) {
         m.client_quotas[entity] = q.at("values").get<quota_values>();
     }
     return m;
-}
-
-bool write_all(int fd, const std::string& data) {
-    size_t done = 0;
-    while (done < data.size()) {
-        const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            return false;
-        }
-        done += static_cast<size_t>(n);
-    }
-    return true;
 }
 
 } // namespace
@@ -89,19 +71,10 @@ std::optional<std::string> dynamic_config_store::save(const dynamic_config_image
         return std::string("cannot encode the dynamic configuration: ") + e.what();
     }
     const auto final_path = path();
-    const auto temp_path = dir_ / (std::string(dynamic_config_file_name) + ".tmp");
-    const int fd = ::open(temp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return errno_text("cannot create", temp_path);
-    const bool written = write_all(fd, text) && ::fsync(fd) == 0;
-    auto err = written ? std::nullopt : std::optional<std::string>(errno_text("cannot write", temp_path));
-    if (::close(fd) != 0 && !err) err = errno_text("cannot close", temp_path);
-    if (err) return err;
-    if (::rename(temp_path.c_str(), final_path.c_str()) != 0) return errno_text("cannot rename", temp_path);
-    const int dfd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0) return errno_text("cannot open", dir_);
-    if (::fsync(dfd) != 0) err = errno_text("cannot fsync", dir_);
-    if (::close(dfd) != 0 && !err) err = errno_text("cannot close", dir_);
-    return err;
+    if (const int err = storage::write_file_atomically(final_path.string(), text); err != 0) {
+        return "cannot write " + final_path.string() + " atomically: " + std::strerror(err);
+    }
+    return std::nullopt;
 }
 
 } // namespace samsa::broker
