@@ -4,6 +4,7 @@
 #include "broker/properties_reader.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <climits>
@@ -109,6 +110,23 @@ void set_advertised(broker_config& c, std::string_view v) {
         if (l.port == 0) throw config_error("an advertised listener needs a port");
 }
 void set_controller_names(broker_config& c, std::string_view v) { c.controller_listener_names = parse_list(v); }
+// Kafka's "host:limit,host:limit" (the limit after the last colon, so IPv6 addresses work).
+void set_ip_overrides(broker_config& c, std::string_view v) {
+    std::vector<std::pair<std::string, int32_t>> out;
+    for (const auto& item : parse_list(v)) {
+        const auto colon = item.rfind(':');
+        if (colon == std::string::npos || colon == 0 || colon + 1 == item.size())
+            throw config_error("expected host:limit entries, got '" + item + "'");
+        const std::string host(trim(std::string_view(item).substr(0, colon)));
+        const bool valid_host = !host.empty() && std::all_of(host.begin(), host.end(), [](unsigned char ch) {
+            return std::isalnum(ch) || ch == '.' || ch == '-' || ch == ':' || ch == '_';
+        });
+        if (!valid_host) throw config_error("max.connections.per.ip.overrides contains invalid addresses : " + host);
+        out.emplace_back(host, static_cast<int32_t>(parse_integer(trim(std::string_view(item).substr(colon + 1)), 0, INT32_MAX)));
+    }
+    c.max_connections_per_ip_overrides = std::move(out);
+}
+
 void set_protocol_map(broker_config& c, std::string_view v) {
     c.listener_security_protocols.clear();
     for (const auto& item : parse_list(v)) {
@@ -203,6 +221,17 @@ const config_key keys[] = {
     {"queued.max.request.bytes", T::int64, "536870912", "[-1,...]",
      "Memory for requests being read and responses waiting to be written, across all connections; over it, the broker stops reading. -1: no limit (Kafka's default).",
      true, set_int<&B::queued_max_request_bytes, -1, i64max>},
+    {"max.connections", T::int32, "2147483647", "[0,...]",
+     "Connections the broker keeps open at once. At the limit it stops accepting (new connections wait in the listen queue) until one closes.",
+     true, set_int<&B::max_connections, 0, i32max>, cluster},
+    {"max.connections.per.ip", T::int32, "2147483647", "[0,...]",
+     "Connections one IP address may have open; a connection over it is closed at once. 0 only with max.connections.per.ip.overrides.", true,
+     set_int<&B::max_connections_per_ip, 0, i32max>, cluster},
+    {"max.connections.per.ip.overrides", T::string, "", "host:limit,...",
+     "Per-IP (or host name) exceptions to max.connections.per.ip.", true, set_ip_overrides, cluster},
+    {"max.connection.creation.rate", T::int32, "2147483647", "[0,...]",
+     "New connections per second the broker accepts, measured over the quota windows; over it, accepting waits until the rate is back within it.",
+     true, set_int<&B::max_connection_creation_rate, 0, i32max>, cluster},
     {"message.max.bytes", T::int32, "1048588", "[0,...]", "The largest record batch a produce request may append.", true,
      set_int<&B::message_max_bytes, 0, i32max>, cluster},
 
@@ -227,6 +256,10 @@ const config_key keys[] = {
      set_optional_int<&B::log_roll_ms_setting, 1, i64max>, cluster, "log.roll.hours"},
     {"log.roll.hours", T::int32, "168", "[1,...]", "Age in hours at which a segment is rolled.", true,
      set_int<&B::log_roll_hours_setting, 1, i32max>, cluster},
+    {"log.roll.jitter.ms", T::int64, "", "[0,...]", "Largest random amount taken off each new segment's roll age; wins over log.roll.jitter.hours.",
+     true, set_optional_int<&B::log_roll_jitter_ms_setting, 0, i64max>, cluster, "log.roll.jitter.hours"},
+    {"log.roll.jitter.hours", T::int32, "0", "[0,...]", "Largest random amount, in hours, taken off each new segment's roll age.",
+     true, set_int<&B::log_roll_jitter_hours_setting, 0, i32max>, cluster},
     {"log.retention.ms", T::int64, "", "[-1,...]", "How long to keep a segment; -1 forever. Wins over minutes and hours.", true,
      set_optional_int<&B::log_retention_ms_setting, -1, i64max>, cluster, "log.retention.minutes"},
     {"log.retention.minutes", T::int32, "", "[-1,...]", "How long to keep a segment, in minutes; wins over hours.", true,
@@ -261,7 +294,7 @@ const config_key keys[] = {
      "Default of topics: how far in the future a record's CreateTime may be.", true,
      set_int<&B::log_message_timestamp_after_max_ms, 0, i64max>, cluster},
     {"log.message.timestamp.difference.max.ms", T::int64, "9223372036854775807", "[0,...]",
-     "Default of topics; Kafka's older key, reported but superseded by the before/after keys.", true,
+     "Default of topics; Kafka's older bound on CreateTime, used where the before/after key is unlimited.", true,
      set_int<&B::log_message_timestamp_difference_max_ms, 0, i64max>, cluster},
     {"log.cleaner.delete.retention.ms", T::int64, "86400000", "[0,...]",
      "Default of topics: how long delete markers (tombstones) survive compaction.", true,
@@ -324,6 +357,30 @@ const config_key keys[] = {
      "Server-side assignors of consumer (KIP-848) groups, the first being the default. Kafka's class names are accepted too.", true,
      set_assignors},
 
+    // Transactions.
+    {"transaction.max.timeout.ms", T::int32, "900000", "[1,...]",
+     "The longest transaction.timeout.ms a producer may ask for; longer ones get INVALID_TRANSACTION_TIMEOUT.", true,
+     set_int<&B::transaction_max_timeout_ms, 1, i32max>},
+    {"transactional.id.expiration.ms", T::int32, "604800000", "[1,...]",
+     "How long a transactional id with no transaction under way is kept after its last change.", true,
+     set_int<&B::transactional_id_expiration_ms, 1, i32max>},
+    {"transaction.abort.timed.out.transaction.cleanup.interval.ms", T::int32, "10000", "[1,...]",
+     "How often transactions past their timeout are looked for and aborted.", true,
+     set_int<&B::transaction_abort_timed_out_transaction_cleanup_interval_ms, 1, i32max>},
+    {"transaction.remove.expired.transaction.cleanup.interval.ms", T::int32, "3600000", "[1,...]",
+     "How often expired transactional ids are looked for and removed.", true,
+     set_int<&B::transaction_remove_expired_transaction_cleanup_interval_ms, 1, i32max>},
+    {"transaction.state.log.num.partitions", T::int32, "50", "[1,...]",
+     "Partitions of the internal __transaction_state topic, created (compacted) on first use.", true,
+     set_int<&B::transaction_state_log_num_partitions, 1, i32max>},
+    {"transaction.state.log.segment.bytes", T::int32, "104857600", "[14,...]", "Segment size of the __transaction_state partitions.",
+     true, set_int<&B::transaction_state_log_segment_bytes, 14, i32max>},
+    {"producer.id.expiration.ms", T::int32, "86400000", "[1,...]",
+     "How long a partition keeps an idle producer's state (sequences, epoch) after its last write; a producer with a transaction open is kept.",
+     true, set_int<&B::producer_id_expiration_ms, 1, i32max>},
+    {"producer.id.expiration.check.interval.ms", T::int32, "600000", "[1,...]", "How often expired producer state is looked for.", true,
+     set_int<&B::producer_id_expiration_check_interval_ms, 1, i32max>},
+
     // Samsa's own keys (no Kafka equivalent).
     {"samsa.log.level", T::string, "info", "debug, info, warn, error", "Least severe event written to stderr.", true, set_log_level},
     {"samsa.shutdown.timeout.ms", T::int64, "5000", "[0,...]",
@@ -362,6 +419,8 @@ void finish(broker_config& c) {
     if (c.node_id_setting) c.node_id = *c.node_id_setting;
     else if (c.broker_id_setting) c.node_id = *c.broker_id_setting;
 
+    check_connection_limits(c);
+
     std::set<std::string> names;
     for (const auto& l : c.listeners)
         if (!names.insert(l.name).second)
@@ -387,6 +446,12 @@ void finish(broker_config& c) {
 }
 
 } // namespace
+
+void check_connection_limits(const broker_config& c) {
+    if (c.max_connections_per_ip == 0 && c.max_connections_per_ip_overrides.empty())
+        throw config_error("Invalid configuration 'max.connections.per.ip': max.connections.per.ip can be set to zero only if "
+                           "max.connections.per.ip.overrides property is set.");
+}
 
 std::string_view to_string(config_update_mode m) noexcept {
     switch (m) {
@@ -419,6 +484,11 @@ int64_t broker_config::log_retention_ms() const noexcept {
 int64_t broker_config::log_roll_ms() const noexcept {
     if (log_roll_ms_setting) return *log_roll_ms_setting;
     return log_roll_hours_setting * 3'600'000;
+}
+
+int64_t broker_config::log_roll_jitter_ms() const noexcept {
+    if (log_roll_jitter_ms_setting) return *log_roll_jitter_ms_setting;
+    return log_roll_jitter_hours_setting * 3'600'000;
 }
 
 std::vector<std::string> broker_config::data_dirs() const {

@@ -58,6 +58,8 @@ struct broker_config {
     int32_t log_segment_bytes = 1073741824;
     std::optional<int64_t> log_roll_ms_setting;
     int64_t log_roll_hours_setting = 168;
+    std::optional<int64_t> log_roll_jitter_ms_setting;
+    int64_t log_roll_jitter_hours_setting = 0;
     int64_t log_segment_delete_delay_ms = 60000;
     int32_t log_index_size_max_bytes = 10485760;
     int32_t log_index_interval_bytes = 4096;
@@ -82,6 +84,12 @@ struct broker_config {
     // quota_window_num windows of quota_window_size_seconds.
     int32_t quota_window_num = 11;
     int32_t quota_window_size_seconds = 1;
+
+    // Connection limits, as Kafka's acceptor enforces them (broker/admin/connection_quotas.h).
+    int32_t max_connections = INT32_MAX;
+    int32_t max_connections_per_ip = INT32_MAX;
+    std::vector<std::pair<std::string, int32_t>> max_connections_per_ip_overrides;  // host -> limit
+    int32_t max_connection_creation_rate = INT32_MAX;
 
     int32_t message_max_bytes = 1048588;
     int32_t socket_request_max_bytes = 104857600;
@@ -108,6 +116,17 @@ struct broker_config {
     int32_t group_consumer_max_size = INT32_MAX;
     std::vector<std::string> group_consumer_assignors{"uniform", "range"};
 
+    // The transaction coordinator (broker/transactions/).
+    int32_t transaction_max_timeout_ms = 900000;
+    int32_t transactional_id_expiration_ms = 604800000;
+    int32_t transaction_abort_timed_out_transaction_cleanup_interval_ms = 10000;
+    int32_t transaction_remove_expired_transaction_cleanup_interval_ms = 3600000;
+    int32_t transaction_state_log_num_partitions = 50;
+    int32_t transaction_state_log_segment_bytes = 104857600;
+    // Idempotent producers: per-partition producer state (storage/producer_state_table.h).
+    int32_t producer_id_expiration_ms = 86400000;
+    int32_t producer_id_expiration_check_interval_ms = 600000;
+
     // The known keys as they were given at start-up (file, then overrides; the last one wins),
     // so DescribeConfigs can say which values are STATIC_BROKER_CONFIG. Where a value came from
     // does not make two configurations different, so this never takes part in ==.
@@ -125,6 +144,8 @@ struct broker_config {
     [[nodiscard]] int64_t log_retention_ms() const noexcept;
     // log.roll.ms, else log.roll.hours.
     [[nodiscard]] int64_t log_roll_ms() const noexcept;
+    // log.roll.jitter.ms, else log.roll.jitter.hours.
+    [[nodiscard]] int64_t log_roll_jitter_ms() const noexcept;
     // advertised.listeners with listeners as the fallback, for the listener called `name`.
     [[nodiscard]] std::optional<listener_endpoint> advertised_for(std::string_view name) const;
     // The listeners the broker binds: `listeners` minus controller listeners.
@@ -173,6 +194,10 @@ using unknown_key_handler = std::function<void(std::string_view key)>;
 [[nodiscard]] broker_config load_config(const std::optional<std::string>& file,
                                         const std::vector<std::string>& overrides,
                                         const unknown_key_handler& on_unknown);
+
+// Kafka's check between the connection limits (max.connections.per.ip may be 0 only with
+// overrides), also run on dynamic changes. Throws config_error.
+void check_connection_limits(const broker_config& c);
 
 // Parses "NAME://host:port,..." (listeners syntax). Throws config_error mentioning `key`.
 [[nodiscard]] std::vector<listener_endpoint> parse_listeners(std::string_view key, std::string_view text);

@@ -2,7 +2,8 @@
 
 #include "protocol/frame_decoder.h"
 
-#include <cstring>
+#include <algorithm>
+#include <cstdint>
 
 namespace samsa::broker {
 
@@ -20,7 +21,7 @@ connection::connection(transport_context& ctx, connection_info info)
                       }
                       update_reading();
                       // Frames may be waiting in the buffer because too many were in flight.
-                      if (state_ == state::open && in_len_ > 0) process_input();
+                      if (state_ == state::open && in_.size() > 0) process_input();
                   },
                   [this](const std::string& why) { close(why, log_level::info); },
                   [this] { ++ctx_.stats.write_waits; }}),
@@ -29,24 +30,20 @@ connection::connection(transport_context& ctx, connection_info info)
           else flush();
       }) {}
 
-void connection::accept_from(uv_stream_t* listener) noexcept {
+bool connection::accept_from(uv_stream_t* listener) noexcept {
     if (const int rc = uv_tcp_init(ctx_.loop, &tcp_); rc != 0) {
         log_error("uv_tcp_init: ", uv_strerror(rc));
         // Nothing was initialised: there is no handle to close.
         state_ = state::closed;
         ctx_.on_closed(this);
-        return;
+        return false;
     }
     tcp_.data = this;
     ++ctx_.stats.accepted;
     if (const int rc = uv_accept(listener, reinterpret_cast<uv_stream_t*>(&tcp_)); rc != 0) {
         close(std::string("accept failed: ") + uv_strerror(rc), log_level::warn);
-        return;
+        return false;
     }
-    start();
-}
-
-void connection::start() noexcept {
     sockaddr_storage addr{};
     int len = sizeof addr;
     if (uv_tcp_getpeername(&tcp_, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
@@ -63,6 +60,12 @@ void connection::start() noexcept {
         }
         info_.peer = std::string(host) + ":" + std::to_string(port);
     }
+    last_activity_ms_ = uv_now(ctx_.loop);
+    return true;
+}
+
+void connection::start() noexcept {
+    if (state_ != state::open) return;
     if (const int rc = uv_tcp_nodelay(&tcp_, 1); rc != 0) log_warn("connection ", info_.id, ": TCP_NODELAY: ", uv_strerror(rc));
     auto* h = reinterpret_cast<uv_handle_t*>(&tcp_);
     if (int v = ctx_.config.socket_send_buffer_bytes; v > 0)
@@ -77,31 +80,32 @@ void connection::start() noexcept {
 void connection::on_alloc(uv_handle_t* h, size_t, uv_buf_t* buf) noexcept {
     auto* self = static_cast<connection*>(h->data);
     // Inside an admitted frame, read up to its end only; otherwise a chunk past what is there.
-    const size_t want = self->expected_frame_ > self->in_len_ ? self->expected_frame_ : self->in_len_ + read_chunk;
-    if (self->in_.size() < want) self->resize_input(want);
-    if (self->in_.size() <= self->in_len_) {
+    auto& in = self->in_;
+    const size_t want = self->expected_frame_ > in.size() ? self->expected_frame_ : in.size() + read_chunk;
+    if (in.capacity() < want && !self->grow_input(want)) {
+        *buf = uv_buf_init(nullptr, 0);  // closed: libuv reports UV_ENOBUFS to a closing stream
+        return;
+    }
+    const auto space = in.free_space();
+    if (space.empty()) {
         *buf = uv_buf_init(nullptr, 0);  // libuv reports UV_ENOBUFS, and the read is retried later
         return;
     }
-    *buf = uv_buf_init(reinterpret_cast<char*>(self->in_.data() + self->in_len_),
-                       static_cast<unsigned>(self->in_.size() - self->in_len_));
+    *buf = uv_buf_init(reinterpret_cast<char*>(space.data()), static_cast<unsigned>(std::min<size_t>(space.size(), UINT32_MAX)));
 }
 
-void connection::resize_input(size_t capacity) noexcept {
-    try {
-        const bool shrinking = capacity < in_.size();
-        in_.resize(capacity);
-        if (shrinking) in_.shrink_to_fit();
-    } catch (...) {
-        close("out of memory for the input buffer", log_level::error);
-        return;
+bool connection::grow_input(size_t total) noexcept {
+    if (!in_.reserve(total)) {
+        close("out of memory for a request of " + std::to_string(total) + " bytes", log_level::error);
+        return false;
     }
     charge_input();
+    return true;
 }
 
 void connection::charge_input() noexcept {
     // The resting read buffer is connection overhead; what a large frame adds is request memory.
-    const size_t charge = in_.size() > read_chunk ? in_.size() - read_chunk : 0;
+    const size_t charge = in_.capacity() > read_chunk ? in_.capacity() - read_chunk : 0;
     if (charge > charged_input_) ctx_.budget.force_acquire(charge - charged_input_);
     else ctx_.budget.release(charged_input_ - charge);
     charged_input_ = charge;
@@ -111,14 +115,14 @@ void connection::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t*) noexcep
     auto* self = static_cast<connection*>(s->data);
     if (self->state_ != state::open) return;
     if (nread > 0) {
-        self->in_len_ += static_cast<size_t>(nread);
+        self->in_.commit(static_cast<size_t>(nread));
         self->last_activity_ms_ = uv_now(self->ctx_.loop);
         self->process_input();
         return;
     }
     if (nread == UV_EOF) {
-        if (self->in_len_ > 0)
-            self->close("the client disconnected in the middle of a request (" + std::to_string(self->in_len_) + " bytes unread)",
+        if (self->in_.size() > 0)
+            self->close("the client disconnected in the middle of a request (" + std::to_string(self->in_.size()) + " bytes unread)",
                         log_level::info);
         else
             self->close("the client disconnected", log_level::debug);
@@ -136,7 +140,7 @@ void connection::process_input() noexcept {
     size_t off = 0;
     while (state_ == state::open) {
         if (in_flight() >= max_in_flight || unmute_timer_) break;
-        const auto fr = protocol::next_frame(protocol::bytes_view(in_.data() + off, in_len_ - off), max_frame);
+        const auto fr = protocol::next_frame(protocol::bytes_view(in_.data() + off, in_.size() - off), max_frame);
         if (fr.status == protocol::frame_status::too_large || fr.status == protocol::frame_status::negative_size) {
             ++ctx_.stats.rejected_frames;
             processing_ = false;
@@ -148,7 +152,7 @@ void connection::process_input() noexcept {
             return;
         }
         if (fr.status == protocol::frame_status::need_more) {
-            expected_frame_ = in_len_ - off >= 4 ? 4 + static_cast<size_t>(fr.frame_size) : 0;
+            expected_frame_ = in_.size() - off >= 4 ? 4 + static_cast<size_t>(fr.frame_size) : 0;
             break;
         }
         expected_frame_ = 0;
@@ -167,27 +171,20 @@ void connection::process_input() noexcept {
     if (state_ == state::closing || state_ == state::closed) return;
 
     // Keep the unread tail at the front of the buffer.
-    if (off > 0) {
-        if (in_len_ > off) std::memmove(in_.data(), in_.data() + off, in_len_ - off);
-        in_len_ -= off;
-    }
+    in_.consume(off);
     // Admit the next frame before buffering it: take its bytes from the budget or wait.
     waiting_budget_ = false;
-    if (expected_frame_ > in_.size()) {
-        const size_t charge = expected_frame_ > read_chunk ? expected_frame_ - read_chunk : 0;
+    if (expected_frame_ > in_.capacity()) {
+        const size_t capacity = in_.capacity_for(expected_frame_);
+        const size_t charge = capacity > read_chunk ? capacity - read_chunk : 0;
         if (charge <= charged_input_ || ctx_.budget.try_acquire(charge - charged_input_)) {
             if (charge > charged_input_) charged_input_ = charge;
-            try {
-                in_.resize(expected_frame_);
-            } catch (...) {
-                close("out of memory for a request of " + std::to_string(expected_frame_) + " bytes", log_level::error);
-                return;
-            }
+            if (!grow_input(expected_frame_)) return;
         } else {
             waiting_budget_ = true;
         }
-    } else if (in_len_ == 0 && in_.size() > 4 * read_chunk) {
-        resize_input(read_chunk);  // give back what a large frame took
+    } else if (in_.release_idle(max_idle_input)) {
+        charge_input();  // gives back what a large frame took
     }
     flush();
 }
@@ -240,7 +237,7 @@ void connection::mute_for(int32_t throttle_ms) noexcept {
             unmute_timer_.reset();
             if (state_ != state::open) return;
             update_reading();
-            if (in_len_ > 0) process_input();  // requests that arrived before the mute
+            if (in_.size() > 0) process_input();  // requests that arrived before the mute
         });
     } catch (const std::exception& e) {
         log_warn("connection ", info_.id, ": cannot mute for a quota throttle: ", e.what());

@@ -17,6 +17,7 @@
 #include "broker/config.h"
 #include "broker/connection_stats.h"
 #include "broker/dispatcher.h"
+#include "broker/input_buffer.h"
 #include "broker/logger.h"
 #include "broker/memory_budget.h"
 #include "broker/request_context.h"
@@ -55,9 +56,12 @@ public:
     connection& operator=(const connection&) = delete;
     ~connection() = default;
 
-    // Initialises the socket handle and accepts from `listener`. On failure the connection
-    // closes itself (and is freed through on_closed).
-    void accept_from(uv_stream_t* listener) noexcept;
+    // Initialises the socket handle, accepts from `listener` and learns the peer's address
+    // (info().peer), without reading yet. False on failure: the connection then closes itself
+    // and may already be freed (through on_closed).
+    [[nodiscard]] bool accept_from(uv_stream_t* listener) noexcept;
+    // Starts serving an accepted connection (the server first applies its connection limits).
+    void start() noexcept;
 
     // Stops reading and closes once every request read so far is answered (shutdown).
     void drain() noexcept;
@@ -72,18 +76,21 @@ public:
     static constexpr size_t max_queued_response_bytes = 32u << 20;
     // Bytes read from the socket at a time, and the input buffer's resting size.
     static constexpr size_t read_chunk = 64u << 10;
+    // Input capacity an idle connection keeps for its next large request (charged against the
+    // memory budget like any other): requests up to about this size reuse the buffer, and one
+    // larger request does not pin its size while the connection idles.
+    static constexpr size_t max_idle_input = 1u << 20;
 
 private:
     static void on_alloc(uv_handle_t* h, size_t suggested, uv_buf_t* buf) noexcept;
     static void on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) noexcept;
     static void on_tcp_closed(uv_handle_t* h) noexcept;
 
-    void start() noexcept;
     void process_input() noexcept;
     void flush() noexcept;
     void update_reading() noexcept;
     void mute_for(int32_t throttle_ms) noexcept;
-    void resize_input(size_t capacity) noexcept;
+    [[nodiscard]] bool grow_input(size_t total) noexcept;
     void charge_input() noexcept;
     void handle_closed() noexcept;
     [[nodiscard]] size_t in_flight() const noexcept { return queue_.size() + writer_.queued_frames(); }
@@ -95,9 +102,8 @@ private:
     socket_writer writer_;
     response_queue queue_;
 
-    std::vector<uint8_t> in_;  // input buffer; [0, in_len_) holds unread bytes
-    size_t in_len_ = 0;
-    size_t charged_input_ = 0;     // bytes of in_ beyond read_chunk counted against the budget
+    input_buffer in_{read_chunk};  // the unread bytes
+    size_t charged_input_ = 0;     // capacity of in_ beyond read_chunk counted against the budget
     size_t expected_frame_ = 0;    // prefix + body of a partly read, admitted frame
     bool reading_ = false;
     bool waiting_budget_ = false;  // a frame waits for budget before it can be buffered

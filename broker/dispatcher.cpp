@@ -61,37 +61,49 @@ dispatch_result dispatcher::dispatch(protocol::bytes_view frame, const broker_se
 
         const handler_entry* entry = find(h.api_key);
         const std::string api_name = h.api ? std::string(h.api->name) : "key " + std::to_string(h.api_key);
-        // Kafka closes the connection for keys it does not serve and for versions outside an
-        // API's range: their response layouts are unknown, so no bytes the client could parse
-        // exist. ApiVersions is the exception and answers in v0 (its entry handles that).
+        // A key this broker does not serve closes the connection, as Kafka does (its header
+        // parser rejects unknown keys and keys its listener does not enable).
         if (entry == nullptr)
             return close("request for API " + api_name + " v" + std::to_string(h.api_version) +
                          ", which this broker does not serve (correlation id " + std::to_string(h.correlation_id) + ")");
         const bool in_range = entry->supports(h.api_version) && parsed.status == decode_status::ok;
-        if (!in_range && !entry->answers_unsupported_versions)
-            return close("request for " + api_name + " v" + std::to_string(h.api_version) + ", outside the supported versions " +
-                         std::to_string(entry->min_version) + "-" + std::to_string(entry->max_version) +
-                         " (correlation id " + std::to_string(h.correlation_id) + ")");
+        if (!in_range && !entry->answers_unsupported_versions) {
+            // Kafka closes here; Samsa answers UNSUPPORTED_VERSION so the client learns why and
+            // the connection keeps serving (see encode_error_response_frame for the layout).
+            log_warn("connection ", connection.id, " (", connection.peer, "): ", api_name, " v", h.api_version,
+                     " is outside the supported versions ", entry->min_version, "-", entry->max_version,
+                     "; answered UNSUPPORTED_VERSION (correlation id ", h.correlation_id, ")");
+            protocol::output_buffer out;
+            protocol::encode_error_response_frame(out, *h.api, h.api_version, h.correlation_id,
+                                                  to_int(protocol::error_code::unsupported_version));
+            slot->settle(response_slot::state::ready, std::move(out));
+            return res;
+        }
 
         request_context ctx(h, services, connection, handlers_, slot);
-        // Request-time quota: the request carries the throttle its client has earned so far,
-        // and its own handler time counts towards the next ones.
+        // Request-time quota (KIP-124), charged as Kafka charges it: when the response is built,
+        // with the handler's time (for a deferred request, the time until its handler returned,
+        // not the wait), so the request that goes over the quota carries the throttle.
         const std::string_view client_id = h.client_id.value_or(std::string_view{});
-        if (services.quotas != nullptr)
-            (void)ctx.throttle(services.quotas->request_throttle(ctx.principal(), client_id, static_cast<int64_t>(services.loop.now_ms())));
+        if (services.quotas != nullptr && services.quotas->applies(quota_kind::request, ctx.principal(), client_id))
+            slot->charge_request_time = [quotas = services.quotas, &loop = services.loop, user = std::string(ctx.principal()),
+                                         client = std::string(client_id)](double handler_ns) {
+                return quotas->record(quota_kind::request, user, client, handler_ns, static_cast<int64_t>(loop.now_ms()));
+            };
         const auto started = std::chrono::steady_clock::now();
         auto result = entry->handle(ctx, parsed.body);
-        if (services.quotas != nullptr) {
-            const auto spent = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - started).count();
-            (void)services.quotas->record(quota_kind::request, ctx.principal(), client_id, spent,
-                                          static_cast<int64_t>(services.loop.now_ms()));
-        }
+        slot->handler_ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - started).count();
+        // A handler that built its frame itself was not charged yet: its throttle still mutes the
+        // connection. Produce with acks=0 is not charged, as in Kafka.
+        if (result.what() == handler_result::kind::ready) (void)charge_request_time(*slot, slot->handler_ns);
+        else if (result.what() != handler_result::kind::deferred) slot->charge_request_time = nullptr;
         switch (result.what()) {
             case handler_result::kind::ready: slot->settle(response_slot::state::ready, std::move(result.frame())); break;
             case handler_result::kind::no_response: slot->settle(response_slot::state::no_response); break;
             case handler_result::kind::deferred:
                 if (!ctx.deferred_taken()) return close("the " + api_name + " handler deferred without taking ctx.defer()");
                 break;
+            case handler_result::kind::close: return close(result.reason());
             case handler_result::kind::malformed:
                 return close("malformed " + api_name + " v" + std::to_string(h.api_version) + " request body (" +
                              std::string(protocol::to_string(result.why())) + ")");

@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 #include <string_view>
 
 namespace samsa::broker {
@@ -41,6 +42,18 @@ template <typename Message>
     return encode_response(version, correlation_id, body);
 }
 
+// Charges the request's handler time to its client's request quota, once (later calls return
+// 0), and keeps the throttle that calls for on the slot. Kafka records a request's time when its
+// response is sent, so the request that goes over the quota is the one throttled.
+inline int32_t charge_request_time(response_slot& slot, double handler_ns) {
+    if (!slot.charge_request_time) return 0;
+    const auto charge = std::move(slot.charge_request_time);
+    slot.charge_request_time = nullptr;
+    const int32_t ms = charge(handler_ns);
+    if (ms > slot.throttle_ms) slot.throttle_ms = ms;
+    return ms;
+}
+
 class handler_result {
 public:
     enum class kind : uint8_t {
@@ -48,6 +61,7 @@ public:
         no_response,  // the request gets no response (Produce acks=0)
         deferred,     // the handler took ctx.defer() and will answer through it
         malformed,    // the body could not be decoded: the connection closes, as Kafka does
+        close,        // the client learns of a failure only by a disconnect (Produce acks=0)
     };
 
     [[nodiscard]] static handler_result ready(protocol::output_buffer frame) {
@@ -63,7 +77,14 @@ public:
         return r;
     }
 
+    [[nodiscard]] static handler_result close(std::string reason) {
+        handler_result r(kind::close);
+        r.reason_ = std::move(reason);
+        return r;
+    }
+
     [[nodiscard]] kind what() const noexcept { return kind_; }
+    [[nodiscard]] const std::string& reason() const noexcept { return reason_; }
     [[nodiscard]] protocol::output_buffer& frame() noexcept { return frame_; }
     [[nodiscard]] protocol::decode_status why() const noexcept { return why_; }
 
@@ -72,6 +93,7 @@ private:
     kind kind_;
     protocol::output_buffer frame_;
     protocol::decode_status why_ = protocol::decode_status::ok;
+    std::string reason_;  // for kind::close, the log line's reason
 };
 
 // The second phase of a request that answers later: a move-only, one-shot handle on the
@@ -98,7 +120,14 @@ public:
     template <typename Message>
     void respond(const Message& body) {
         if (!slot_) return;
+        (void)charge_request_time();
         respond_frame(encode_throttled(slot_->api_version, slot_->correlation_id, body, slot_->throttle_ms));
+    }
+    // Charges the handler's time to the client's request quota now (respond() does it; a caller
+    // that encodes its own frame calls it first) and returns the throttle it calls for.
+    int32_t charge_request_time() {
+        if (!slot_) return 0;
+        return broker::charge_request_time(*slot_, slot_->handler_ns);
     }
     // A quota throttle for this request (the longest one asked for wins); returns it.
     int32_t throttle(int32_t ms) noexcept {
@@ -109,6 +138,7 @@ public:
     // Releases an already encoded frame (size prefix, header, body).
     void respond_frame(protocol::output_buffer frame) {
         if (!slot_) return;
+        (void)charge_request_time();  // the throttle then mutes the connection only
         slot_->settle(response_slot::state::ready, std::move(frame));
         slot_.reset();
     }

@@ -47,6 +47,8 @@ log_storage::log_storage(const broker_config& cfg, loop_services& loop)
                   return storage_config_for(cfg_, t->configs);
               };
               mc.retention_check_interval_ms = cfg.log_retention_check_interval_ms;
+              mc.producer_id_expiration_ms = cfg.producer_id_expiration_ms;
+              mc.producer_id_expiration_check_interval_ms = cfg.producer_id_expiration_check_interval_ms;
               return mc;
           }(),
           // Called on a background thread: hop to the loop to run the completions there.

@@ -14,6 +14,10 @@
 #include "broker/partition_storage.h"
 #include "broker/request_context.h"
 #include "broker/server.h"
+#include "broker/transactions/partition_txn_marker_writer.h"
+#include "broker/transactions/producer_id_manager.h"
+#include "broker/transactions/storage_transaction_state_log.h"
+#include "broker/transactions/transaction_coordinator.h"
 
 #include <filesystem>
 #include <stdexcept>
@@ -27,12 +31,28 @@ struct node::parts {
           metadata(cfg, store, storage, metadata_service::open_image(cfg, store)), offsets_log(metadata, storage.manager()),
           topics(metadata), groups(group_config::from(cfg), net.loop(), offsets_log, topics),
           partitions(metadata, storage.manager()), configs(cfg, metadata, storage, dirs.front()),
-          quotas(cfg, configs.quotas()), handlers(default_handlers()),
+          quotas(cfg, configs.quotas()),
+          producer_ids((dirs.front() / producer_id_block_file).string(), cfg.node_id), txn_markers(partitions),
+          txn_log(metadata, storage.manager()),
+          transactions(transaction_config::from(cfg), net.loop(), txn_log, txn_markers, [this] { return next_producer_id(); }),
+          handlers(default_handlers()),
           services{metadata, storage.manager(), net.loop(), cfg, &groups, &partitions, &configs, &quotas} {
+        services.producer_ids = &producer_ids;
+        services.transactions = &transactions;
+        // A transaction's markers decide the offsets it committed for consumer groups.
+        transactions.set_markers_listener([this](int64_t pid, bool commit) { groups.complete_txn_offsets(pid, commit); });
         // Dynamic broker configs change the topic defaults the logs are opened with.
         configs.load();
         storage.open(metadata.topics());
         groups.start();
+        transactions.start();
+    }
+
+    std::optional<int64_t> next_producer_id() {
+        std::string why;
+        auto id = producer_ids.next(&why);
+        if (!id) log_error("no producer id for a transactional id: ", why);
+        return id;
     }
 
     static std::vector<std::filesystem::path> prepare_dirs(const broker_config& cfg) {
@@ -58,6 +78,10 @@ struct node::parts {
     partition_manager partitions;
     config_registry configs;
     quota_manager quotas;
+    producer_id_manager producer_ids;
+    partition_txn_marker_writer txn_markers;
+    storage_transaction_state_log txn_log;
+    transaction_coordinator transactions;
     dispatcher handlers;
     broker_services services;
     bool shutdown_clean = false;
@@ -69,6 +93,7 @@ node::node(broker_config cfg) : parts_(std::make_unique<parts>(std::move(cfg))) 
     p.net.on_shutdown([&p] {
         // Parked group requests are answered and group timers stopped before storage closes.
         p.groups.close();
+        p.transactions.close();
         if (auto err = p.metadata.ensure_persisted()) log_error("cannot write the metadata: ", *err);
         // log_manager flushes every log, writes its checkpoints and then the clean-shutdown marker.
         if (auto err = p.storage.close()) {

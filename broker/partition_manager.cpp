@@ -68,13 +68,14 @@ error_code partition_manager::check_leader_epoch(const topic_info& topic, int32_
     return error_code::none;
 }
 
-storage::append_result partition_manager::append(const partition_handle& p, std::span<uint8_t> batches, int64_t now_ms) {
+storage::append_result partition_manager::append(const partition_handle& p, std::span<uint8_t> batches, int64_t now_ms,
+                                                 storage::append_origin origin) {
     storage::append_options options;
     options.now_ms = now_ms;
-    options.origin = storage::append_origin::client;
+    options.origin = origin;
     options.leader_epoch = p.topic->leader_epoch;
     storage::append_result r = p.log->append(batches, options);
-    if (r.error != error_code::none) return r;
+    if (r.error != error_code::none || r.duplicate) return r;
     p.log->set_high_watermark(p.log->log_end_offset());
     waiters_.notify(p.log.get(), batches.size());
     return r;

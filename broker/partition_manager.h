@@ -55,8 +55,10 @@ public:
 
     // Appends a producer's v2 batches (patched in place: offsets, leader epoch), then makes them
     // visible (high watermark = log end offset: this node is the whole ISR) and wakes the fetches
-    // waiting on the partition. `now_ms` is the wall clock.
-    [[nodiscard]] storage::append_result append(const partition_handle& p, std::span<uint8_t> batches, int64_t now_ms);
+    // waiting on the partition. `now_ms` is the wall clock. Coordinators of this node append as
+    // storage::append_origin::coordinator (transaction markers).
+    [[nodiscard]] storage::append_result append(const partition_handle& p, std::span<uint8_t> batches, int64_t now_ms,
+                                                storage::append_origin origin = storage::append_origin::client);
 
     [[nodiscard]] fetch_session_cache& sessions() noexcept { return sessions_; }
     [[nodiscard]] fetch_waiter_table& waiters() noexcept { return waiters_; }

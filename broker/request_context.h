@@ -12,6 +12,7 @@
 #include "storage/log_manager.h"
 #include "protocol/frame_decoder.h"
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <span>
@@ -23,6 +24,8 @@ namespace samsa::broker {
 class config_registry;
 class group_coordinator;
 class partition_manager;
+class producer_id_manager;
+class transaction_coordinator;
 class quota_manager;
 
 // The services behind handlers. Every reference outlives every request.
@@ -41,6 +44,11 @@ struct broker_services {
     // and no quota applies (tests of the other APIs).
     config_registry* configs = nullptr;
     quota_manager* quotas = nullptr;
+    // Producer ids (InitProducerId); null only where no producer id is handed out (tests).
+    producer_id_manager* producer_ids = nullptr;
+    // Transactional ids and their transactions (broker/transactions/); null only where no
+    // transaction API is served (tests of the other APIs).
+    transaction_coordinator* transactions = nullptr;
 };
 
 // What a handler may know of the connection a request came on. Lives as long as it.
@@ -74,6 +82,10 @@ public:
     [[nodiscard]] config_registry& configs() const noexcept { return *services_.configs; }
     // Null where quotas are not enforced (tests).
     [[nodiscard]] quota_manager* quotas() const noexcept { return services_.quotas; }
+    // Null where producer ids are not handed out (tests).
+    [[nodiscard]] producer_id_manager* producer_ids() const noexcept { return services_.producer_ids; }
+    // Null where transactions are not served (tests).
+    [[nodiscard]] transaction_coordinator* transactions() const noexcept { return services_.transactions; }
     // The principal quotas are kept for: without SASL, Kafka's anonymous user.
     [[nodiscard]] std::string_view principal() const noexcept { return "ANONYMOUS"; }
     // A quota throttle for this request (KIP-219): the response carries the longest one asked
@@ -82,6 +94,14 @@ public:
         if (!slot_) return 0;
         if (ms > slot_->throttle_ms) slot_->throttle_ms = ms;
         return slot_->throttle_ms;
+    }
+    // Charges the handler's time so far to the client's request quota (KIP-124), once, and
+    // returns the throttle it calls for (0 without a quota). respond() does it; a handler that
+    // encodes its own frame calls it before encoding, to put the throttle in the response.
+    int32_t charge_request_time() const {
+        if (!slot_) return 0;
+        const auto spent = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - started_).count();
+        return broker::charge_request_time(*slot_, spent);
     }
     // The handler table, for ApiVersions.
     [[nodiscard]] std::span<const handler_entry> handlers() const noexcept { return handlers_; }
@@ -94,6 +114,7 @@ public:
     // The same at another version (ApiVersions answers unsupported versions with v0).
     template <typename Message>
     [[nodiscard]] handler_result respond_at(int16_t version, const Message& body) const {
+        (void)charge_request_time();
         return handler_result::ready(encode_throttled(version, header_.correlation_id, body, slot_ ? slot_->throttle_ms : 0));
     }
 
@@ -111,6 +132,7 @@ private:
     std::span<const handler_entry> handlers_;
     std::shared_ptr<response_slot> slot_;
     bool deferred_taken_ = false;
+    std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();  // the handler's start
 };
 
 } // namespace samsa::broker

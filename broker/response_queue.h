@@ -35,6 +35,12 @@ struct response_slot {
     // Client quotas (KIP-219): the connection stops reading for this long once the response is
     // handed to the writer, and encoders stamp it into the response's throttle_time_ms.
     int32_t throttle_ms = 0;
+    // Request-time quota (KIP-124): records handler time (ns) against the request's client and
+    // returns the throttle that calls for. Set by the dispatcher when a quota applies and run
+    // once, when the response is built (broker/handler.h). `handler_ns` is the time the handler
+    // of a deferred request took before it returned, which is what such a request is charged.
+    std::function<int32_t(double handler_ns)> charge_request_time;
+    double handler_ns = 0;
     std::function<void()> on_cancel;  // run when the connection closes while waiting
 
     // Settles a waiting slot; later calls are ignored (one answer per request).

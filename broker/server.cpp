@@ -1,5 +1,7 @@
 #include "broker/server.h"
 
+#include "broker/admin/config_registry.h"
+#include "broker/admin/connection_quotas.h"
 #include "broker/connection.h"
 #include "broker/dispatcher.h"
 #include "broker/logger.h"
@@ -37,6 +39,10 @@ struct server::impl {
         std::string advertised_host;
         int32_t advertised_port = 0;
         impl* owner = nullptr;
+        // A connection waits on this listener for the connection limits (connection_quotas):
+        // libuv polls the listener again only once it is taken with uv_accept.
+        bool waiting = false;
+        std::unique_ptr<loop_timer> wait_timer;  // the creation-rate throttle
     };
 
     explicit impl(const broker_config& c) : cfg(c), budget(c.queued_max_request_bytes) {}
@@ -51,6 +57,9 @@ struct server::impl {
     std::unique_ptr<transport_context> transport;
     std::vector<std::unique_ptr<listener>> listeners;
     std::unordered_map<connection*, std::unique_ptr<connection>> connections;
+    std::unique_ptr<connection_quotas> limits;
+    std::unordered_map<connection*, std::string> counted;  // connection -> IP it is counted for
+    std::unordered_map<connection*, std::unique_ptr<loop_timer>> held;  // IP-throttled, closed when due
     uint64_t next_connection_id = 1;
     uv_signal_t* sigint = nullptr;
     uv_signal_t* sigterm = nullptr;
@@ -62,6 +71,8 @@ struct server::impl {
 
     void bind(listener& l);
     void accept(listener& l) noexcept;
+    void take(listener& l);
+    void retry_waiting() noexcept;
     void closed(connection* c) noexcept;
     void start_sweep();
     void sweep_idle() noexcept;
@@ -133,24 +144,82 @@ void server::impl::bind(listener& l) {
 }
 
 void server::impl::accept(listener& l) noexcept {
-    if (shutting_down) return;
+    if (shutting_down || l.waiting) return;
     try {
-        connection_info info;
-        info.id = next_connection_id++;
-        info.listener = l.endpoint.name;
-        info.advertised_host = l.advertised_host;
-        info.advertised_port = l.advertised_port;
-        auto c = std::make_unique<connection>(*transport, std::move(info));
-        auto* raw = c.get();
-        connections.emplace(raw, std::move(c));
-        raw->accept_from(reinterpret_cast<uv_stream_t*>(l.tcp));
+        // As Kafka's acceptor: over the broker's creation rate or at max.connections, the
+        // connection waits (and those behind it stay in the listen queue).
+        const int64_t wait = limits->record_creation(static_cast<int64_t>(uv_now(&loop)));
+        if (wait > 0 || !limits->slot_available()) {
+            l.waiting = true;
+            if (wait > 0)
+                l.wait_timer = services->start_timer(static_cast<uint64_t>(wait), [this, &l] {
+                    l.wait_timer.reset();
+                    retry_waiting();
+                });
+            return;
+        }
+        take(l);
     } catch (const std::exception& e) {
         log_error("cannot accept a connection: ", e.what());
     }
 }
 
+void server::impl::take(listener& l) {
+    l.waiting = false;
+    connection_info info;
+    info.id = next_connection_id++;
+    info.listener = l.endpoint.name;
+    info.advertised_host = l.advertised_host;
+    info.advertised_port = l.advertised_port;
+    auto c = std::make_unique<connection>(*transport, std::move(info));
+    auto* raw = c.get();
+    connections.emplace(raw, std::move(c));
+    if (!raw->accept_from(reinterpret_cast<uv_stream_t*>(l.tcp))) return;
+    const std::string& peer = raw->info().peer;
+    const std::string ip = peer.substr(0, peer.rfind(':'));
+    const auto verdict = limits->admit(ip, static_cast<int64_t>(uv_now(&loop)));
+    switch (verdict.what) {
+        case connection_quotas::verdict::accept:
+            counted.emplace(raw, ip);
+            raw->start();
+            return;
+        case connection_quotas::verdict::too_many:
+            counted.emplace(raw, ip);
+            raw->close("rejected: " + ip + " already has the configured maximum of " + std::to_string(verdict.limit) +
+                           " connections (max.connections.per.ip)",
+                       log_level::info);
+            return;
+        case connection_quotas::verdict::throttled:
+            // Kafka holds a connection over its IP's creation rate unread and closes it when the
+            // throttle time is over, so the client does not reconnect at once.
+            log_debug("connection ", raw->info().id, " from ", ip, " is over its connection_creation_rate: closing it in ",
+                      verdict.throttle_ms, " ms");
+            held[raw] = services->start_timer(static_cast<uint64_t>(verdict.throttle_ms), [raw] {
+                raw->close("over its IP's connection_creation_rate quota", log_level::debug);
+            });
+            return;
+    }
+}
+
+void server::impl::retry_waiting() noexcept {
+    for (auto& l : listeners) {
+        if (shutting_down || !l->waiting || l->wait_timer || l->tcp == nullptr || !limits->slot_available()) continue;
+        try {
+            take(*l);
+        } catch (const std::exception& e) {
+            log_error("cannot accept a connection: ", e.what());
+        }
+    }
+}
+
 void server::impl::closed(connection* c) noexcept {
+    if (const auto it = counted.find(c); it != counted.end()) {
+        limits->release(it->second);
+        counted.erase(it);
+    }
+    held.erase(c);
     connections.erase(c);
+    retry_waiting();
     maybe_finish_shutdown();
 }
 
@@ -186,7 +255,10 @@ void server::impl::begin_shutdown() noexcept {
     if (shutting_down) return;
     shutting_down = true;
     log_info("shutting down: ", connections.size(), " connection(s) to finish");
-    for (auto& l : listeners) close_and_delete(l->tcp);
+    for (auto& l : listeners) {
+        l->wait_timer.reset();
+        close_and_delete(l->tcp);  // also closes a connection waiting to be taken
+    }
     close_and_delete(sigint);
     close_and_delete(sigterm);
     close_and_delete(sweep);
@@ -254,6 +326,7 @@ void server::listen(const dispatcher& d, const broker_services& services) {
     auto& i = *impl_;
     i.transport = std::make_unique<transport_context>(
         transport_context{&i.loop, i.cfg, d, services, i.budget, i.stats, [&i](connection* c) { i.closed(c); }});
+    i.limits = std::make_unique<connection_quotas>(i.cfg, services.configs != nullptr ? &services.configs->quotas() : nullptr);
     for (const auto& ep : i.cfg.served_listeners()) {
         auto l = std::make_unique<impl::listener>();
         l->endpoint = ep;

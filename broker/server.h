@@ -2,6 +2,8 @@
 // connections, the signal handlers, the idle sweep and the shutdown sequence. Built and run by
 // the node; libuv stays behind this header (pimpl), so the layers above never see <uv.h>.
 // Single-threaded: everything runs on the thread that calls run(), except request_shutdown().
+// A new connection is served only within Kafka's connection limits (admin/connection_quotas.h):
+// it may wait in the listen queue, be closed at once, or be held unread and then closed.
 //
 // Shutdown: stop accepting -> connections stop reading and finish their requests (up to
 // samsa.shutdown.timeout.ms, then they are closed) -> the shutdown hook runs (storage is

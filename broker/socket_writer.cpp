@@ -4,7 +4,10 @@
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
+#include <climits>
+#include <cstddef>
 #include <sys/sendfile.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include <vector>
 
@@ -70,12 +73,12 @@ void socket_writer::pump() noexcept {
         // Write now what the socket takes: a uv_write callback runs only on the loop's next turn,
         // after every other read of this turn was handled, and would hold back the responses of
         // pipelined requests (a producer's in-flight window) for that long.
-        const int wrote = uv_try_write(reinterpret_cast<uv_stream_t*>(socket_), bufs.data(), static_cast<unsigned>(bufs.size()));
-        if (wrote < 0 && wrote != UV_EAGAIN) {
-            fail(std::string("write: ") + uv_strerror(wrote));
+        const ssize_t wrote = write_now(bufs);
+        if (wrote < 0) {
+            fail(std::string("write: ") + std::strerror(static_cast<int>(-wrote)));
             return;
         }
-        size_t written = wrote > 0 ? static_cast<size_t>(wrote) : 0;
+        size_t written = static_cast<size_t>(wrote);
         bool all = true;
         for (size_t i = 0; i < planned; ++i) {
             auto& f = frames_[i];
@@ -115,6 +118,25 @@ void socket_writer::on_write(uv_write_t* req, int status) noexcept {
     for (size_t i = 0; i < self->planned_frames_ && i < self->frames_.size(); ++i) self->frames_[i].pos = self->frames_[i].planned;
     self->planned_frames_ = 0;
     self->pump();
+}
+
+ssize_t socket_writer::write_now(const std::vector<uv_buf_t>& bufs) noexcept {
+    // writev(2) on the socket rather than uv_try_write: libuv 1.44 implements that through
+    // uv_write and then stops watching for POLLOUT, which re-queues the socket's epoll
+    // registration and costs an epoll_ctl on every response. Only called with no uv_write in
+    // flight, so libuv's own write queue is empty and the bytes stay in order.
+    static_assert(sizeof(uv_buf_t) == sizeof(iovec) && offsetof(uv_buf_t, base) == offsetof(iovec, iov_base) &&
+                  offsetof(uv_buf_t, len) == offsetof(iovec, iov_len));
+    uv_os_fd_t sock = -1;
+    if (const int rc = uv_fileno(reinterpret_cast<const uv_handle_t*>(socket_), &sock); rc != 0) return -EBADF;
+    const int count = static_cast<int>(std::min<size_t>(bufs.size(), IOV_MAX));
+    for (;;) {
+        const ssize_t n = ::writev(sock, reinterpret_cast<const iovec*>(bufs.data()), count);
+        if (n >= 0) return n;
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
+        return -errno;
+    }
 }
 
 bool socket_writer::send_range(frame& f) noexcept {

@@ -1,9 +1,10 @@
-// Writes response frames to one TCP socket in order (transport): byte runs with uv_write
-// (consecutive frames batched into one call), file ranges with sendfile(2) straight from the
-// page cache. sendfile runs on the loop thread on the non-blocking socket; when the socket is
-// full it waits for writability with a uv_poll_t on a dup() of the socket, because libuv does
-// not allow a second handle on the same descriptor. Owned by its connection; the frames it
-// holds (and the file owners inside them) live until written. Loop thread only.
+// Writes response frames to one TCP socket in order (transport): byte runs with writev(2) at once
+// and uv_write for what a full socket did not take (consecutive frames batched into one call),
+// file ranges with sendfile(2) straight from the page cache. sendfile runs on the loop thread on
+// the non-blocking socket; when the socket is full it waits for writability with a uv_poll_t on
+// a dup() of the socket, because libuv does not allow a second handle on the same descriptor.
+// Owned by its connection; the frames it holds (and the file owners inside them) live until
+// written. Loop thread only.
 #pragma once
 
 #include "protocol/wire.h"
@@ -14,6 +15,7 @@
 #include <deque>
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace samsa::broker {
 
@@ -59,6 +61,8 @@ private:
     };
 
     void pump() noexcept;
+    // Writes what the socket takes of `bufs` now: bytes written (0 when full), or -errno.
+    [[nodiscard]] ssize_t write_now(const std::vector<uv_buf_t>& bufs) noexcept;
     // Sends the current file range of the head frame. False when it must wait or failed.
     bool send_range(frame& f) noexcept;
     bool wait_writable() noexcept;

@@ -2,7 +2,8 @@
 // available here speaks it (librdkafka 2.0, kafkajs 2.2, confluent-kafka-python 1.7 and
 // kafka-python 2.0 predate group.protocol=consumer), so this test is the client: it sends
 // ConsumerGroupHeartbeat, ConsumerGroupDescribe, OffsetCommit v9 and OffsetFetch v9 frames with
-// the generated codecs, exactly as Kafka's clients lay them out, and checks the answers.
+// the generated codecs, exactly as Kafka's clients lay them out, and checks the answers,
+// across broker restarts too (the group's records in __consumer_offsets).
 #include "compat/broker_process.h"
 #include "compat/rdkafka_client.h"
 #include "protocol/messages/api_versions.h"
@@ -67,7 +68,7 @@ std::vector<protocol::consumer_group_heartbeat_request::topic_partitions_data> o
 
 } // namespace
 
-TEST_CASE("compat kip-848: two members share a topic through ConsumerGroupHeartbeat, offsets survive a restart") {
+TEST_CASE("compat kip-848: two members share a topic through ConsumerGroupHeartbeat, the group survives a restart") {
     scratch_dir dir;
     broker_process broker(samsa_binary, dir.path() / "data", {"num.partitions=4"});
     {
@@ -130,8 +131,9 @@ TEST_CASE("compat kip-848: two members share a topic through ConsumerGroupHeartb
     CHECK(call(c, oc, 9).topics.at(0).partitions.at(0).error_code ==
           static_cast<int16_t>(protocol::error_code::stale_member_epoch));
 
+    // SIGKILL: what comes back was in __consumer_offsets, not written at shutdown.
     c.close();
-    REQUIRE(broker.stop() == 0);
+    (void)broker.kill_now();
     broker.restart();
     tcp_client again(broker.port());
     protocol::offset_fetch_request of;
@@ -144,12 +146,32 @@ TEST_CASE("compat kip-848: two members share a topic through ConsumerGroupHeartb
     CHECK(fetched.groups[0].error_code == 0);
     CHECK(fetched.groups[0].topics.at(0).partitions.at(0).committed_offset == 3);
     CHECK(fetched.groups[0].topics.at(0).partitions.at(0).metadata == "meta");
-    // Membership is not durable: a member the restarted broker does not know rejoins from epoch 0.
-    const auto forgotten = heartbeat(again, *b.member_id, b2.member_epoch, std::nullopt);
-    CHECK(forgotten.error_code == static_cast<int16_t>(protocol::error_code::unknown_member_id));
-    const auto rejoined = heartbeat(again, *b.member_id, 0, std::vector<protocol::consumer_group_heartbeat_request::topic_partitions_data>{});
-    CHECK(rejoined.error_code == 0);
-    CHECK(count(rejoined) == 4);
+    // The group's records brought its epochs and assignments back: both members go on with
+    // their epochs and keep their partitions, without a rebalance.
+    const auto described_again = call(again, d, 0);
+    REQUIRE(described_again.groups.size() == 1);
+    CHECK(described_again.groups[0].group_epoch == 2);
+    CHECK(described_again.groups[0].assignment_epoch == 2);
+    CHECK(described_again.groups[0].members.size() == 2);
+    const auto b3 = heartbeat(again, *b.member_id, b2.member_epoch, owned_of(b2));
+    CHECK(b3.error_code == 0);
+    CHECK(b3.member_epoch == 2);
+    CHECK(count(b3) == 2);
+    const auto a4 = heartbeat(again, *a.member_id, a3.member_epoch, owned_of(a2));
+    CHECK(a4.error_code == 0);
+    CHECK(a4.member_epoch == 2);
+    CHECK(count(a4) == 2);
+    // Leaving is durable too: after another restart only b is left, at a new group epoch.
+    CHECK(heartbeat(again, *a.member_id, -1, std::nullopt).error_code == 0);
     again.close();
+    REQUIRE(broker.stop() == 0);
+    broker.restart();
+    tcp_client third(broker.port());
+    const auto after_leave = call(third, d, 0);
+    REQUIRE(after_leave.groups.size() == 1);
+    CHECK(after_leave.groups[0].group_epoch == 3);
+    REQUIRE(after_leave.groups[0].members.size() == 1);
+    CHECK(after_leave.groups[0].members[0].member_id == *b.member_id);
+    third.close();
     CHECK(broker.stop() == 0);
 }

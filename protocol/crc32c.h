@@ -1,6 +1,9 @@
-// CRC-32C (Castagnoli), the checksum of Kafka's v2 record batches. Pure functions, any thread.
-// Uses the CPU's crc32 instruction (SSE4.2) when present, chosen once at start-up; otherwise a
-// slicing-by-8 table. `extend` continues a running checksum, so a batch can be checked in pieces.
+// CRC-32C (Castagnoli), the checksum of Kafka's v2 record batches. Pure functions, any thread;
+// the data is only read during the call.
+// The engine is chosen once at start-up from what the CPU offers: three interleaved crc32
+// instruction streams joined with a carry-less multiply (SSE4.2 + PCLMULQDQ), else one crc32
+// stream (SSE4.2), else a slicing-by-8 table. All three give the same result; `extend` continues
+// a running checksum, so a batch can be checked in pieces.
 #pragma once
 
 #include <cstddef>
@@ -12,5 +15,14 @@ namespace samsa::protocol {
 [[nodiscard]] uint32_t crc32c_extend(uint32_t crc, std::span<const uint8_t> data) noexcept;
 [[nodiscard]] inline uint32_t crc32c(std::span<const uint8_t> data) noexcept { return crc32c_extend(0, data); }
 [[nodiscard]] bool crc32c_is_hardware() noexcept;
+
+// The engines, named so tests and benchmarks can run each one on the same machine.
+enum class crc32c_engine { table, crc32_instruction, three_way_interleaved };
+
+[[nodiscard]] crc32c_engine crc32c_active_engine() noexcept;
+[[nodiscard]] bool crc32c_engine_supported(crc32c_engine engine) noexcept;
+[[nodiscard]] const char* crc32c_engine_name(crc32c_engine engine) noexcept;
+// Runs `engine`, which must be supported (an unsupported one falls back to the table).
+[[nodiscard]] uint32_t crc32c_extend_with(crc32c_engine engine, uint32_t crc, std::span<const uint8_t> data) noexcept;
 
 } // namespace samsa::protocol

@@ -91,4 +91,17 @@ void write_response_header(writer& w, int16_t api_key, int16_t api_version, int3
     if (response_header_version(api_key, api_version) >= 1) w.write_uvarint(0);
 }
 
+void encode_error_response_frame(output_buffer& out, const api_info& api, int16_t request_version,
+                                 int32_t correlation_id, int16_t error) {
+    const int16_t body_version = request_version < api.min_version   ? api.min_version
+                                 : request_version > api.max_version ? api.max_version
+                                                                     : request_version;
+    writer w(out);
+    const size_t start = w.position();
+    w.write_int32(0);
+    write_response_header(w, api.key, request_version, correlation_id);
+    api.encode_error_body(w, body_version, error);
+    w.patch_int32(start, static_cast<int32_t>(out.size() - start - 4));
+}
+
 } // namespace samsa::protocol

@@ -84,4 +84,14 @@ void encode_response_frame(output_buffer& out, int16_t api_version, int32_t corr
     w.patch_int32(start, static_cast<int32_t>(out.size() - start - 4));
 }
 
+// Encodes a whole frame answering a request at `request_version`, a version outside what this
+// build can decode, with `error` (UNSUPPORTED_VERSION). The header follows the request's
+// version, as the client will read it (flexible above the API's range). The body is the API's
+// default response with every list empty and the top-level error_code (where the message has
+// one) set, laid out at the version of the range nearest `request_version`: versions add
+// fields at the end or as tagged fields, so a client that reads the lists as empty and the
+// error where it expects one parses it. See docs/protocol.md, "Unsupported versions".
+void encode_error_response_frame(output_buffer& out, const api_info& api, int16_t request_version,
+                                 int32_t correlation_id, int16_t error);
+
 } // namespace samsa::protocol

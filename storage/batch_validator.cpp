@@ -3,7 +3,9 @@
 #include "protocol/record_batch.h"
 #include "protocol/record_reader.h"
 
+#include <algorithm>
 #include <limits>
+#include <optional>
 
 namespace samsa::storage {
 
@@ -28,11 +30,67 @@ int64_t plus_clamped(int64_t now, int64_t bound) {
     int64_t out = 0;
     return __builtin_add_overflow(now, bound, &out) ? std::numeric_limits<int64_t>::max() : out;
 }
+// The bounds as Kafka prints them: Java's long arithmetic wraps.
+int64_t wrapped(int64_t a, int64_t b, bool add) {
+    const auto ua = static_cast<uint64_t>(a), ub = static_cast<uint64_t>(b);
+    return static_cast<int64_t>(add ? ua + ub : ua - ub);
+}
+
+std::string partition_text(const topic_partition* tp) { return tp ? tp->dir_name() : std::string("(unnamed)"); }
+
+// The per-record checks of one batch (a key on compacted topics, CreateTime within the bounds).
+// Adds a record_error for every failing record; returns false when the records do not decode.
+bool check_records(const batch::header_view& h, const log_config& config, const append_options& options,
+                   bool check_keys, bool check_time, const topic_partition* tp, validation_result& out) {
+    const int64_t before = config.timestamp_before_bound(), after = config.timestamp_after_bound();
+    const int64_t earliest = minus_clamped(options.now_ms, before), latest = plus_clamped(options.now_ms, after);
+    protocol::record_reader reader(h.bytes(), {.max_decompressed_bytes = size_t{64} << 20, .verify_crc = false});
+    protocol::record rec;
+    int32_t position = 0;
+    while (reader.next(rec)) {
+        if (check_keys && !rec.key) {
+            out.record_errors.push_back({position, "Compacted topic cannot accept message without key in topic partition " +
+                                                    partition_text(tp)});
+        } else if (check_time && rec.timestamp != -1 && (rec.timestamp < earliest || rec.timestamp > latest)) {
+            out.error = error_code::invalid_timestamp;
+            out.record_errors.push_back(
+                {position, "Timestamp " + std::to_string(rec.timestamp) + " of message with offset " + std::to_string(rec.offset) +
+                            " is out of range. The timestamp should be within [" +
+                            std::to_string(wrapped(options.now_ms, before, false)) + ", " +
+                            std::to_string(wrapped(options.now_ms, after, true)) + "]"});
+        }
+        ++position;
+    }
+    return reader.ok();
+}
+
+// The largest record timestamp of a batch, or nullopt when its records do not decode.
+std::optional<int64_t> max_record_timestamp(const batch::header_view& h) {
+    protocol::record_reader reader(h.bytes(), {.max_decompressed_bytes = size_t{64} << 20, .verify_crc = false});
+    protocol::record rec;
+    int64_t max = -1;
+    while (reader.next(rec)) max = std::max(max, rec.timestamp);
+    if (!reader.ok()) return std::nullopt;
+    return max;
+}
+
+// The response's error_message for a batch the record checks refused, worded as Kafka's.
+std::string record_errors_message(const validation_result& r) {
+    if (r.error == error_code::invalid_timestamp) return "One or more records have been rejected due to invalid timestamp";
+    std::string shown;
+    for (size_t i = 0; i < r.record_errors.size() && i < 3; ++i) {
+        if (i > 0) shown += ", ";
+        shown += "RecordError(batchIndex=" + std::to_string(r.record_errors[i].batch_index) + ", message='" +
+                 r.record_errors[i].message + "')";
+    }
+    return "One or more records have been rejected due to " + std::to_string(r.record_errors.size()) +
+           " record errors in total, and only showing the first three errors at most: [" + shown + "]";
+}
 
 } // namespace
 
 validation_result validate_batches(std::span<const uint8_t> input, const log_config& config,
-                                   const append_options& options, int64_t next_offset) {
+                                   const append_options& options, int64_t next_offset, const topic_partition* partition) {
     validation_result out;
     if (input.empty()) return fail(error_code::corrupt_message, "no record batches");
     if (input.size() > static_cast<size_t>(config.segment_bytes))
@@ -65,29 +123,39 @@ validation_result validate_batches(std::span<const uint8_t> input, const log_con
                 return fail(error_code::invalid_record, "replicated batch offsets go backwards");
             expected = h->last_offset() + 1;
         }
-        if (check_time && h->max_timestamp() >= 0) {
-            int64_t earliest = minus_clamped(options.now_ms, config.message_timestamp_before_max_ms);
-            int64_t latest = plus_clamped(options.now_ms, config.message_timestamp_after_max_ms);
-            if (h->max_timestamp() > latest || (h->base_timestamp() >= 0 && h->base_timestamp() < earliest))
-                return fail(error_code::invalid_timestamp, "timestamp outside message.timestamp.{before,after}.max.ms");
+        // Some producers (sarama before 1.26) leave the header's max timestamp at -1 while every
+        // record carries its own. Kafka derives the max from the records and rewrites the header;
+        // without that, ListOffsets by time and time-based retention would never see the batch.
+        int64_t max_timestamp = h->max_timestamp();
+        const bool stale_max = check_time && h->record_count() > 0 && max_timestamp < h->base_timestamp();
+        if (stale_max) {
+            auto derived = max_record_timestamp(*h);
+            if (!derived) return fail(error_code::corrupt_message, "batch at byte " + std::to_string(pos) + ": records do not decode");
+            max_timestamp = *derived;
         }
-        if (client && config.cleanup_compact && !h->is_control()) {
-            // Compaction keeps the latest record per key: a record without one cannot be kept
-            // meaningfully, so Kafka refuses it. This is the one check that reads records.
-            protocol::record_reader reader(h->bytes(), {.max_decompressed_bytes = size_t{64} << 20, .verify_crc = false});
-            protocol::record rec;
-            while (reader.next(rec))
-                if (!rec.key) return fail(error_code::invalid_record, "compacted topic cannot accept a record without key");
-            if (!reader.ok())
-                return fail(error_code::corrupt_message, "batch at byte " + std::to_string(pos) + ": " +
-                                                             std::string(protocol::to_string(reader.status())));
+        // Reading records costs a decode (and a decompression): only when a check needs them.
+        // Without a finite before-bound, a header max timestamp inside the after-bound clears
+        // every record of the batch.
+        const bool keys = client && config.cleanup_compact && !h->is_control();
+        const bool times = check_time && (config.timestamp_before_bound() != no_limit ||
+                                          max_timestamp > plus_clamped(options.now_ms, config.timestamp_after_bound()));
+        if (keys || times) {
+            validation_result checked;
+            checked.error = error_code::invalid_record;
+            if (!check_records(*h, config, options, keys, times, partition, checked))
+                return fail(error_code::corrupt_message, "batch at byte " + std::to_string(pos) + ": records do not decode");
+            if (!checked.record_errors.empty()) {
+                checked.message = record_errors_message(checked);
+                return checked;
+            }
         }
         batch_info b;
         b.position = static_cast<uint32_t>(pos);
         b.size = static_cast<uint32_t>(h->total_size());
         b.base_offset = h->base_offset();
         b.last_offset = h->last_offset();
-        b.max_timestamp = h->max_timestamp();
+        b.max_timestamp = max_timestamp;
+        b.rewrite_max_timestamp = stale_max && max_timestamp != h->max_timestamp();
         b.leader_epoch = h->partition_leader_epoch();
         b.record_count = h->record_count();
         out.record_count += h->record_count();
@@ -118,6 +186,8 @@ void assign_offsets(std::span<uint8_t> input, validation_result& result, const l
         if (append_time) {
             batch::set_max_timestamp_and_recrc(bytes, options.now_ms, true);
             b.max_timestamp = options.now_ms;
+        } else if (b.rewrite_max_timestamp) {
+            batch::set_max_timestamp_and_recrc(bytes, b.max_timestamp, false);
         }
     }
 }

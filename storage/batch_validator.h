@@ -9,10 +9,13 @@
 //   client appends: no control batches                                else invalid_record
 //   replication: base offsets increase and do not go below the end    else invalid_record
 //   client appends to a compacted topic: every record has a key     else invalid_record
-//   CreateTime, client: max/base timestamp within the configured bounds else invalid_timestamp
+//   CreateTime, client: every record's timestamp within the bounds    else invalid_timestamp
 //   all batches together <= segment.bytes                             else record_list_too_large
 //
-// Timestamps are checked at batch level (the header's base and max timestamps), not per record.
+// The two record checks report every failing record of the batch (record_errors: its index in
+// the batch and why), as Kafka's LogValidator does; a timestamp failure wins the error code.
+// Records are read only when a check needs them: a compacted topic, a finite
+// message.timestamp.before.max.ms, or a header max timestamp past the after bound.
 #pragma once
 
 #include "protocol/errors.h"
@@ -33,6 +36,7 @@ struct batch_info {
     int64_t base_offset = 0;
     int64_t last_offset = 0;
     int64_t max_timestamp = -1;  // after LogAppendTime stamping
+    bool rewrite_max_timestamp = false;  // the header's was stale; assign_offsets writes this one
     int32_t leader_epoch = -1;
     int32_t record_count = 0;
 };
@@ -40,14 +44,16 @@ struct batch_info {
 struct validation_result {
     protocol::error_code error = protocol::error_code::none;
     std::string message;
+    std::vector<record_error> record_errors;  // set only by the record checks
     std::vector<batch_info> batches;
     int32_t record_count = 0;
 };
 
 // Validates `input` without changing it. `next_offset` is the log end offset (replication checks
-// the batches' own offsets against it).
+// the batches' own offsets against it). `partition` names the log in record error messages.
 [[nodiscard]] validation_result validate_batches(std::span<const uint8_t> input, const log_config& config,
-                                                 const append_options& options, int64_t next_offset);
+                                                 const append_options& options, int64_t next_offset,
+                                                 const topic_partition* partition = nullptr);
 
 // Second pass, after a successful validation: patches base offsets starting at `next_offset`
 // (unless replicating), the leader epoch, and LogAppendTime (re-checksumming those batches).

@@ -11,6 +11,8 @@
 //       00000000000000000000.log          record batches; the name is the first offset, 20 digits
 //       00000000000000000000.index        offset index
 //       00000000000000000000.timeindex    time index
+//       00000000000000000000.txnindex     aborted transactions whose markers are in the segment
+//       00000000000000000000.snapshot     producer state when the log ended at that offset
 //       leader-epoch-checkpoint
 //       partition.metadata                the topic id
 #pragma once
@@ -33,6 +35,10 @@ inline constexpr std::string_view partition_metadata = "partition.metadata";
 inline constexpr std::string_view log_suffix = ".log";
 inline constexpr std::string_view index_suffix = ".index";
 inline constexpr std::string_view time_index_suffix = ".timeindex";
+// Producer state as of an offset (storage/producer_snapshot.h) and a segment's aborted
+// transactions (storage/txn_index.h).
+inline constexpr std::string_view snapshot_suffix = ".snapshot";
+inline constexpr std::string_view txn_index_suffix = ".txnindex";
 // A segment file waiting for the deleter thread, a compacted segment being written, and a
 // compacted segment complete and about to replace the originals.
 inline constexpr std::string_view deleted_suffix = ".deleted";

@@ -10,11 +10,15 @@
 #include "storage/flusher.h"
 #include "storage/layout.h"
 #include "storage/leader_epoch_cache.h"
+#include "storage/producer_snapshot.h"
+#include "storage/producer_state_table.h"
 #include "storage/recovery.h"
 #include "storage/retention.h"
 #include "storage/segment.h"
+#include "storage/txn_index.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -33,7 +37,7 @@ size_t read_result::size() const noexcept {
 
 log::log(std::string dir, topic_partition tp, log_config config, log_context ctx)
     : dir_(std::move(dir)), tp_(std::move(tp)), config_(config), ctx_(ctx),
-      epochs_(std::make_unique<leader_epoch_cache>()) {}
+      epochs_(std::make_unique<leader_epoch_cache>()), producers_(std::make_unique<producer_state_table>()) {}
 
 log::~log() = default;
 
@@ -94,10 +98,11 @@ bool log::should_roll(const segment& active, uint64_t incoming_bytes, int64_t la
     if (last_offset - active.base_offset() > std::numeric_limits<int32_t>::max()) return true;
     if (active.offsets().free_slots() < batch_count || active.times().full()) return true;
     // segment.ms counts from the first batch's timestamp when there is one (Kafka compares
-    // message time with message time), else from when the segment was created.
+    // message time with message time), else from when the segment was created; the segment's
+    // own jitter comes off it, and the age must exceed it (Kafka's comparison).
     int64_t first = active.first_batch_timestamp();
     int64_t waited = first >= 0 ? max_timestamp - first : clock_ms_ - active.created_ms();
-    return waited >= config_.segment_ms;
+    return waited > config_.max_segment_ms() - active.roll_jitter_ms();
 }
 
 append_result log::append(std::span<uint8_t> batches, const append_options& options) {
@@ -108,10 +113,11 @@ append_result log::append(std::span<uint8_t> batches, const append_options& opti
         out.error_message = offline_ ? offline_reason_ : "log is closed";
         return out;
     }
-    validation_result v = validate_batches(batches, config_, options, log_end_offset_);
+    validation_result v = validate_batches(batches, config_, options, log_end_offset_, &tp_);
     if (v.error != error_code::none) {
         out.error = v.error;
         out.error_message = std::move(v.message);
+        out.record_errors = std::move(v.record_errors);
         return out;
     }
     const bool replicate = options.origin == append_origin::replication;
@@ -129,6 +135,10 @@ append_result log::append(std::span<uint8_t> batches, const append_options& opti
     }
     if (config_.message_timestamp_type == timestamp_type::log_append_time && !replicate) max_ts = options.now_ms;
     clock_ms_ = options.now_ms;
+    // Idempotent and transactional producers: sequence and epoch rules, and a retried batch
+    // answered with its original offsets, before anything is written.
+    producer_state_update producer_update;
+    if (!stage_producers(batches, v.batches, first_offset, options, producer_update, out)) return out;
 
     segment* active = segments_.back().get();
     if (active->sealed()) {
@@ -156,6 +166,8 @@ append_result log::append(std::span<uint8_t> batches, const append_options& opti
         return out;
     }
     log_end_offset_ = v.batches.back().last_offset + 1;
+    if (!producer_update.entries.empty()) apply_producers(std::move(producer_update));
+    else producers_->set_end_offset(log_end_offset_);
     bool epochs_changed = false;
     for (const auto& b : v.batches)
         if (b.leader_epoch >= 0 && b.leader_epoch > epochs_->latest_epoch())
@@ -193,6 +205,8 @@ error_code log::roll_to(int64_t base_offset, int64_t now_ms) {
     }
     segments_.push_back(std::move(seg));
     dir_dirty_ = true;
+    // The producer table as of the new segment's start: recovery replays from here at most.
+    if (segments_.size() > 1) write_producer_snapshot(false);
     // Kafka flushes the rolled segment in the background: the recovery point then reaches the
     // active segment, and only it is scanned after an unclean stop.
     if (segments_.size() > 1) flush_until(base_offset, {});
@@ -386,6 +400,7 @@ void log::delete_front_segments(size_t count) {
     high_watermark_ = std::max(high_watermark_, log_start_offset_);
     recovery_point_ = std::max(recovery_point_, std::min(log_start_offset_, log_end_offset_));
     if (epochs_->truncate_from_start(log_start_offset_)) write_leader_epoch_checkpoint();
+    prune_producer_files();
 }
 
 size_t log::delete_old_segments(int64_t now_ms) {
@@ -449,6 +464,8 @@ error_code log::truncate_to(int64_t offset) {
     high_watermark_ = std::min(high_watermark_, log_end_offset_);
     recovery_point_ = std::min(recovery_point_, log_end_offset_);
     if (epochs_->truncate_from_end(log_end_offset_)) write_leader_epoch_checkpoint();
+    prune_producer_files();
+    rebuild_producer_state(false);
     return error_code::none;
 }
 
@@ -468,6 +485,12 @@ error_code log::truncate_fully_and_start_at(int64_t offset, int64_t now_ms) {
     dir_dirty_ = true;
     log_start_offset_ = log_end_offset_ = high_watermark_ = recovery_point_ = offset;
     epochs_->clear();
+    for (int64_t s : list_producer_snapshots(dir_))
+        (void)::unlink(layout::segment_path(dir_, s, layout::snapshot_suffix).c_str());
+    for (auto& [base, idx] : txn_indexes_) (void)::unlink(idx->path().c_str());
+    txn_indexes_.clear();
+    producers_->clear();
+    producers_->set_end_offset(offset);
     write_leader_epoch_checkpoint();
     return error_code::none;
 }
@@ -564,6 +587,9 @@ void log::set_topic_id(const protocol::uuid& id) {
 
 void log::prepare_close() {
     if (closed_ || offline_ || segments_.empty()) return;
+    // Recovery starts from this snapshot. A log that never had producers needs none (the
+    // loader reads "no snapshot after a clean stop" as "no producers").
+    if (!producers_->producers().empty() || !list_producer_snapshots(dir_).empty()) write_producer_snapshot(true);
     if (int err = segments_.back()->seal(); err != 0)
         go_offline("cannot trim " + segments_.back()->log_path() + ": " + std::strerror(err));
 }

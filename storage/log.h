@@ -21,6 +21,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -35,6 +36,11 @@ class flusher;
 class leader_epoch_cache;
 class segment;
 class log_cleaner;
+class producer_state_table;
+class txn_index;
+struct aborted_txn;
+struct batch_info;
+struct producer_state_update;
 
 // Who is appending: a producer (offsets assigned, control batches refused, timestamps checked),
 // a coordinator of this broker (offsets assigned, control batches allowed: transaction markers,
@@ -47,15 +53,25 @@ struct append_options {
     int32_t leader_epoch = -1;                     // stamped into each batch when >= 0 (not for replication)
 };
 
+// One record the append's record checks refused (Produce v8+ record_errors).
+struct record_error {
+    int32_t batch_index = 0;  // the record's position in its batch
+    std::string message;
+};
+
 struct append_result {
     protocol::error_code error = protocol::error_code::none;
     std::string error_message;                     // why, for the response's error_message
+    std::vector<record_error> record_errors;       // the refused records, when the record checks failed
     int64_t base_offset = -1;                      // first offset assigned (first batch's base offset)
     int64_t last_offset = -1;                      // last offset assigned
     int64_t log_append_time = -1;                  // the stamped time under LogAppendTime, else -1
     int64_t log_start_offset = -1;
     int32_t batch_count = 0;
     int32_t record_count = 0;
+    // An idempotent producer's retry of a batch already in the log: nothing was written and the
+    // offsets (and log_append_time, Kafka's way: the batch's timestamp) are the original's.
+    bool duplicate = false;
 };
 
 struct read_result {
@@ -152,6 +168,16 @@ public:
     // with one replica sets it to the log end after each append). Retention, DeleteRecords and
     // compaction never pass it.
     void set_high_watermark(int64_t offset) noexcept;
+    // The last stable offset: the first offset of the earliest transaction still open, or the
+    // high watermark when that is lower or none is open. read_committed readers stop here.
+    [[nodiscard]] int64_t last_stable_offset() const noexcept;
+    // The producers of this partition (storage/producer_state_table.h), for DescribeProducers.
+    [[nodiscard]] const producer_state_table& producers() const noexcept { return *producers_; }
+    // The aborted transactions that overlap [fetch_offset, upper_bound), from the .txnindex files
+    // of the segments from the one holding fetch_offset on (read_committed Fetch).
+    [[nodiscard]] std::vector<aborted_txn> aborted_transactions(int64_t fetch_offset, int64_t upper_bound) const;
+    // Forgets producers idle for producer.id.expiration.ms (log_manager calls it periodically).
+    size_t expire_producers(int64_t now_ms, int64_t expiration_ms);
     // Offsets below this were made durable (fsync) and are not scanned after an unclean stop.
     [[nodiscard]] int64_t recovery_point() const noexcept { return recovery_point_; }
 
@@ -240,12 +266,31 @@ private:
     void on_flushed(int64_t offset, uint64_t truncations_at_request, int error);
     [[nodiscard]] std::optional<timestamp_offset> find_in_segment(const segment& seg, int64_t timestamp) const;
 
+    // Producer state and transactions (storage/log_producers.cpp).
+    // Checks the producer fields of the batches about to be written (offsets as they will be
+    // assigned from `first_offset`); fills `out` with the refusal or the duplicate's offsets.
+    [[nodiscard]] bool stage_producers(std::span<const uint8_t> batches, const std::vector<batch_info>& infos,
+                                       int64_t first_offset, const append_options& options,
+                                       producer_state_update& update, append_result& out) const;
+    // After the write: the table takes the update; aborted transactions go to the txn index.
+    void apply_producers(producer_state_update update);
+    // Start-up and truncation: the latest valid snapshot at or below the log end offset, then
+    // the log after it. Without any snapshot after a clean stop, the log had no producers.
+    void rebuild_producer_state(bool clean_shutdown);
+    // Writes `<log end offset>.snapshot`: on the flusher thread, or now when `now` (shutdown).
+    void write_producer_snapshot(bool now);
+    // Drops snapshots and txn indexes outside [first segment, log end offset].
+    void prune_producer_files();
+    [[nodiscard]] txn_index* txn_index_for(int64_t segment_base);
+
     std::string dir_;
     topic_partition tp_;
     log_config config_;
     log_context ctx_;
     std::vector<std::shared_ptr<segment>> segments_;  // by base offset; the last one is active
     std::unique_ptr<leader_epoch_cache> epochs_;
+    std::unique_ptr<producer_state_table> producers_;
+    std::map<int64_t, std::unique_ptr<txn_index>> txn_indexes_;  // by segment base offset
     std::optional<protocol::uuid> topic_id_;
     // Cleaned segments renamed *.swap and waiting for the directory fsync before they replace
     // their source (storage/log_cleaner.h); retiring a source retires its swap too.

@@ -2,17 +2,19 @@
 
 #include <array>
 #include <charconv>
+#include <chrono>
 #include <cstdio>
+#include <random>
 
 namespace samsa::storage {
 namespace {
 
-constexpr std::array<std::string_view, 20> known_keys = {
+constexpr std::array<std::string_view, 21> known_keys = {
     "segment.bytes", "segment.ms", "segment.index.bytes", "index.interval.bytes", "preallocate",
     "max.message.bytes", "message.timestamp.type", "message.timestamp.before.max.ms",
     "message.timestamp.after.max.ms", "cleanup.policy", "retention.ms", "retention.bytes",
     "file.delete.delay.ms", "min.cleanable.dirty.ratio", "min.compaction.lag.ms", "max.compaction.lag.ms",
-    "delete.retention.ms", "flush.messages", "flush.ms", "segment.jitter.ms",
+    "delete.retention.ms", "flush.messages", "flush.ms", "segment.jitter.ms", "message.timestamp.difference.max.ms",
 };
 
 template <typename T>
@@ -48,6 +50,8 @@ std::string log_config::set(std::string_view key, std::string_view value) {
     if (key == "max.message.bytes") return parse_int<int32_t>(value, 0, &max_message_bytes);
     if (key == "message.timestamp.before.max.ms") return parse_int<int64_t>(value, 0, &message_timestamp_before_max_ms);
     if (key == "message.timestamp.after.max.ms") return parse_int<int64_t>(value, 0, &message_timestamp_after_max_ms);
+    if (key == "message.timestamp.difference.max.ms")
+        return parse_int<int64_t>(value, 0, &message_timestamp_difference_max_ms);
     if (key == "retention.ms") return parse_int<int64_t>(value, -1, &retention_ms);
     if (key == "retention.bytes") return parse_int<int64_t>(value, -1, &retention_bytes);
     if (key == "file.delete.delay.ms") return parse_int<int64_t>(value, 0, &file_delete_delay_ms);
@@ -56,11 +60,7 @@ std::string log_config::set(std::string_view key, std::string_view value) {
     if (key == "delete.retention.ms") return parse_int<int64_t>(value, 0, &delete_retention_ms);
     if (key == "flush.messages") return parse_int<int64_t>(value, 1, &flush_messages);
     if (key == "flush.ms") return parse_int<int64_t>(value, 0, &flush_ms);
-    if (key == "segment.jitter.ms") {
-        // Accepted for compatibility; segments roll exactly at segment.ms (no jitter).
-        int64_t ignored = 0;
-        return parse_int<int64_t>(value, 0, &ignored);
-    }
+    if (key == "segment.jitter.ms") return parse_int<int64_t>(value, 0, &segment_jitter_ms);
     if (key == "preallocate") {
         if (value == "true") preallocate = true;
         else if (value == "false") preallocate = false;
@@ -100,6 +100,27 @@ std::string log_config::set(std::string_view key, std::string_view value) {
     return "unknown storage key: " + std::string(key);
 }
 
+int64_t log_config::segment_jitter_from(uint32_t random) const noexcept {
+    if (segment_jitter_ms <= 0) return 0;
+    // Kafka draws a non-negative Java int (0 to 2^31 - 1): the same range without the sign bit.
+    const auto draw = static_cast<int64_t>(random & 0x7fffffffu);
+    return draw % std::min(segment_jitter_ms, segment_ms);
+}
+
+int64_t log_config::random_segment_jitter() const noexcept {
+    if (segment_jitter_ms <= 0) return 0;
+    // Segments are created on the loop thread, where nothing may throw: without an entropy
+    // source the clock seeds the generator (the jitter only has to differ between segments).
+    thread_local std::mt19937 generator{[]() noexcept -> uint32_t {
+        try {
+            return std::random_device{}();
+        } catch (...) {
+            return static_cast<uint32_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+        }
+    }()};
+    return segment_jitter_from(static_cast<uint32_t>(generator()));
+}
+
 std::vector<std::pair<std::string, std::string>> log_config::to_properties() const {
     auto i = [](int64_t v) { return std::to_string(v); };
     std::string policy;
@@ -118,6 +139,7 @@ std::vector<std::pair<std::string, std::string>> log_config::to_properties() con
          message_timestamp_type == timestamp_type::log_append_time ? "LogAppendTime" : "CreateTime"},
         {"message.timestamp.before.max.ms", i(message_timestamp_before_max_ms)},
         {"message.timestamp.after.max.ms", i(message_timestamp_after_max_ms)},
+        {"message.timestamp.difference.max.ms", i(message_timestamp_difference_max_ms)},
         {"cleanup.policy", policy},
         {"retention.ms", i(retention_ms)},
         {"retention.bytes", i(retention_bytes)},
@@ -128,7 +150,7 @@ std::vector<std::pair<std::string, std::string>> log_config::to_properties() con
         {"delete.retention.ms", i(delete_retention_ms)},
         {"flush.messages", i(flush_messages)},
         {"flush.ms", i(flush_ms)},
-        {"segment.jitter.ms", "0"},
+        {"segment.jitter.ms", i(segment_jitter_ms)},
     };
 }
 

@@ -5,6 +5,7 @@
 // requests, never for the produce path.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -22,6 +23,7 @@ struct log_config {
     // Segments and indexes.
     int32_t segment_bytes = 1024 * 1024 * 1024;        // segment.bytes
     int64_t segment_ms = 7LL * 24 * 3600 * 1000;       // segment.ms
+    int64_t segment_jitter_ms = 0;                     // segment.jitter.ms
     int32_t segment_index_bytes = 10 * 1024 * 1024;    // segment.index.bytes
     int32_t index_interval_bytes = 4096;               // index.interval.bytes
     bool preallocate = false;                          // preallocate
@@ -31,6 +33,7 @@ struct log_config {
     timestamp_type message_timestamp_type = timestamp_type::create_time;  // message.timestamp.type
     int64_t message_timestamp_before_max_ms = no_limit;                  // message.timestamp.before.max.ms
     int64_t message_timestamp_after_max_ms = 3600 * 1000;                // message.timestamp.after.max.ms
+    int64_t message_timestamp_difference_max_ms = no_limit;              // message.timestamp.difference.max.ms
 
     // Retention and compaction.
     bool cleanup_delete = true;                        // cleanup.policy contains "delete"
@@ -55,6 +58,26 @@ struct log_config {
     // (DescribeConfigs).
     [[nodiscard]] std::vector<std::pair<std::string, std::string>> to_properties() const;
     [[nodiscard]] static bool is_known_key(std::string_view key) noexcept;
+
+    // How far before / after the append time a CreateTime timestamp may be. As in Kafka 3.6-3.9,
+    // a bound left at no limit falls back to the older message.timestamp.difference.max.ms.
+    [[nodiscard]] int64_t timestamp_before_bound() const noexcept {
+        return message_timestamp_before_max_ms != no_limit ? message_timestamp_before_max_ms : message_timestamp_difference_max_ms;
+    }
+    [[nodiscard]] int64_t timestamp_after_bound() const noexcept {
+        return message_timestamp_after_max_ms != no_limit ? message_timestamp_after_max_ms : message_timestamp_difference_max_ms;
+    }
+
+    // The age at which a segment rolls, before its jitter: segment.ms, or max.compaction.lag.ms
+    // when that is shorter on a compacted topic (a segment must be sealed to be cleaned).
+    [[nodiscard]] int64_t max_segment_ms() const noexcept {
+        return cleanup_compact && max_compaction_lag_ms > 0 ? std::min(max_compaction_lag_ms, segment_ms) : segment_ms;
+    }
+    // A new segment's roll jitter, as Kafka draws it: a non-negative 32-bit random number modulo
+    // min(segment.jitter.ms, segment.ms); 0 when segment.jitter.ms is 0. `random` is the draw
+    // (tests pass their own); random_segment_jitter() draws from a per-thread generator.
+    [[nodiscard]] int64_t segment_jitter_from(uint32_t random) const noexcept;
+    [[nodiscard]] int64_t random_segment_jitter() const noexcept;
 };
 
 } // namespace samsa::storage

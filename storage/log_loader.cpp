@@ -116,6 +116,7 @@ bool log::load(const log_load_state& state, std::string* error) {
     changed |= epochs_->truncate_from_start(log_start_offset_);
     // A new log gets its (empty) checkpoint file too, as Kafka's do.
     if (changed || rebuild_epochs) write_leader_epoch_checkpoint();
+    rebuild_producer_state(state.clean_shutdown);
     return true;
 }
 

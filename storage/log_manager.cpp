@@ -296,6 +296,11 @@ void log_manager::tick(int64_t now_ms) {
         last_retention_ms_ = now_ms;
         for (auto& [tp, l] : logs_) (void)l->delete_old_segments(now_ms);
     }
+    // The first tick after start-up also drops producers that expired while the broker was down.
+    if (last_producer_expiry_ms_ == 0 || now_ms - last_producer_expiry_ms_ >= config_.producer_id_expiration_check_interval_ms) {
+        last_producer_expiry_ms_ = now_ms;
+        for (auto& [tp, l] : logs_) (void)l->expire_producers(now_ms, config_.producer_id_expiration_ms);
+    }
     bool starts_moved = false;
     for (const auto& [tp, l] : logs_) {
         auto it = written_start_offsets_.find(tp);

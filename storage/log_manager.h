@@ -36,6 +36,8 @@ struct log_manager_config {
     bool cleaner_enable = true;                             // log.cleaner.enable
     int64_t cleaner_backoff_ms = 15000;                     // log.cleaner.backoff.ms
     int64_t cleaner_dedupe_buffer_size = 128LL * 1024 * 1024;  // log.cleaner.dedupe.buffer.size
+    int64_t producer_id_expiration_ms = 86400000;           // producer.id.expiration.ms
+    int64_t producer_id_expiration_check_interval_ms = 600000;  // producer.id.expiration.check.interval.ms
 };
 
 class completion_queue;
@@ -110,6 +112,7 @@ private:
     int64_t last_start_checkpoint_ms_ = 0;
     int64_t last_retention_ms_ = 0;
     int64_t last_cleaner_ms_ = 0;
+    int64_t last_producer_expiry_ms_ = 0;
     bool cleaner_offsets_moved_ = false;
     bool opened_ = false;
     bool closed_ = false;

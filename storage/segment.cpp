@@ -25,6 +25,7 @@ segment_options segment_options::from(const log_config& config) noexcept {
     o.index_max_bytes = static_cast<size_t>(config.segment_index_bytes);
     o.index_interval_bytes = static_cast<uint32_t>(config.index_interval_bytes);
     o.preallocate = config.preallocate;
+    o.roll_jitter_ms = config.random_segment_jitter();
     return o;
 }
 

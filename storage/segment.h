@@ -39,7 +39,9 @@ struct segment_options {
     size_t index_max_bytes = 0;          // segment.index.bytes
     uint32_t index_interval_bytes = 0;   // index.interval.bytes
     bool preallocate = false;
+    int64_t roll_jitter_ms = 0;          // taken off the roll age of this segment (segment.jitter.ms)
 
+    // Draws a new roll jitter each call, so every segment gets its own (Kafka's rule).
     [[nodiscard]] static segment_options from(const log_config& config) noexcept;
 };
 
@@ -91,6 +93,7 @@ public:
     // The first batch's max timestamp (-1 when none), for segment.ms rolling.
     [[nodiscard]] int64_t first_batch_timestamp() const;
     [[nodiscard]] int64_t created_ms() const noexcept { return created_ms_; }
+    [[nodiscard]] int64_t roll_jitter_ms() const noexcept { return options_.roll_jitter_ms; }
 
     // Recomputes the max timestamp from the time index and a walk from its last entry (after a
     // truncation or when loading a segment whose tail is trusted).

@@ -2,7 +2,9 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <set>
 
 namespace samsa::broker {
@@ -33,6 +35,34 @@ constexpr key_rule key_rules[] = {
 };
 
 } // namespace
+
+std::string canonical_ip(std::string_view text) {
+    const std::string s(text);
+    unsigned char buf[16];
+    char out[INET6_ADDRSTRLEN] = {};
+    if (::inet_pton(AF_INET, s.c_str(), buf) == 1) return ::inet_ntop(AF_INET, buf, out, sizeof out) ? out : s;
+    if (::inet_pton(AF_INET6, s.c_str(), buf) == 1) {
+        // An IPv4 client of a dual-stack listener shows as ::ffff:a.b.c.d; Kafka sees a.b.c.d.
+        static constexpr unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+        if (std::equal(std::begin(mapped), std::end(mapped), buf)) return ::inet_ntop(AF_INET, buf + 12, out, sizeof out) ? out : s;
+        return ::inet_ntop(AF_INET6, buf, out, sizeof out) ? out : s;
+    }
+    return s;
+}
+
+std::optional<double> client_quota_table::resolve_ip(std::string_view key, std::string_view ip) const {
+    const std::string wanted = canonical_ip(ip);
+    std::optional<double> fallback;
+    for (const auto& [entity, values] : quotas_) {
+        if (entity.size() != 1 || entity.begin()->first != quota_entity_ip) continue;
+        const auto v = values.find(std::string(key));
+        if (v == values.end()) continue;
+        const auto& name = entity.begin()->second;
+        if (!name) fallback = v->second;
+        else if (canonical_ip(*name) == wanted) return v->second;
+    }
+    return fallback;
+}
 
 quota_error client_quota_table::check(const quota_alteration& a) {
     if (a.entity_as_sent.empty()) return invalid("Invalid empty client quota entity");

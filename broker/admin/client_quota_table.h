@@ -66,6 +66,9 @@ struct resolved_quota {
     std::string bucket_client_id;
 };
 
+// An IP address in one text form (IPv4-mapped IPv6 addresses as IPv4); other text unchanged.
+[[nodiscard]] std::string canonical_ip(std::string_view text);
+
 class client_quota_table {
 public:
     // Why `a` cannot be applied (Kafka's INVALID_REQUEST cases), or none.
@@ -80,6 +83,10 @@ public:
 
     [[nodiscard]] std::optional<resolved_quota> resolve(std::string_view key, std::string_view user,
                                                         std::string_view client_id) const;
+
+    // The quota of an IP entity for `key` (connection_creation_rate): the IP's own, else the
+    // <default> IP's; addresses compare in their canonical form ("::1" is "0:0::1").
+    [[nodiscard]] std::optional<double> resolve_ip(std::string_view key, std::string_view ip) const;
 
     [[nodiscard]] const std::map<quota_entity, quota_values>& all() const noexcept { return quotas_; }
     void replace_all(std::map<quota_entity, quota_values> quotas) { quotas_ = std::move(quotas); }

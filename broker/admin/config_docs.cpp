@@ -117,23 +117,72 @@ The dynamic configuration file (`dynamic_config_format_version` = 1 in
 
 ## Client quotas
 
-AlterClientQuotas and DescribeClientQuotas manage quotas of `user`, `client-id` (and `ip`)
+AlterClientQuotas and DescribeClientQuotas manage quotas of `user`, `client-id` and `ip`
 entities; a null name is the entity type's `<default>`. Without SASL every client is the user
 `ANONYMOUS`. Enforced quotas:
 
-| Quota key | Measures |
-|---|---|
-| `producer_byte_rate` | bytes per second of Produce requests |
-| `consumer_byte_rate` | bytes per second of Fetch responses |
-| `request_percentage` | time the broker spends handling the client's requests, in percent of one thread |
+| Quota key | Entity | Measures |
+|---|---|---|
+| `producer_byte_rate` | user, client-id | bytes per second of Produce requests |
+| `consumer_byte_rate` | user, client-id | bytes per second of Fetch responses |
+| `request_percentage` | user, client-id | time the broker spends handling the client's requests, in percent of one thread (the event loop is the one thread, so 100 is all of it) |
+| `connection_creation_rate` | ip | new connections per second from one IP address |
 
 The quota of a client is the most specific one set, in Kafka's order: user and client id, user
 and `<default>` client id, user, `<default>` user and client id, `<default>` user and
 `<default>` client id, `<default>` user, client id, `<default>` client id. A quota set for a user
-alone is shared by all of that user's clients; the others measure each client separately.
-Usage is measured over `quota.window.num` windows of `quota.window.size.seconds`. A client over
-its quota gets its response at once with `throttle_time_ms` (how long until its rate is back
-within the quota) and its connection is not read from for that long (KIP-219).
+alone is shared by all of that user's clients; the others measure each client separately. An IP
+address has its own `ip` quota, else the `<default>` IP's.
+
+Usage is measured as Kafka measures it: over `quota.window.num` windows of
+`quota.window.size.seconds`, divided by the time those windows span but by no less than
+`quota.window.num - 1` windows. A client over its quota is answered at once with
+`throttle_time_ms` (how long until its rate is back within the quota) and its connection is not
+read from for that long (KIP-219):
+
+- Produce: the records are appended, and the response says how long to wait.
+- Fetch: the response the client would get is charged; if that takes the client over its byte
+  rate (or its request time over its quota) the bytes are taken back and the response is empty
+  but for `throttle_time_ms`. A full fetch then creates no session; an incremental one keeps its
+  session, already at the next epoch with the request's changes, and the partitions it did not
+  send are sent by the next fetch (KIP-227). One fetch is capped at what the quota allows over
+  the windows, quota x (`quota.window.num` - 1) x `quota.window.size.seconds` bytes (the first
+  batch is still always returned): a larger one would be throttled for certain.
+- Request time is charged when the response is built, with the time the handler took, so the
+  request that goes over the quota is the one throttled, for at most one window. A request that
+  waits (a long-polling Fetch, a Produce waiting for its flush, a group join) is charged the
+  handler's time before it started waiting, not the wait. Produce with `acks=0` is not charged.
+
+Why a short measurement needs fewer windows: with Kafka's default of 11 one-second windows the
+rate of a new client is divided by at least 10 s, so its first seconds may carry 10 s of quota
+at once; that burst stays in the window that received it, and when that window expires 11 s
+later the client may burst again. An enforced client therefore moves in 11 s cycles of a burst
+and a throttled stretch, and a 10 s average of it lies anywhere between almost nothing (taken
+within the throttled stretch) and more than the quota (taken over a burst), depending on where
+it starts; only averages over several cycles approach the quota. With 2 windows the burst is
+one window of quota and a 10 s average is within a few percent of the quota, which is why
+Samsa's quota compatibility tests run the broker with `quota.window.num=2`. The long-run rate is
+the quota either way.
+
+## Connection limits
+
+Kafka's acceptor limits connections before any request is read, and so does Samsa's:
+
+- `max.connection.creation.rate`: each new connection is counted in the broker's creation rate
+  (measured like the quotas above); over it, the broker waits the throttle time (at most one
+  quota window) before taking the connection, and the connections behind it wait in the kernel's
+  listen queue meanwhile.
+- `max.connections`: at the limit, the broker takes no new connection until one closes; new
+  connections wait in the listen queue.
+- `connection_creation_rate` of the client's IP (`ip` entity): over it, the connection is held
+  open, unread, for the throttle time and then closed, so the client does not reconnect at once;
+  it does not count against the IP's rate or its connections.
+- `max.connections.per.ip` and `max.connections.per.ip.overrides` (`host:limit,...`; host names
+  are resolved when the setting changes): a connection over its IP's limit is closed at once
+  (logged at INFO).
+
+All four keys can be changed at run time (cluster-wide or for this node); a lower limit applies
+to new connections and closes none that are open.
 )";
 
 } // namespace

@@ -15,6 +15,7 @@ broker_config config_layers::build(const broker_config& start) const {
             }
         }
     }
+    check_connection_limits(out);
     return out;
 }
 

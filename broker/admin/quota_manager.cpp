@@ -45,12 +45,21 @@ int32_t quota_manager::record(quota_kind kind, std::string_view user, std::strin
     return static_cast<int32_t>(std::clamp<int64_t>(wait, 0, INT32_MAX));
 }
 
-int32_t quota_manager::request_throttle(std::string_view user, std::string_view client_id, int64_t now_ms) {
+void quota_manager::unrecord(quota_kind kind, std::string_view user, std::string_view client_id, double amount, int64_t now_ms) {
     double bound = 0;
-    quota_rate* r = bucket(quota_kind::request, user, client_id, &bound);
-    if (r == nullptr) return 0;
-    const int64_t wait = std::min<int64_t>(r->throttle_ms(bound, now_ms), int64_t{cfg_.quota_window_size_seconds} * 1000);
-    return static_cast<int32_t>(std::max<int64_t>(wait, 0));
+    quota_rate* r = bucket(kind, user, client_id, &bound);
+    if (r != nullptr) r->record(-(kind == quota_kind::request ? amount * 100.0 / 1e9 : amount), now_ms);
+}
+
+bool quota_manager::applies(quota_kind kind, std::string_view user, std::string_view client_id) const {
+    return table_.resolve(key_of(kind), user, client_id).has_value();
+}
+
+std::optional<double> quota_manager::max_value_in_window(quota_kind kind, std::string_view user,
+                                                         std::string_view client_id) const {
+    const auto q = table_.resolve(key_of(kind), user, client_id);
+    if (!q) return std::nullopt;
+    return q->bound * static_cast<double>(cfg_.quota_window_num - 1) * static_cast<double>(cfg_.quota_window_size_seconds);
 }
 
 double quota_manager::rate(quota_kind kind, std::string_view user, std::string_view client_id, int64_t now_ms) {

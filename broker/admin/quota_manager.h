@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -34,9 +35,16 @@ public:
     // (0 without a quota or within it). The amount is recorded even when the client is over.
     [[nodiscard]] int32_t record(quota_kind kind, std::string_view user, std::string_view client_id, double amount,
                                  int64_t now_ms);
-    // The wait the client's request-time usage so far calls for, without recording (a request
-    // is answered with the throttle its client had earned when it arrived).
-    [[nodiscard]] int32_t request_throttle(std::string_view user, std::string_view client_id, int64_t now_ms);
+    // Takes back an amount recorded by record(): Kafka un-records the bytes of a fetch it answers
+    // empty because the client is throttled, since those bytes are never sent.
+    void unrecord(quota_kind kind, std::string_view user, std::string_view client_id, double amount, int64_t now_ms);
+    // Whether a quota of this kind governs the client (nothing need be measured otherwise).
+    [[nodiscard]] bool applies(quota_kind kind, std::string_view user, std::string_view client_id) const;
+    // Kafka's cap on one fetch: the most a client could take without being throttled when
+    // nothing else was recorded, quota * (quota.window.num - 1) * quota.window.size.seconds.
+    // Larger fetches would be throttled for certain. nullopt without a quota.
+    [[nodiscard]] std::optional<double> max_value_in_window(quota_kind kind, std::string_view user,
+                                                            std::string_view client_id) const;
 
     // Measured rate of the client's bucket (bytes/s, or percent), 0 without a quota (tests, logs).
     [[nodiscard]] double rate(quota_kind kind, std::string_view user, std::string_view client_id, int64_t now_ms);

@@ -1,5 +1,6 @@
 #include "broker/fetch/fetch_operation.h"
 
+#include "broker/admin/quota_manager.h"
 #include "broker/logger.h"
 #include "broker/partition_manager.h"
 #include "broker/request_context.h"
@@ -49,18 +50,11 @@ fetch_operation::read_pass fetch_operation::read_all() {
     return pass;
 }
 
-protocol::output_buffer fetch_operation::encode(read_pass& pass) {
-    std::vector<fetch_partition_summary> summaries;
-    summaries.reserve(pass.results.size());
-    for (const auto& r : pass.results) summaries.push_back(r.summary());
-    const fetch_answer answer = partitions_.sessions().finish(context_, summaries, partition_manager::wall_clock_ms());
-
-    const int16_t v = settings_.version;
+fetch_response fetch_operation::build(read_pass& pass, const fetch_answer& answer, size_t* spliced) const {
     fetch_response resp;
     resp.error_code = to_int(answer.error);
     resp.session_id = answer.session_id;
-    size_t spliced = 0;
-    for (size_t i = 0; i < pass.results.size() && answer.error == error_code::none; ++i) {
+    for (size_t i = 0; i < pass.results.size() && i < answer.include.size() && answer.error == error_code::none; ++i) {
         if (!answer.include[i]) continue;
         const auto& key = context_.partitions[i].key;
         auto& r = pass.results[i];
@@ -79,19 +73,58 @@ protocol::output_buffer fetch_operation::encode(read_pass& pass) {
         d.last_stable_offset = r.last_stable_offset;
         d.log_start_offset = r.log_start_offset;
         if (r.diverging_epoch) d.diverging_epoch = {r.diverging_epoch->first, r.diverging_epoch->second};
-        // No transactions: nothing aborted. Kafka sends null to read_uncommitted consumers.
-        if (settings_.isolation_level == 0) d.aborted_transactions = std::nullopt;
+        // Kafka sends null to read_uncommitted consumers, the list (maybe empty) to read_committed.
+        if (settings_.isolation_level == 0) {
+            d.aborted_transactions = std::nullopt;
+        } else {
+            for (const auto& a : r.aborted) d.aborted_transactions->push_back({a.producer_id, a.first_offset});
+        }
         d.preferred_read_replica = -1;
         if (!r.converted.empty()) {
             d.records = protocol::records::from_bytes(r.converted);
         } else {
-            for (const auto& range : r.ranges) spliced += static_cast<size_t>(range.length);
+            for (const auto& range : r.ranges) *spliced += static_cast<size_t>(range.length);
             d.records = r.ranges.empty() ? protocol::records::from_bytes({}) : protocol::records::from_ranges(r.ranges);
         }
         resp.responses.back().partitions.push_back(std::move(d));
     }
+    return resp;
+}
 
-    if (settings_.charge_quota) resp.throttle_time_ms = throttle_ms_ = settings_.charge_quota(resp.size(v));
+protocol::output_buffer fetch_operation::encode(read_pass& pass, int32_t request_throttle_ms) {
+    std::vector<fetch_partition_summary> summaries;
+    summaries.reserve(pass.results.size());
+    for (const auto& r : pass.results) summaries.push_back(r.summary());
+    auto& sessions = partitions_.sessions();
+    const int16_t v = settings_.version;
+
+    // As Kafka does: charge the response the client would get, before the session learns of it;
+    // if the client is then over its byte rate or its request time, take the bytes back and send
+    // an empty response instead, leaving the session to send those partitions next time.
+    const fetch_answer preview = sessions.preview(context_, summaries);
+    size_t spliced = 0;
+    fetch_response resp = build(pass, preview, &spliced);
+    int32_t throttle = std::max(0, request_throttle_ms);
+    if (settings_.quotas != nullptr) {
+        const auto now = static_cast<int64_t>(loop_.now_ms());
+        const auto bytes = static_cast<double>(resp.size(v));
+        const int32_t bandwidth = settings_.quotas->record(quota_kind::fetch, settings_.user, settings_.client_id, bytes, now);
+        throttle = std::max(throttle, bandwidth);
+        if (throttle > 0) settings_.quotas->unrecord(quota_kind::fetch, settings_.user, settings_.client_id, bytes, now);
+    }
+    if (throttle > 0) {
+        spliced = 0;
+        pass = {};
+        resp = build(pass, fetch_session_cache::throttled(context_), &spliced);
+    } else {
+        const fetch_answer answer = sessions.finish(context_, summaries, partition_manager::wall_clock_ms());
+        resp.session_id = answer.session_id;  // a full fetch's new session
+        if (answer.error != preview.error || answer.include != preview.include) {
+            spliced = 0;
+            resp = build(pass, answer, &spliced);
+        }
+    }
+    resp.throttle_time_ms = throttle_ms_ = throttle;
 
     protocol::output_buffer out;
     // Only headers (and down-converted bytes) are copied: reserve for them, not for the ranges.
@@ -100,20 +133,24 @@ protocol::output_buffer fetch_operation::encode(read_pass& pass) {
     return out;
 }
 
-protocol::output_buffer fetch_operation::respond_now() {
+protocol::output_buffer fetch_operation::respond_now(int32_t request_throttle_ms) {
     read_pass pass = context_.what == fetch_context::kind::error ? read_pass{} : read_all();
-    return encode(pass);
+    return encode(pass, request_throttle_ms);
 }
 
 handler_result fetch_operation::start(request_context& ctx, partition_manager& partitions, const fetch_settings& settings,
                                       fetch_context context) {
     auto op = std::make_shared<fetch_operation>(partitions, ctx.loop(), settings, std::move(context));
-    if (op->context_.what == fetch_context::kind::error) return handler_result::ready(op->respond_now());
+    if (op->context_.what == fetch_context::kind::error) {
+        auto frame = op->respond_now(ctx.charge_request_time());
+        (void)ctx.throttle(op->throttle_ms_);
+        return handler_result::ready(std::move(frame));
+    }
     read_pass pass = op->read_all();
     const bool answer_now = settings.max_wait_ms <= 0 || op->context_.partitions.empty() || pass.must_answer ||
                             pass.bytes >= static_cast<size_t>(std::max(0, settings.min_bytes));
     if (answer_now) {
-        auto frame = op->encode(pass);
+        auto frame = op->encode(pass, ctx.charge_request_time());
         (void)ctx.throttle(op->throttle_ms_);
         return handler_result::ready(std::move(frame));
     }
@@ -159,7 +196,7 @@ void fetch_operation::complete() noexcept {
     // This runs inside a timer callback or inside the append that woke it (another client's
     // Produce): a failure here must not escape into either.
     try {
-        auto frame = respond_now();
+        auto frame = respond_now(reply_.charge_request_time());
         (void)reply_.throttle(throttle_ms_);
         reply_.respond_frame(std::move(frame));
     } catch (const std::exception& e) {

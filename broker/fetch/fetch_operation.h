@@ -5,6 +5,10 @@
 // answers. The response is encoded with its record bytes as file ranges (sendfile), so the only
 // bytes in memory are the response's headers.
 //
+// A client over its consumer byte-rate or request-time quota gets, as from Kafka (KIP-219), an
+// empty response carrying throttle_time_ms: the bytes it would have got are not charged, and its
+// fetch session is not told of partitions it was not sent, so the next fetch carries them.
+//
 //   start --enough data / error / no wait--> answered
 //   start --otherwise--> waiting --appends reach min_bytes / timer--> answered
 //                        waiting --connection closed--> dropped (no answer)
@@ -18,16 +22,19 @@
 #include "broker/fetch/partition_read.h"
 #include "broker/handler.h"
 #include "broker/loop_services.h"
+#include "protocol/messages/fetch.h"
 #include "protocol/wire.h"
 
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace samsa::broker {
 
 class partition_manager;
+class quota_manager;
 class request_context;
 
 // The request-level settings of a fetch.
@@ -38,9 +45,11 @@ struct fetch_settings {
     int32_t min_bytes = 0;
     int32_t max_bytes = 0;
     int8_t isolation_level = 0;
-    // Charges the response's size to the client's fetch byte-rate quota and returns the
-    // throttle in ms (admin/quota_manager.h); empty where no quota applies.
-    std::function<int32_t(size_t response_bytes)> charge_quota;
+    // The client's consumer byte-rate quota (admin/quota_manager.h), charged with the size of
+    // the response; null where no quota is enforced.
+    quota_manager* quotas = nullptr;
+    std::string user;
+    std::string client_id;
 };
 
 class fetch_operation : public std::enable_shared_from_this<fetch_operation> {
@@ -56,8 +65,9 @@ public:
     fetch_operation(const fetch_operation&) = delete;
     fetch_operation& operator=(const fetch_operation&) = delete;
 
-    // Reads the context's partitions and encodes the response frame (updating the session).
-    [[nodiscard]] protocol::output_buffer respond_now();
+    // Reads the context's partitions and encodes the response frame (updating the session unless
+    // the client is throttled). `request_throttle_ms` is the request-time quota's throttle.
+    [[nodiscard]] protocol::output_buffer respond_now(int32_t request_throttle_ms);
 
 private:
     struct read_pass {
@@ -67,7 +77,8 @@ private:
     };
 
     [[nodiscard]] read_pass read_all();
-    [[nodiscard]] protocol::output_buffer encode(read_pass& pass);
+    [[nodiscard]] protocol::output_buffer encode(read_pass& pass, int32_t request_throttle_ms);
+    [[nodiscard]] protocol::fetch_response build(read_pass& pass, const fetch_answer& answer, size_t* spliced) const;
     void wait(deferred_response reply, size_t bytes_so_far);
     void on_append(size_t bytes) noexcept;
     void complete() noexcept;

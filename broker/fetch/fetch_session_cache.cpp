@@ -32,24 +32,17 @@ void fetch_session::forget(const fetch_partition_key& k) {
     index_.erase(it);
 }
 
-bool fetch_session::must_respond(const fetch_partition_key& k, const fetch_partition_summary& s) {
+bool fetch_session::must_respond(const fetch_partition_key& k, const fetch_partition_summary& s, bool update) {
     const auto it = index_.find(k);
     if (it == index_.end()) return true;
     cached_partition& c = *it->second;
-    bool respond = s.records_bytes > 0;
-    if (c.high_watermark != s.high_watermark) {
-        respond = true;
-        c.high_watermark = s.high_watermark;
-    }
-    if (c.log_start_offset != s.log_start_offset) {
-        respond = true;
-        c.log_start_offset = s.log_start_offset;
-    }
-    if (s.error != error_code::none) {
-        // Forget the high watermark so the partition is sent again once the error is gone.
-        c.high_watermark = -1;
-        respond = true;
-    }
+    const bool respond = s.records_bytes > 0 || c.high_watermark != s.high_watermark ||
+                         c.log_start_offset != s.log_start_offset || s.error != error_code::none;
+    if (!update) return respond;
+    c.high_watermark = s.high_watermark;
+    c.log_start_offset = s.log_start_offset;
+    // Forget the high watermark after an error so the partition is sent again once it is gone.
+    if (s.error != error_code::none) c.high_watermark = -1;
     if (respond) partitions_.splice(partitions_.end(), partitions_, it->second);  // round robin
     return respond;
 }
@@ -181,10 +174,38 @@ fetch_answer fetch_session_cache::finish(const fetch_context& ctx, std::span<con
             out.session_id = ctx.session->id();
             out.include.resize(read.size(), false);
             for (size_t i = 0; i < read.size() && i < ctx.partitions.size(); ++i)
-                out.include[i] = ctx.session->must_respond(ctx.partitions[i].key, read[i]);
+                out.include[i] = ctx.session->must_respond(ctx.partitions[i].key, read[i], true);
             return out;
         }
     }
+    return out;
+}
+
+fetch_answer fetch_session_cache::preview(const fetch_context& ctx, std::span<const fetch_partition_summary> read) const {
+    fetch_answer out;
+    switch (ctx.what) {
+        case fetch_context::kind::error: out.error = ctx.error; return out;
+        case fetch_context::kind::sessionless:
+        case fetch_context::kind::full: out.include.assign(read.size(), true); return out;
+        case fetch_context::kind::incremental:
+            out.session_id = ctx.session->id();
+            if (ctx.session->epoch() != ctx.expected_epoch) {
+                out.error = error_code::invalid_fetch_session_epoch;
+                return out;
+            }
+            out.include.resize(read.size(), false);
+            for (size_t i = 0; i < read.size() && i < ctx.partitions.size(); ++i)
+                out.include[i] = ctx.session->must_respond(ctx.partitions[i].key, read[i], false);
+            return out;
+    }
+    return out;
+}
+
+fetch_answer fetch_session_cache::throttled(const fetch_context& ctx) {
+    fetch_answer out;
+    if (ctx.what != fetch_context::kind::incremental) return out;
+    out.session_id = ctx.session->id();
+    if (ctx.session->epoch() != ctx.expected_epoch) out.error = error_code::invalid_fetch_session_epoch;
     return out;
 }
 

@@ -91,8 +91,9 @@ private:
 
     void upsert(const fetch_partition_request& p);
     void forget(const fetch_partition_key& k);
-    // Whether an incremental response must carry this partition; updates what was sent.
-    [[nodiscard]] bool must_respond(const fetch_partition_key& k, const fetch_partition_summary& s);
+    // Whether an incremental response must carry this partition; with `update`, records what
+    // was sent (and moves the partition to the end).
+    [[nodiscard]] bool must_respond(const fetch_partition_key& k, const fetch_partition_summary& s, bool update);
 
     int32_t id_;
     int32_t epoch_ = 1;
@@ -142,6 +143,14 @@ public:
     // and records what it tells the client. `read` has one summary per context partition.
     [[nodiscard]] fetch_answer finish(const fetch_context& ctx, std::span<const fetch_partition_summary> read,
                                       int64_t now_ms);
+
+    // What finish() would answer, changing nothing: the response a quota is charged for before
+    // it is known whether the client gets it (Kafka's getResponseSize).
+    [[nodiscard]] fetch_answer preview(const fetch_context& ctx, std::span<const fetch_partition_summary> read) const;
+    // The answer to a throttled client (KIP-219), carrying no partition: a full fetch creates no
+    // session, an incremental one keeps its session (already at the next epoch, with the
+    // request's changes) without recording anything as sent; a session error is not repeated.
+    [[nodiscard]] static fetch_answer throttled(const fetch_context& ctx);
 
     [[nodiscard]] size_t size() const noexcept { return sessions_.size(); }
     [[nodiscard]] std::shared_ptr<fetch_session> find(int32_t id) const;

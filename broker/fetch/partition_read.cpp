@@ -40,8 +40,7 @@ partition_read_result read_partition(partition_manager& partitions, const fetch_
     }
     const storage::log& log = *h.log;
     out.high_watermark = log.high_watermark();
-    // Transactions are not served, so no offset is held back by an open one.
-    out.last_stable_offset = out.high_watermark;
+    out.last_stable_offset = log.last_stable_offset();
     out.log_start_offset = log.log_start_offset();
 
     // KIP-320: a consumer whose last fetched epoch ends before its fetch offset has data this log
@@ -55,12 +54,17 @@ partition_read_result read_partition(partition_manager& partitions, const fetch_
     }
 
     const int32_t limit = std::max(0, std::min(options.max_bytes, p.params.max_bytes));
-    const int64_t upper = out.high_watermark;  // read_committed reads to the LSO, the same here
+    // read_committed (v4+) stops at the first open transaction.
+    const bool read_committed = options.isolation_level == 1 && options.version >= 4;
+    const int64_t upper = read_committed ? out.last_stable_offset : out.high_watermark;
     const int8_t magic = fetch_magic(options.version);
     if (magic >= 2) {
         storage::read_result r = log.read(p.params.fetch_offset, limit, upper, options.min_one_batch);
         out.error = r.error;
         out.ranges = std::move(r.ranges);
+        // Up to the LSO rather than the end of what was read: a few more entries than Kafka
+        // sends, which consumers ignore (they apply an entry only on reaching its first offset).
+        if (read_committed && !out.ranges.empty()) out.aborted = log.aborted_transactions(p.params.fetch_offset, upper);
         return out;
     }
     storage::copy_read_result r = log.read_copy(p.params.fetch_offset, limit, upper, options.min_one_batch);

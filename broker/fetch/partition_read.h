@@ -13,6 +13,7 @@
 #include "broker/partition_manager.h"
 #include "protocol/errors.h"
 #include "protocol/wire.h"
+#include "storage/txn_index.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -37,6 +38,9 @@ struct partition_read_result {
     std::optional<std::pair<int32_t, int64_t>> diverging_epoch;  // epoch, end offset
     std::vector<protocol::file_range> ranges;  // zero-copy record bytes
     std::vector<uint8_t> converted;            // down-converted record bytes (v0-v3)
+    // read_committed: the aborted transactions overlapping what was read (the consumer drops
+    // their batches).
+    std::vector<storage::aborted_txn> aborted;
 
     [[nodiscard]] size_t records_bytes() const noexcept;
     [[nodiscard]] fetch_partition_summary summary() const noexcept;

@@ -120,6 +120,63 @@ std::map<std::string, consumer_group::topic_snapshot> consumer_group_coordinator
 }
 
 consumer_heartbeat_result consumer_group_coordinator::heartbeat(group_slot& slot, consumer_heartbeat_params p) {
+    // Kafka answers a heartbeat once its records are written; a change the log refused is
+    // undone, and the member retries.
+    consumer_group before = *slot.consumer;
+    auto r = apply_heartbeat(slot, std::move(p));
+    if (r.error != error_code::none) return r;
+    const std::string member = r.member_id.value_or("");
+    if (const auto e = store_.store_consumer_group(slot, &member); e != error_code::none) {
+        roll_back(slot, std::move(before));
+        return failure(e, "The group's records could not be written.");
+    }
+    return r;
+}
+
+void consumer_group_coordinator::roll_back(group_slot& slot, consumer_group before) {
+    auto& now = *slot.consumer;
+    for (auto& [id, m] : before.members()) {
+        if (const auto* cur = now.find(id)) {
+            m.session_timer = cur->session_timer;
+            m.session_deadline_ms = cur->session_deadline_ms;
+            m.rebalance_timer = cur->rebalance_timer;
+        } else {
+            m.session_timer = 0;
+            m.rebalance_timer = 0;
+        }
+    }
+    for (auto& [id, m] : now.members()) {
+        if (before.find(id) != nullptr) continue;
+        timers_.cancel(m.session_timer);
+        timers_.cancel(m.rebalance_timer);
+    }
+    now = std::move(before);
+    for (auto& [id, m] : now.members()) {
+        if (timers_.due_at(m.session_timer) == UINT64_MAX) {
+            m.session_timer = 0;
+            schedule_session(slot, m);
+        }
+        if (m.state == consumer_member_state::unrevoked_partitions) schedule_rebalance(slot, m);
+    }
+}
+
+void consumer_group_coordinator::schedule_rebalance(group_slot& slot, consumer_member& m) {
+    timers_.cancel(m.rebalance_timer);
+    m.rebalance_timer = timers_.schedule_in(
+        static_cast<uint64_t>(std::max(m.rebalance_timeout_ms, 0)),
+        [this, gid = slot.id, mid = m.member_id, e = m.member_epoch] { on_rebalance_timer(gid, mid, e); });
+}
+
+void consumer_group_coordinator::on_loaded(group_slot& slot) {
+    for (auto& [id, m] : slot.consumer->members()) {
+        m.session_timer = 0;
+        m.rebalance_timer = 0;
+        schedule_session(slot, m);
+        if (m.state == consumer_member_state::unrevoked_partitions) schedule_rebalance(slot, m);
+    }
+}
+
+consumer_heartbeat_result consumer_group_coordinator::apply_heartbeat(group_slot& slot, consumer_heartbeat_params p) {
     auto& g = *slot.consumer;
     if (p.member_epoch == leave_group_member_epoch || p.member_epoch == leave_group_static_member_epoch)
         return leave(slot, p);
@@ -229,10 +286,7 @@ consumer_heartbeat_result consumer_group_coordinator::heartbeat(group_slot& slot
         const bool waits_for_revocation = next.state == consumer_member_state::unrevoked_partitions;
         if (waits_for_revocation && !(stored.state == consumer_member_state::unrevoked_partitions &&
                                       stored.member_epoch == next.member_epoch && stored.rebalance_timer != 0)) {
-            timers_.cancel(next.rebalance_timer);
-            next.rebalance_timer = timers_.schedule_in(
-                static_cast<uint64_t>(std::max(next.rebalance_timeout_ms, 0)),
-                [this, gid = slot.id, mid = next.member_id, e = next.member_epoch] { on_rebalance_timer(gid, mid, e); });
+            schedule_rebalance(slot, next);
         } else if (!waits_for_revocation) {
             timers_.cancel(next.rebalance_timer);
             next.rebalance_timer = 0;
@@ -289,6 +343,13 @@ void consumer_group_coordinator::fence(group_slot& slot, const std::string& memb
     log_info("member ", member_id, " of consumer group ", slot.id, " ", why, "; group epoch ", g.group_epoch());
 }
 
+void consumer_group_coordinator::fence_and_store(group_slot& slot, const std::string& member_id, std::string_view why) {
+    fence(slot, member_id, why);
+    // Nobody waits for an answer here: what the log did not take is written with the group's next change.
+    if (const auto e = store_.store_consumer_group(slot, nullptr); e != error_code::none)
+        log_warn("consumer group ", slot.id, ": the records of a fenced member could not be written (error ", to_int(e), ")");
+}
+
 void consumer_group_coordinator::compute_target(consumer_group& g) {
     const std::string default_assignor = config_.consumer_assignors.empty() ? "uniform" : config_.consumer_assignors.front();
     assignor_fn assign = find_assignor(g.preferred_assignor(default_assignor));
@@ -339,7 +400,7 @@ void consumer_group_coordinator::on_session_timer(const std::string& group_id, c
         });
         return;
     }
-    fence(*slot, member_id, "was fenced: its session expired");
+    fence_and_store(*slot, member_id, "was fenced: its session expired");
 }
 
 void consumer_group_coordinator::on_rebalance_timer(const std::string& group_id, const std::string& member_id, int32_t epoch) {
@@ -349,7 +410,7 @@ void consumer_group_coordinator::on_rebalance_timer(const std::string& group_id,
     if (m == nullptr) return;
     m->rebalance_timer = 0;
     if (m->state == consumer_member_state::unrevoked_partitions && m->member_epoch == epoch)
-        fence(*slot, member_id, "was fenced: it did not revoke its partitions within its rebalance timeout");
+        fence_and_store(*slot, member_id, "was fenced: it did not revoke its partitions within its rebalance timeout");
 }
 
 error_code consumer_group_coordinator::validate_commit(group_slot& slot, std::string_view member_id, int32_t member_epoch,

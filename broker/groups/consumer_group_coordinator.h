@@ -3,9 +3,9 @@
 // fencing, subscription resolution (names and, v1, a regular expression), the target
 // assignment of a server-side assignor at each group epoch, incremental revocation and
 // assignment, and the session and rebalance timeouts. Owned by the group_coordinator, which
-// has checked the group id and that its partition is loaded. Membership is kept in memory
-// only (docs/groups.md says why); committed offsets are durable like every group's.
-// Loop thread only.
+// has checked the group id and that its partition is loaded. Every change is made durable
+// through the consumer_group_store (Kafka's consumer group records) before a heartbeat is
+// answered; a change the log refused is undone. Loop thread only.
 #pragma once
 
 #include "broker/groups/consumer_group.h"
@@ -29,6 +29,9 @@ public:
     virtual ~consumer_group_store() = default;
     [[nodiscard]] virtual group_slot* find_group(std::string_view id) = 0;
     [[nodiscard]] virtual int64_t wall_clock_ms() const = 0;
+    // Writes what changed in the group since its last write. `member`: the one member a change
+    // without a new group or assignment epoch touched (null: compare them all).
+    [[nodiscard]] virtual protocol::error_code store_consumer_group(group_slot& slot, const std::string* member) = 0;
 };
 
 struct consumer_heartbeat_params {
@@ -76,10 +79,19 @@ public:
     [[nodiscard]] std::map<std::string, consumer_group::topic_snapshot> resolve_subscriptions(const consumer_group& g) const;
     // Cancels every timer of the group (delete, unload, shutdown).
     void shut_down(group_slot& slot);
+    // A group restored from the log: every member gets a fresh session, and a member that was
+    // revoking partitions a fresh rebalance timeout (Kafka does the same when it loads a group).
+    void on_loaded(group_slot& slot);
 
 private:
+    consumer_heartbeat_result apply_heartbeat(group_slot& slot, consumer_heartbeat_params p);
+    // Puts the group back as it was before a change the log refused, keeping timers consistent.
+    void roll_back(group_slot& slot, consumer_group before);
+    void schedule_rebalance(group_slot& slot, consumer_member& m);
     consumer_heartbeat_result leave(group_slot& slot, const consumer_heartbeat_params& p);
     void fence(group_slot& slot, const std::string& member_id, std::string_view why);
+    // A fence nobody waits for (timers): written, or left for the group's next write.
+    void fence_and_store(group_slot& slot, const std::string& member_id, std::string_view why);
     void compute_target(consumer_group& g);
     void schedule_session(group_slot& slot, consumer_member& m);
     void on_session_timer(const std::string& group_id, const std::string& member_id);

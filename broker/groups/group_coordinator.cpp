@@ -1,6 +1,7 @@
 #include "broker/groups/group_coordinator.h"
 
 #include "broker/groups/consumer_group.h"
+#include "broker/internal_topic_partition.h"
 #include "broker/logger.h"
 #include "protocol/record_batch.h"
 #include "protocol/record_batch_builder.h"
@@ -16,38 +17,6 @@ namespace samsa::broker {
 using protocol::error_code;
 
 namespace {
-
-// Java's String.hashCode over the UTF-16 code units of a UTF-8 string.
-int32_t java_string_hash(std::string_view s) noexcept {
-    uint32_t h = 0;
-    auto unit = [&h](uint32_t u) { h = 31 * h + u; };
-    for (size_t i = 0; i < s.size();) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        uint32_t cp = c;
-        size_t n = 1;
-        if (c >= 0xf0 && i + 3 < s.size()) {
-            cp = ((c & 0x07u) << 18) | ((static_cast<unsigned char>(s[i + 1]) & 0x3fu) << 12) |
-                 ((static_cast<unsigned char>(s[i + 2]) & 0x3fu) << 6) | (static_cast<unsigned char>(s[i + 3]) & 0x3fu);
-            n = 4;
-        } else if (c >= 0xe0 && i + 2 < s.size()) {
-            cp = ((c & 0x0fu) << 12) | ((static_cast<unsigned char>(s[i + 1]) & 0x3fu) << 6) |
-                 (static_cast<unsigned char>(s[i + 2]) & 0x3fu);
-            n = 3;
-        } else if (c >= 0xc0 && i + 1 < s.size()) {
-            cp = ((c & 0x1fu) << 6) | (static_cast<unsigned char>(s[i + 1]) & 0x3fu);
-            n = 2;
-        }
-        if (cp >= 0x10000) {
-            cp -= 0x10000;
-            unit(0xd800 + (cp >> 10));
-            unit(0xdc00 + (cp & 0x3ff));
-        } else {
-            unit(cp);
-        }
-        i += n;
-    }
-    return static_cast<int32_t>(h);
-}
 
 std::string lower(std::string_view s) {
     std::string out(s);
@@ -121,8 +90,17 @@ void group_coordinator::replay(int32_t partition, protocol::bytes_view batches) 
         if (!header) break;
         const auto one = batches.first(header->total_size());
         batches = batches.subspan(header->total_size());
-        // Control batches are transaction markers; transactional offset commits are not replayed.
-        if (header->is_control() || header->is_transactional()) continue;
+        // A transaction marker decides the transactional offset commits of its producer before it.
+        if (header->is_control()) {
+            protocol::record_reader markers(one);
+            protocol::record marker;
+            while (markers.next(marker))
+                if (const auto m = protocol::parse_control_record(marker);
+                    m && (m->type == protocol::control_type::commit || m->type == protocol::control_type::abort))
+                    complete_txn_offsets(header->producer_id(), m->type == protocol::control_type::commit);
+            continue;
+        }
+        const bool transactional = header->is_transactional();
         protocol::record_reader reader(one);
         protocol::record rec;
         while (reader.next(rec)) {
@@ -133,11 +111,18 @@ void group_coordinator::replay(int32_t partition, protocol::bytes_view batches) 
                     if (auto* slot = groups_.find(key.group)) slot->offsets.erase(key.topic, key.partition);
                     continue;
                 }
-                if (auto v = decode_offset_commit_value(*rec.value))
+                auto v = decode_offset_commit_value(*rec.value);
+                if (v && transactional)
+                    txn_offsets_.add(header->producer_id(), key.group, key.topic, key.partition, std::move(*v));
+                else if (v)
                     groups_.get_or_create(key.group, partition, now).offsets.put(key.topic, key.partition, std::move(*v));
             } else if (key.what == group_record_key::kind::group_metadata) {
                 if (!rec.value) loaded_metadata_[key.group] = std::nullopt;
                 else if (auto v = decode_group_metadata_value(*rec.value)) loaded_metadata_[key.group] = std::move(*v);
+            } else if (key.what == group_record_key::kind::consumer_group) {
+                if (!replay_consumer_record(loaded_consumer_groups_[key.group], key, rec.value))
+                    log_warn(offsets_topic_name, "-", partition, ": a record of consumer group ", key.group,
+                             " (key version ", key.version, ") could not be read and was skipped");
             }
         }
         if (!reader.ok()) log_warn(offsets_topic_name, "-", partition, ": a batch could not be read and was skipped");
@@ -174,9 +159,21 @@ void group_coordinator::finish_load(int32_t partition) {
         classic_.on_loaded(slot);
     }
     loaded_metadata_.clear();
+    for (auto& [id, state] : loaded_consumer_groups_) {
+        if (state.empty()) continue;  // deleted: its offsets (if any) stay as they are
+        auto& slot = groups_.get_or_create(id, partition, now);
+        if (slot.classic && slot.metadata_in_log)
+            log_warn("group ", id, " has both classic and consumer group records; the consumer group wins");
+        slot.become(group_type::consumer, now);
+        *slot.consumer = restore_consumer_group(id, state, wall_());
+        slot.consumer_log = std::make_unique<consumer_group_log_state>(std::move(state));
+        consumer_.on_loaded(slot);
+    }
+    loaded_consumer_groups_.clear();
     // Groups whose every record was tombstoned are gone.
     for (auto* slot : groups_.in_partition(partition))
-        if (slot->offsets.empty() && !slot->metadata_in_log && slot->has_no_members()) groups_.erase(slot->id);
+        if (slot->offsets.empty() && !slot->metadata_in_log && !slot->consumer_log && slot->has_no_members())
+            groups_.erase(slot->id);
     partition_states_[static_cast<size_t>(partition)] = partition_state::loaded;
     log_debug(offsets_topic_name, "-", partition, " loaded");
     if (std::all_of(partition_states_.begin(), partition_states_.end(), [](auto s) { return s == partition_state::loaded; }))
@@ -199,9 +196,7 @@ void group_coordinator::close() {
 
 int32_t group_coordinator::partition_for(std::string_view group_id) const noexcept {
     const int32_t n = partitions_ > 0 ? partitions_ : config_.offsets_topic_partitions;
-    const int32_t h = java_string_hash(group_id);
-    const int32_t abs = h == INT32_MIN ? 0 : (h < 0 ? -h : h);  // Kafka's Utils.abs
-    return abs % n;
+    return internal_topic_partition(group_id, n);
 }
 
 bool group_coordinator::loading(std::string_view group_id) const noexcept {
@@ -267,6 +262,38 @@ error_code group_coordinator::store_group(group_slot& slot) {
     return e;
 }
 
+error_code group_coordinator::store_consumer_group(group_slot& slot, const std::string* member) {
+    if (!slot.consumer_log) slot.consumer_log = std::make_unique<consumer_group_log_state>();
+    auto& logged = *slot.consumer_log;
+    const auto& g = *slot.consumer;
+    // A change that moved neither epoch touched one member only; comparing just that member
+    // keeps a heartbeat's cost independent of the group's size.
+    const bool one = member != nullptr && !logged.lagging && logged.metadata && logged.metadata->epoch == g.group_epoch() &&
+                     logged.target && logged.target->assignment_epoch == g.assignment_epoch();
+    const std::string* only = one ? member : nullptr;
+    auto next = one ? log_state_of(g, *member) : log_state_of(g);
+    auto records = records_between(slot.id, logged, next, only);
+    if (records.empty()) return error_code::none;
+    std::vector<pending_record> pending;
+    pending.reserve(records.size());
+    for (auto& r : records) pending.push_back({std::move(r.key), std::move(r.value)});
+    if (const auto e = write(slot.partition, pending); e != error_code::none) {
+        logged.lagging = true;
+        return e;
+    }
+    commit_log_state(logged, std::move(next), only);
+    return error_code::none;
+}
+
+std::vector<group_coordinator::pending_record> group_coordinator::group_tombstones(const group_slot& slot) const {
+    std::vector<pending_record> out;
+    if (slot.consumer_log)
+        for (auto& r : records_between(slot.id, *slot.consumer_log, consumer_group_log_state{}))
+            out.push_back({std::move(r.key), std::move(r.value)});
+    if (slot.metadata_in_log || slot.classic) out.push_back({encode_group_metadata_key(slot.id), std::nullopt});
+    return out;
+}
+
 // ---- classic protocol -------------------------------------------------------------------------
 
 void group_coordinator::join_group(const std::string& group_id, join_params params, join_callback done) {
@@ -279,6 +306,14 @@ void group_coordinator::join_group(const std::string& group_id, join_params para
     }
     if (slot->consumer) {
         if (!slot->has_no_members()) return done(join_error(params.member_id, error_code::inconsistent_group_protocol));
+        // The consumer group's records go (Kafka deletes the empty consumer group, offsets stay).
+        if (slot->consumer_log && !slot->consumer_log->empty()) {
+            std::vector<pending_record> records;
+            for (auto& r : records_between(slot->id, *slot->consumer_log, consumer_group_log_state{}))
+                records.push_back({std::move(r.key), std::move(r.value)});
+            if (const auto e = write(slot->partition, records); e != error_code::none)
+                return done(join_error(params.member_id, e));
+        }
         slot->become(group_type::classic, timers_.now_ms());
     }
     classic_.join(*slot, std::move(params), std::move(done));
@@ -463,6 +498,11 @@ offset_fetch_group_result group_coordinator::fetch_offsets(const offset_fetch_re
                 p.leader_epoch = c->leader_epoch;
                 p.metadata = c->metadata;
             }
+        if (req.require_stable && txn_offsets_.pending(req.group_id, topic, partition)) {
+            p.offset = -1;
+            p.leader_epoch = -1;
+            p.error = error_code::unstable_offset_commit;
+        }
         r.partitions.push_back(std::move(p));
     };
     if (req.topics) {
@@ -472,6 +512,85 @@ offset_fetch_group_result group_coordinator::fetch_offsets(const offset_fetch_re
         for (const auto& [key, value] : slot->offsets.all()) answer(key.first, key.second);
     }
     return r;
+}
+
+std::vector<error_code> group_coordinator::commit_txn_offsets(const txn_offset_commit_params& req) {
+    std::vector<error_code> out(req.offsets.size(), error_code::none);
+    auto fail_all = [&](error_code e) {
+        std::fill(out.begin(), out.end(), e);
+        return out;
+    };
+    if (const auto e = check_group(req.group_id, false); e != error_code::none) return fail_all(e);
+    // Kafka's checks: the member and generation only when the request names them (v3+).
+    if (const auto* slot = groups_.find(req.group_id)) {
+        auto membership = error_code::none;
+        if (slot->classic) {
+            const auto& g = *slot->classic;
+            if (g.is(classic_group_state::dead)) membership = error_code::coordinator_not_available;
+            else if (g.is_static_member_fenced(req.member_id, req.group_instance_id)) membership = error_code::fenced_instance_id;
+            else if (!req.member_id.empty() && g.find(req.member_id) == nullptr) membership = error_code::unknown_member_id;
+            else if (req.generation_id >= 0 && req.generation_id != g.generation()) membership = error_code::illegal_generation;
+        } else if (!req.member_id.empty() && !slot->consumer->members().contains(req.member_id)) {
+            membership = error_code::unknown_member_id;
+        }
+        if (membership != error_code::none) return fail_all(membership);
+    }
+    const int64_t now = wall_();
+    protocol::batch_options options;
+    options.producer_id = req.producer_id;
+    options.producer_epoch = req.producer_epoch;
+    options.transactional = true;
+    protocol::record_batch_builder builder(options);
+    std::vector<size_t> written;
+    std::vector<committed_offset> values;
+    for (size_t i = 0; i < req.offsets.size(); ++i) {
+        const auto& o = req.offsets[i];
+        const auto topic = topics_.by_name(o.topic);
+        if (!topic || o.partition < 0 || o.partition >= topic->partitions) {
+            out[i] = error_code::unknown_topic_or_partition;
+            continue;
+        }
+        if (o.metadata && o.metadata->size() > static_cast<size_t>(config_.offset_metadata_max_bytes)) {
+            out[i] = error_code::offset_metadata_too_large;
+            continue;
+        }
+        committed_offset value;
+        value.offset = o.offset;
+        value.leader_epoch = o.leader_epoch;
+        value.metadata = o.metadata.value_or("");
+        value.commit_timestamp_ms = now;
+        const auto key = encode_offset_commit_key(req.group_id, o.topic, o.partition);
+        const auto bytes = encode_offset_commit_value(value);
+        protocol::record_input in;
+        in.key = protocol::bytes_view(key);
+        in.value = protocol::bytes_view(bytes);
+        in.timestamp = now;
+        builder.append(in);
+        written.push_back(i);
+        values.push_back(std::move(value));
+    }
+    if (written.empty()) return out;
+    auto e = ensure_topic();
+    if (e == error_code::none) {
+        auto built = builder.build();
+        if (built.status != protocol::codec_status::ok || built.bytes.empty()) e = error_code::unknown_server_error;
+        else e = write_error(log_.append(partition_for(req.group_id), built.bytes, now));
+    }
+    for (size_t k = 0; k < written.size(); ++k) {
+        const size_t i = written[k];
+        out[i] = e;
+        if (e == error_code::none)
+            txn_offsets_.add(req.producer_id, req.group_id, req.offsets[i].topic, req.offsets[i].partition, std::move(values[k]));
+    }
+    return out;
+}
+
+void group_coordinator::complete_txn_offsets(int64_t producer_id, bool commit) {
+    auto entries = txn_offsets_.take(producer_id);
+    if (!commit) return;
+    const uint64_t now = timers_.now_ms();
+    for (auto& e : entries)
+        groups_.get_or_create(e.group, partition_for(e.group), now).offsets.put(std::move(e.topic), e.partition, std::move(e.value));
 }
 
 bool group_coordinator::subscribed(const group_slot& slot, std::string_view topic) const {
@@ -604,7 +723,7 @@ std::vector<error_code> group_coordinator::delete_groups(const std::vector<std::
         std::vector<pending_record> records;
         for (const auto& [key, value] : slot->offsets.all())
             records.push_back({encode_offset_commit_key(id, key.first, key.second), std::nullopt});
-        records.push_back({encode_group_metadata_key(id), std::nullopt});
+        for (auto& r : group_tombstones(*slot)) records.push_back(std::move(r));
         if (const auto e = write(slot->partition, records); e != error_code::none) {
             out.push_back(e);
             continue;
@@ -637,8 +756,8 @@ size_t group_coordinator::expire_offsets() {
             // An empty group with nothing committed has nothing left to keep (a member that got
             // MEMBER_ID_REQUIRED and never came back leaves one behind).
             if (slot.has_no_members() && (!slot.classic || slot.classic->join_timer == 0)) {
-                if (slot.metadata_in_log &&
-                    write(slot.partition, {{encode_group_metadata_key(slot.id), std::nullopt}}) != error_code::none)
+                if ((slot.metadata_in_log || slot.consumer_log) &&
+                    write(slot.partition, group_tombstones(slot)) != error_code::none)
                     return;
                 emptied.push_back(slot.id);
             }
@@ -675,7 +794,8 @@ size_t group_coordinator::expire_offsets() {
         std::vector<pending_record> records;
         for (const auto& [t, p] : gone) records.push_back({encode_offset_commit_key(slot.id, t, p), std::nullopt});
         const bool group_goes = gone.size() == slot.offsets.size() && slot.has_no_members();
-        if (group_goes && slot.metadata_in_log) records.push_back({encode_group_metadata_key(slot.id), std::nullopt});
+        if (group_goes && (slot.metadata_in_log || slot.consumer_log))
+            for (auto& r : group_tombstones(slot)) records.push_back(std::move(r));
         if (write(slot.partition, records) != error_code::none) return;
         for (const auto& [t, p] : gone) slot.offsets.erase(t, p);
         expired += gone.size();

@@ -9,12 +9,14 @@
 
 #include "broker/groups/classic_group_coordinator.h"
 #include "broker/groups/consumer_group_coordinator.h"
+#include "broker/groups/consumer_group_records.h"
 #include "broker/groups/group_config.h"
 #include "broker/groups/group_records.h"
 #include "broker/groups/group_table.h"
 #include "broker/groups/group_timers.h"
 #include "broker/groups/offsets_log.h"
 #include "broker/groups/topic_source.h"
+#include "broker/groups/txn_offset_table.h"
 #include "broker/loop_services.h"
 #include "protocol/errors.h"
 
@@ -69,6 +71,18 @@ struct offset_fetch_request_params {
     std::optional<std::vector<std::pair<std::string, std::vector<int32_t>>>> topics;  // null: every committed offset
     std::optional<std::string> member_id;  // v9+
     int32_t member_epoch = -1;
+    bool require_stable = false;  // v7+: offsets of an undecided transaction are UNSTABLE_OFFSET_COMMIT
+};
+
+// TxnOffsetCommit: offsets written as part of a producer's transaction.
+struct txn_offset_commit_params {
+    std::string group_id;
+    int64_t producer_id = -1;
+    int16_t producer_epoch = -1;
+    int32_t generation_id = -1;  // v3+; -1: not checked
+    std::string member_id;       // v3+; empty: not checked
+    std::optional<std::string> group_instance_id;
+    std::vector<offset_commit_entry> offsets;
 };
 
 struct listed_group {
@@ -157,6 +171,13 @@ public:
     // Offsets. One error per entry, in order.
     [[nodiscard]] std::vector<protocol::error_code> commit_offsets(const offset_commit_request_params& request);
     [[nodiscard]] offset_fetch_group_result fetch_offsets(const offset_fetch_request_params& request);
+    // TxnOffsetCommit: written to __consumer_offsets as the producer's transactional records and
+    // held pending until complete_txn_offsets. The transaction coordinator has checked the
+    // producer. One error per entry, in order.
+    [[nodiscard]] std::vector<protocol::error_code> commit_txn_offsets(const txn_offset_commit_params& request);
+    // The producer's transaction ended and its markers are written: its pending offsets become
+    // committed offsets (commit) or are dropped (abort).
+    void complete_txn_offsets(int64_t producer_id, bool commit);
     // OffsetDelete: the group-level error and one error per (topic, partition).
     [[nodiscard]] std::pair<protocol::error_code, std::vector<protocol::error_code>> delete_offsets(
         const std::string& group_id, const std::vector<std::pair<std::string, int32_t>>& partitions);
@@ -185,6 +206,9 @@ private:
 
     // classic_group_store / consumer_group_store
     [[nodiscard]] protocol::error_code store_group(group_slot& slot) override;
+    [[nodiscard]] protocol::error_code store_consumer_group(group_slot& slot, const std::string* member) override;
+    // The tombstones that remove a group's own records (not its offsets) from the log.
+    [[nodiscard]] std::vector<pending_record> group_tombstones(const group_slot& slot) const;
     [[nodiscard]] group_slot* find_group(std::string_view id) override { return groups_.find(id); }
     [[nodiscard]] int64_t wall_clock_ms() const override { return wall_(); }
 
@@ -211,6 +235,8 @@ private:
     std::vector<partition_state> partition_states_;
     // Group metadata seen while loading a partition, applied when the partition is done.
     std::map<std::string, std::optional<protocol::group_metadata_value>> loaded_metadata_;
+    std::map<std::string, consumer_group_log_state> loaded_consumer_groups_;
+    txn_offset_table txn_offsets_;
     uint64_t retention_timer_ = 0;
     bool closed_ = false;
 };

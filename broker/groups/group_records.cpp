@@ -87,6 +87,23 @@ group_record_key decode_group_record_key(protocol::bytes_view key) {
         if (!r.ok()) return out;
         out.what = group_record_key::kind::group_metadata;
         out.group = std::move(k.group);
+    } else if (version == consumer_group_metadata_key_version || version == consumer_group_partition_metadata_key_version ||
+               version == consumer_group_target_metadata_key_version) {
+        // These three keys have the same layout: the group id alone.
+        protocol::consumer_group_metadata_key k;
+        k.decode(r, consumer_group_metadata_key_version);
+        if (!r.ok()) return out;
+        out.what = group_record_key::kind::consumer_group;
+        out.group = std::move(k.group_id);
+    } else if (version == consumer_group_member_metadata_key_version || version == consumer_group_target_member_key_version ||
+               version == consumer_group_current_assignment_key_version) {
+        // And these three: the group id and the member id.
+        protocol::consumer_group_member_metadata_key k;
+        k.decode(r, consumer_group_member_metadata_key_version);
+        if (!r.ok()) return out;
+        out.what = group_record_key::kind::consumer_group;
+        out.group = std::move(k.group_id);
+        out.member = std::move(k.member_id);
     } else if (version > 2) {
         out.what = group_record_key::kind::other;
     }

@@ -5,7 +5,8 @@
 //
 //   key version 0, 1  OffsetCommitKey   (group, topic, partition)   value OffsetCommitValue
 //   key version 2     GroupMetadataKey  (group)                     value GroupMetadataValue
-//   key version 3+    KIP-848 group records written by Kafka 3.7+   (skipped when loading)
+//   key version 3-8   KIP-848 consumer group records (consumer_group_records.h)
+//   key version 9+    records of other group types Kafka writes     (skipped when loading)
 //   a null value is a tombstone: the offset, or the whole group, is gone.
 #pragma once
 
@@ -27,6 +28,14 @@ inline constexpr int16_t group_metadata_key_version = 2;
 inline constexpr int16_t offset_commit_value_version = 3;          // leader epoch, no expire timestamp
 inline constexpr int16_t offset_commit_value_version_expiring = 1; // carries an expire timestamp
 inline constexpr int16_t group_metadata_value_version = 3;         // static members
+// The KIP-848 consumer group records: one key version per record type, every value version 0.
+inline constexpr int16_t consumer_group_metadata_key_version = 3;             // group epoch
+inline constexpr int16_t consumer_group_partition_metadata_key_version = 4;   // subscribed topics
+inline constexpr int16_t consumer_group_member_metadata_key_version = 5;      // a member's subscription
+inline constexpr int16_t consumer_group_target_metadata_key_version = 6;      // assignment epoch
+inline constexpr int16_t consumer_group_target_member_key_version = 7;        // a member's target
+inline constexpr int16_t consumer_group_current_assignment_key_version = 8;   // a member's epoch and partitions
+inline constexpr int16_t consumer_group_value_version = 0;
 
 [[nodiscard]] std::vector<uint8_t> encode_offset_commit_key(const std::string& group, const std::string& topic,
                                                             int32_t partition);
@@ -38,12 +47,19 @@ inline constexpr int16_t group_metadata_value_version = 3;         // static mem
 
 // A decoded key.
 struct group_record_key {
-    enum class kind : uint8_t { offset_commit, group_metadata, other, malformed };
+    enum class kind : uint8_t { offset_commit, group_metadata, consumer_group, other, malformed };
     kind what = kind::malformed;
     int16_t version = -1;
     std::string group;
     std::string topic;       // offset_commit only
     int32_t partition = -1;  // offset_commit only
+    std::string member;      // consumer_group keys 5, 7 and 8 only
+};
+
+// A record as it goes into the log: a null value is a tombstone.
+struct group_record {
+    std::vector<uint8_t> key;
+    std::optional<std::vector<uint8_t>> value;
 };
 
 [[nodiscard]] group_record_key decode_group_record_key(protocol::bytes_view key);

@@ -1,6 +1,7 @@
 #include "broker/groups/group_table.h"
 
 #include "broker/groups/consumer_group.h"
+#include "broker/groups/consumer_group_records.h"
 
 namespace samsa::broker {
 
@@ -18,6 +19,7 @@ bool group_slot::has_no_members() const noexcept {
 }
 
 void group_slot::become(group_type t, uint64_t now_ms) {
+    consumer_log.reset();
     if (t == group_type::consumer) {
         classic.reset();
         consumer = std::make_unique<consumer_group>(id, now_ms);

@@ -19,6 +19,7 @@
 namespace samsa::broker {
 
 class consumer_group;
+struct consumer_group_log_state;
 
 enum class group_type : uint8_t { classic, consumer };
 
@@ -42,6 +43,8 @@ struct group_slot {
     std::unique_ptr<consumer_group> consumer;
     offset_table offsets;
     bool metadata_in_log = false;  // a GroupMetadata record stands in the log (deletion writes a tombstone)
+    // What the log holds for a consumer group (KIP-848 records), null when nothing.
+    std::unique_ptr<consumer_group_log_state> consumer_log;
 };
 
 class group_table {

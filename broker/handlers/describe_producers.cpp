@@ -1,12 +1,13 @@
 // DescribeProducers (key 61, KIP-664): the active idempotent and transactional producers of
-// partitions. Samsa does not keep producer state yet (idempotent and transactional produce are
-// not implemented), so every existing partition answers with no active producers, which is what
-// Kafka answers for a partition no idempotent producer wrote to. Unknown partitions get
-// UNKNOWN_TOPIC_OR_PARTITION.
+// partitions, from each partition's producer table (storage/producer_state_table.h): id, epoch,
+// last sequence and timestamp, the epoch of the coordinator that last ended a transaction of
+// theirs, and where their open transaction started (-1: none). A partition no producer with an
+// id wrote to answers with an empty list; unknown partitions get UNKNOWN_TOPIC_OR_PARTITION.
 #include "broker/handlers/handlers.h"
 #include "broker/partition_manager.h"
 #include "broker/request_context.h"
 #include "protocol/messages/describe_producers.h"
+#include "storage/producer_state_table.h"
 
 namespace samsa::broker {
 
@@ -29,6 +30,18 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
             pr.partition_index = p;
             const partition_handle h = ctx.partitions().find(t.name, p);
             pr.error_code = to_int(h.error);
+            if (h.ok()) {
+                for (const auto& [id, e] : h.log->producers().producers()) {
+                    describe_producers_response::producer_state ps;
+                    ps.producer_id = id;
+                    ps.producer_epoch = e.epoch;
+                    ps.last_sequence = e.last_seq();
+                    ps.last_timestamp = e.last_timestamp;
+                    ps.coordinator_epoch = e.coordinator_epoch;
+                    ps.current_txn_start_offset = e.current_txn_first_offset;
+                    pr.active_producers.push_back(ps);
+                }
+            }
             tr.partitions.push_back(std::move(pr));
         }
         resp.topics.push_back(std::move(tr));

@@ -10,6 +10,8 @@
 #include "broker/request_context.h"
 #include "protocol/messages/fetch.h"
 
+#include <algorithm>
+
 namespace samsa::broker {
 
 namespace {
@@ -59,12 +61,19 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
     s.min_bytes = req.min_bytes;
     s.max_bytes = req.max_bytes;
     s.isolation_level = req.isolation_level;
-    // Consumer byte-rate quota, charged with the size of the response when it is encoded.
-    if (auto* quotas = ctx.quotas())
-        s.charge_quota = [quotas, &loop = ctx.loop(), user = std::string(ctx.principal()),
-                          client = std::string(ctx.client_id().value_or(""))](size_t bytes) {
-            return quotas->record(quota_kind::fetch, user, client, static_cast<double>(bytes), static_cast<int64_t>(loop.now_ms()));
-        };
+    // Consumer byte-rate quota, charged with the size of the response when it is encoded. Like
+    // Kafka, a fetch is capped at what the quota allows in its windows: a larger one would be
+    // throttled for certain, and the client would never get it.
+    if (auto* quotas = ctx.quotas()) {
+        const std::string_view client = ctx.client_id().value_or("");
+        if (const auto cap = quotas->max_value_in_window(quota_kind::fetch, ctx.principal(), client)) {
+            s.max_bytes = static_cast<int32_t>(std::min<double>(*cap, s.max_bytes));
+            s.min_bytes = std::min(s.min_bytes, s.max_bytes);
+            s.quotas = quotas;
+            s.user = std::string(ctx.principal());
+            s.client_id = std::string(client);
+        }
+    }
     return fetch_operation::start(ctx, partitions, s, std::move(context));
 }
 

@@ -1,9 +1,11 @@
 // FindCoordinator (key 10): this node coordinates every group and every transactional id.
-// v0-v3 ask for one key, v4+ for a batch; a group key creates __consumer_offsets on first use.
+// v0-v3 ask for one key, v4+ for a batch; a group key creates __consumer_offsets on first use,
+// a transactional id __transaction_state.
 // Key type 0 is a group, 1 a transactional id; anything else is INVALID_REQUEST.
 #include "broker/groups/group_coordinator.h"
 #include "broker/handlers/handlers.h"
 #include "broker/request_context.h"
+#include "broker/transactions/transaction_coordinator.h"
 #include "protocol/messages/find_coordinator.h"
 
 namespace samsa::broker {
@@ -20,7 +22,9 @@ constexpr int8_t transaction_key_type = 1;
 find_coordinator_response::coordinator answer(request_context& ctx, const std::string& key, int8_t key_type) {
     error_code err = error_code::none;
     if (key_type == group_key_type) err = ctx.groups().find_coordinator(key);
-    else if (key_type == transaction_key_type) err = key.empty() ? error_code::invalid_request : error_code::none;
+    else if (key_type == transaction_key_type)
+        err = ctx.transactions() ? ctx.transactions()->find_coordinator(key)
+                                 : (key.empty() ? error_code::invalid_request : error_code::none);
     else err = error_code::invalid_request;
 
     find_coordinator_response::coordinator c;

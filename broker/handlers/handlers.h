@@ -18,6 +18,15 @@ namespace samsa::broker {
 [[nodiscard]] handler_entry fetch_handler();
 [[nodiscard]] handler_entry list_offsets_handler();
 [[nodiscard]] handler_entry offset_for_leader_epoch_handler();
+// Idempotent and transactional producers (broker/transactions/).
+[[nodiscard]] handler_entry init_producer_id_handler();
+[[nodiscard]] handler_entry write_txn_markers_handler();
+[[nodiscard]] handler_entry add_partitions_to_txn_handler();
+[[nodiscard]] handler_entry add_offsets_to_txn_handler();
+[[nodiscard]] handler_entry end_txn_handler();
+[[nodiscard]] handler_entry txn_offset_commit_handler();
+[[nodiscard]] handler_entry describe_transactions_handler();
+[[nodiscard]] handler_entry list_transactions_handler();
 // Consumer groups and committed offsets (broker/groups/).
 [[nodiscard]] handler_entry find_coordinator_handler();
 [[nodiscard]] handler_entry join_group_handler();

@@ -25,7 +25,7 @@ constexpr int64_t latest_tiered = -5;
 
 list_offsets_response::list_offsets_partition_response answer(partition_manager& partitions, std::string_view topic,
                                                               const list_offsets_request::list_offsets_partition& p,
-                                                              int16_t v) {
+                                                              int16_t v, int8_t isolation_level) {
     list_offsets_response::list_offsets_partition_response out;
     out.partition_index = p.partition_index;
     const partition_handle h = partitions.find(topic, p.partition_index);
@@ -44,8 +44,8 @@ list_offsets_response::list_offsets_partition_response answer(partition_manager&
         out.old_style_offsets = log.legacy_offsets_before(p.timestamp, p.max_num_offsets, partition_manager::wall_clock_ms());
         return out;
     }
-    // Transactions are not served, so read_committed's last stable offset is the high watermark.
-    const int64_t visible_end = log.high_watermark();
+    // read_committed (v2+) sees nothing from the first open transaction on.
+    const int64_t visible_end = isolation_level == 1 ? log.last_stable_offset() : log.high_watermark();
     switch (p.timestamp) {
         case latest:
             out.offset = visible_end;
@@ -88,7 +88,7 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
     for (const auto& t : req.topics) {
         list_offsets_response::list_offsets_topic_response tr;
         tr.name = t.name;
-        for (const auto& p : t.partitions) tr.partitions.push_back(answer(ctx.partitions(), t.name, p, v));
+        for (const auto& p : t.partitions) tr.partitions.push_back(answer(ctx.partitions(), t.name, p, v, req.isolation_level));
         resp.topics.push_back(std::move(tr));
     }
     return ctx.respond(resp);

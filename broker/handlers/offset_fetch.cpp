@@ -44,7 +44,9 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
 
     offset_fetch_response resp;
     if (v < 8) {
-        auto r = ctx.groups().fetch_offsets(params_of(std::move(req.group_id), req.topics));
+        auto params = params_of(std::move(req.group_id), req.topics);
+        params.require_stable = req.require_stable;  // false before v7
+        auto r = ctx.groups().fetch_offsets(params);
         if (v >= 2) {
             resp.error_code = to_int(r.error);
             if (r.error == error_code::none) resp.topics = by_topic<offset_fetch_response::offset_fetch_response_topic>(r, r.error);
@@ -61,6 +63,7 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
         auto p = params_of(g.group_id, g.topics);
         p.member_id = std::move(g.member_id);
         p.member_epoch = g.member_epoch;
+        p.require_stable = req.require_stable;
         const auto r = ctx.groups().fetch_offsets(p);
         offset_fetch_response::offset_fetch_response_group rg;
         rg.group_id = g.group_id;

@@ -3,7 +3,10 @@
 // frame before writing it; messages from v0-v2 clients in the old formats are converted to one v2
 // batch first (produce/produce_records.h). acks=0 gets no response, acks=1 an answer after the
 // append, acks=-1 the same on this single node (the ISR is this node), or after the fsync when
-// the topic has a flush policy (produce/produce_completion.h). Other acks: INVALID_REQUIRED_ACKS.
+// the topic has a flush policy (produce/produce_completion.h), bounded by timeout_ms. Other acks:
+// INVALID_REQUIRED_ACKS. As in Kafka, error_message and record_errors (v8+) are filled only when
+// the record checks refused records, and an acks=0 request that failed anywhere closes the
+// connection: its client learns of errors only that way.
 #include "broker/admin/quota_manager.h"
 #include "broker/admin/topic_compression.h"
 #include "broker/handlers/handlers.h"
@@ -21,10 +24,19 @@ using protocol::error_code;
 using protocol::produce_request;
 using protocol::produce_response;
 
-void set_error(produce_response::partition_produce_response& r, error_code e, std::string message) {
+void set_error(produce_response::partition_produce_response& r, error_code e) {
     r.error_code = to_int(e);
     r.base_offset = -1;
-    if (!message.empty()) r.error_message = std::move(message);
+}
+
+// Kafka's log line for an acks=0 request it answers by closing the connection.
+std::string acks0_failure(const request_context& ctx, const produce_response& resp) {
+    std::string out = "error during produce request with correlation id " + std::to_string(ctx.correlation_id()) +
+                      " with acks=0; topic and partition to error codes:";
+    for (const auto& t : resp.responses)
+        for (const auto& p : t.partition_responses)
+            if (p.error_code != 0) out += " " + t.name + "-" + std::to_string(p.index) + ": " + std::to_string(p.error_code);
+    return out;
 }
 
 handler_result handle(request_context& ctx, protocol::bytes_view body) {
@@ -46,7 +58,7 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
             produce_response::partition_produce_response pr;
             pr.index = p.index;
             if (!valid_acks) {
-                set_error(pr, error_code::invalid_required_acks, {});
+                set_error(pr, error_code::invalid_required_acks);
                 tr.partition_responses.push_back(std::move(pr));
                 continue;
             }
@@ -65,21 +77,22 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
             // min.insync.replicas: this node is every partition's only in-sync replica.
             if (h.ok() && records.error == error_code::none && req.acks == -1) {
                 const auto min_isr = topic_config_value(h.topic->configs, "min.insync.replicas", ctx.config());
-                if (min_isr != "1") {
-                    records.error = error_code::not_enough_replicas;
-                    records.message = "The size of the current ISR 1 is insufficient to satisfy the min.isr requirement of " +
-                                      min_isr + " for partition " + t.name + "-" + std::to_string(p.index);
-                }
+                if (min_isr != "1") records.error = error_code::not_enough_replicas;
             }
             if (!h.ok()) {
-                set_error(pr, h.error, {});
+                set_error(pr, h.error);
             } else if (records.error != error_code::none) {
-                set_error(pr, records.error, std::move(records.message));
+                set_error(pr, records.error);
             } else if (records.batches().empty()) {
                 pr.base_offset = -1;  // an empty message set from an old client: nothing to write
             } else if (auto r = partitions.append(h, records.batches(), now); r.error != error_code::none) {
-                set_error(pr, r.error, std::move(r.error_message));
+                set_error(pr, r.error);
                 pr.log_start_offset = r.log_start_offset;
+                if (!r.record_errors.empty()) {
+                    pr.error_message = std::move(r.error_message);
+                    pr.record_errors.reserve(r.record_errors.size());
+                    for (auto& e : r.record_errors) pr.record_errors.push_back({e.batch_index, std::move(e.message)});
+                }
             } else {
                 pr.base_offset = r.base_offset;
                 pr.log_append_time_ms = r.log_append_time;
@@ -96,9 +109,14 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
     if (auto* quotas = ctx.quotas())
         (void)ctx.throttle(quotas->record(quota_kind::produce, ctx.principal(), ctx.client_id().value_or(""),
                                           static_cast<double>(body.size()), static_cast<int64_t>(ctx.loop().now_ms())));
-    if (req.acks == 0) return handler_result::no_response();
+    if (req.acks == 0) {
+        for (const auto& t : resp.responses)
+            for (const auto& p : t.partition_responses)
+                if (p.error_code != 0) return handler_result::close(acks0_failure(ctx, resp));
+        return handler_result::no_response();
+    }
     if (durable.empty()) return ctx.respond(resp);
-    produce_completion::start(ctx.defer(), std::move(resp), std::move(durable));
+    produce_completion::start(ctx.defer(), std::move(resp), std::move(durable), ctx.loop(), req.timeout_ms);
     return handler_result::deferred();
 }
 

@@ -6,11 +6,14 @@
 //   samsa_bench [--messages N] [--size S] [--acks 0|1|-1] [--compression none|gzip|snappy|lz4|zstd]
 //               [--partitions P] [--rate MSGS_PER_S] [--linger MS] [--target both|samsa|mock]
 //               [--samsa PATH] [--override key=value ...] [--client key=value ...] [--data-dir PARENT]
-//               [--bootstrap HOST:PORT [--broker-pid PID]]
+//               [--bootstrap HOST:PORT [--broker-pid PID]] [--compare-idempotence ROUNDS]
 //
 // --rate paces the producer at a fixed message rate (latency runs); 0 produces as fast as
 // librdkafka accepts. Samsa runs as a child process with a temporary data directory, or is one
 // already running (--bootstrap; topics are then auto-created with its num.partitions).
+// --compare-idempotence runs Samsa ROUNDS times with acks=-1 and ROUNDS times with
+// enable.idempotence=true (alternating, a fresh broker each time) and prints the median produce
+// throughput of each and the idempotent producer's cost in percent.
 #include "compat/broker_process.h"
 
 #include <librdkafka/rdkafka.h>
@@ -54,6 +57,7 @@ struct options {
     std::string data_parent;  // where the child's data directory goes (default: the temp dir)
     std::string bootstrap;  // an already running Samsa (profiling) instead of a child process
     pid_t broker_pid = 0;   // its pid, for the CPU figures
+    int compare_idempotence = 0;  // rounds of plain acks=-1 against idempotent runs
 };
 
 struct results {
@@ -352,10 +356,44 @@ options parse(int argc, char** argv) {
         }
         else if (a == "--bootstrap") o.bootstrap = next();
         else if (a == "--broker-pid") o.broker_pid = std::stoi(next());
+        else if (a == "--compare-idempotence") o.compare_idempotence = std::stoi(next());
         else throw std::runtime_error("unknown option " + a);
     }
     if (o.partitions < 1 || o.messages == 0) throw std::runtime_error("--partitions and --messages must be positive");
     return o;
+}
+
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    const size_t n = v.size();
+    return n == 0 ? 0 : n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+// Plain acks=-1 against enable.idempotence=true, alternating so that drift in the machine's load
+// hits both alike. Returns the exit status.
+int compare_idempotence(const options& base) {
+    std::vector<double> plain, idempotent;
+    bool ok = true;
+    for (int round = 0; round < base.compare_idempotence; ++round) {
+        for (const bool idem : {false, true}) {
+            options o = base;
+            o.acks = "-1";
+            o.client.emplace_back("enable.idempotence", idem ? "true" : "false");
+            const results r = run_samsa(o);
+            const double msgs = static_cast<double>(o.messages) / r.produce_s;
+            (idem ? idempotent : plain).push_back(msgs);
+            std::printf("round %d %-10s produce %11.0f msgs/s %8.1f MB/s, broker CPU %.2f s/GB\n", round + 1,
+                        idem ? "idempotent" : "acks=-1", msgs, msgs * static_cast<double>(o.size) / 1e6,
+                        r.produce_cpu_s / (static_cast<double>(o.messages) * static_cast<double>(o.size) / 1e9));
+            std::fflush(stdout);
+            ok = ok && r.stored == o.messages && r.verified == o.messages && r.errors == 0;
+        }
+    }
+    const double p = median(plain), i = median(idempotent);
+    std::printf("median of %d: acks=-1 %.0f msgs/s, idempotent %.0f msgs/s, idempotence costs %.1f%%\n",
+                base.compare_idempotence, p, i, p > 0 ? (p - i) / p * 100 : 0.0);
+    if (!ok) std::printf("VERIFICATION FAILED\n");
+    return ok ? 0 : 1;
 }
 
 } // namespace
@@ -363,6 +401,11 @@ options parse(int argc, char** argv) {
 int main(int argc, char** argv) {
     try {
         const options o = parse(argc, argv);
+        if (o.compare_idempotence > 0) {
+            std::printf("workload: %" PRIu64 " x %zu B, partitions=%d, linger.ms=%s, acks=-1 vs enable.idempotence=true\n",
+                        o.messages, o.size, o.partitions, o.linger.c_str());
+            return compare_idempotence(o);
+        }
         std::printf("workload: %" PRIu64 " x %zu B, acks=%s, compression=%s, partitions=%d, rate=%s, linger.ms=%s\n",
                     o.messages, o.size, o.acks.c_str(), o.compression.c_str(), o.partitions,
                     o.rate ? std::to_string(o.rate).c_str() : "unlimited", o.linger.c_str());

@@ -842,6 +842,9 @@ def emit_table(out_dir, schema_paths):
           '    // Decode a body of this API at `version` into a throwaway value (validation, fuzzing).',
           '    decode_status (*check_request)(bytes_view body, int16_t version);',
           '    decode_status (*check_response)(bytes_view body, int16_t version);',
+          '    // Encode a default response body of this API at `version` with its top-level',
+          '    // error_code (if it has one) set to `error`: every list empty, every other field default.',
+          '    void (*encode_error_body)(writer& w, int16_t version, int16_t error);',
           '',
           '    [[nodiscard]] bool supports(int16_t v) const noexcept { return v >= min_version && v <= max_version; }',
           '    [[nodiscard]] bool is_flexible(int16_t v) const noexcept {',
@@ -863,6 +866,12 @@ def emit_table(out_dir, schema_paths):
             '    value.decode(r, version);',
             '    return r.status();',
             '}', '',
+            'template <typename T>',
+            'void error_body(writer& w, int16_t version, int16_t error) {',
+            '    T value;',
+            '    if constexpr (requires { value.error_code; }) value.error_code = error;',
+            '    value.encode(w, version);',
+            '}', '',
             f'constexpr std::array<api_info, {len(apis)}> table{{{{']
     for base, d in apis:
         v = Versions(d['versions'])
@@ -872,7 +881,7 @@ def emit_table(out_dir, schema_paths):
         name = snake(d['api'])
         cpp.append(f'    {{{d["key"]}, "{d["api"]}", {v.lo}, {v.hi}, {-1 if fl.empty() else fl.lo}, {dep}, '
                    f'{"true" if d.get("unstable") else "false"}, {mask}, '
-                   f'&check<{name}_request>, &check<{name}_response>}},')
+                   f'&check<{name}_request>, &check<{name}_response>, &error_body<{name}_response>}},')
     cpp += ['}};', '',
             'constexpr int16_t max_key = ' + str(max(d['key'] for _, d in apis)) + ';',
             'constexpr std::array<int16_t, max_key + 1> index = [] {',

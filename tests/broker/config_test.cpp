@@ -129,6 +129,9 @@ TEST_CASE("config: retention and roll follow Kafka's precedence") {
     CHECK(build({{"log.retention.ms", "-1"}, {"log.retention.minutes", "3"}}).log_retention_ms() == -1);
     CHECK(build({{"log.roll.hours", "2"}}).log_roll_ms() == 2 * 3600000LL);
     CHECK(build({{"log.roll.ms", "99"}, {"log.roll.hours", "2"}}).log_roll_ms() == 99);
+    CHECK(build({}).log_roll_jitter_ms() == 0);
+    CHECK(build({{"log.roll.jitter.hours", "3"}}).log_roll_jitter_ms() == 3 * 3600000LL);
+    CHECK(build({{"log.roll.jitter.ms", "250"}, {"log.roll.jitter.hours", "3"}}).log_roll_jitter_ms() == 250);
 }
 
 TEST_CASE("config: an unknown key is reported once, however often it appears") {
@@ -178,4 +181,21 @@ TEST_CASE("command_line: options, overrides, help and errors") {
     CHECK_THROWS_AS((void)parse_command_line({"--config"}), usage_error);
     CHECK_THROWS_AS((void)parse_command_line({"--bogus"}), usage_error);
     CHECK_THROWS_AS((void)parse_command_line({"-c", "a", "-c", "b"}), usage_error);
+}
+
+TEST_CASE("config: connection limits take Kafka's keys and its check between them") {
+    const auto c = build({{"max.connections", "100"},
+                          {"max.connections.per.ip", "0"},
+                          {"max.connections.per.ip.overrides", "127.0.0.1:5, ::1:7,broker-host:2"},
+                          {"max.connection.creation.rate", "20"}});
+    CHECK(c.max_connections == 100);
+    CHECK(c.max_connections_per_ip == 0);
+    CHECK(c.max_connection_creation_rate == 20);
+    using overrides = std::vector<std::pair<std::string, int32_t>>;
+    CHECK(c.max_connections_per_ip_overrides == overrides{{"127.0.0.1", 5}, {"::1", 7}, {"broker-host", 2}});
+    CHECK(error_of({{"max.connections.per.ip", "0"}}).find("can be set to zero only if max.connections.per.ip.overrides") !=
+          std::string::npos);
+    CHECK(error_of({{"max.connections.per.ip.overrides", "127.0.0.1"}}).find("host:limit") != std::string::npos);
+    CHECK(error_of({{"max.connections.per.ip.overrides", "bad/host:1"}}).find("invalid addresses") != std::string::npos);
+    CHECK(error_of({{"max.connections", "-1"}}).find("max.connections") != std::string::npos);
 }

@@ -5,10 +5,12 @@
 // and responses decoded again; record batches are built with protocol/record_batch_builder.h.
 #pragma once
 
+#include "broker/admin/quota_manager.h"
 #include "broker/dispatcher.h"
 #include "broker/handlers/handlers.h"
 #include "broker/log_storage.h"
 #include "broker/partition_manager.h"
+#include "broker/transactions/producer_id_manager.h"
 #include "protocol/record_batch_builder.h"
 #include "protocol/record_reader.h"
 #include "tests/broker/broker_test_util.h"
@@ -184,6 +186,20 @@ public:
     }
     [[nodiscard]] const topic_info& topic(const std::string& name) const { return *md_.topics().find(name); }
 
+    // Client quotas: gives the client id `client_id` the quota `key` = `value` and enforces quotas
+    // from then on; the rates are measured on the manual loop's clock.
+    void set_quota(const std::string& client_id, const std::string& key, double value) {
+        quota_alteration a;
+        a.entity = {{"client-id", client_id}};
+        a.entity_as_sent = {{"client-id", client_id}};
+        a.ops = {{key, value, false}};
+        quota_table_.apply(a);
+        services_.quotas = &quotas_;
+    }
+
+    // Hands out producer ids (InitProducerId) from `ids` from now on.
+    void set_producer_ids(producer_id_manager* ids) { services_.producer_ids = ids; }
+
     manual_loop& loop() { return loop_; }
     partition_manager& partitions() { return partitions_; }
     const std::filesystem::path& dir() const { return dir_.path(); }
@@ -200,6 +216,8 @@ private:
     broker_services services_;
     connection_info conn_;
     std::deque<std::vector<uint8_t>> frames_;  // request frames stay alive: produce patches them
+    client_quota_table quota_table_;
+    quota_manager quotas_{cfg_, quota_table_};
 };
 
 // ---- record helpers --------------------------------------------------------------------------

@@ -5,6 +5,7 @@
 #include "protocol/messages/api_versions.h"
 #include "protocol/messages/create_topics.h"
 #include "protocol/messages/delete_topics.h"
+#include "protocol/messages/heartbeat.h"
 #include "protocol/messages/metadata.h"
 #include "tests/broker/broker_test_util.h"
 
@@ -178,16 +179,60 @@ TEST_CASE("dispatcher: requests it cannot answer close the connection with a rea
     CHECK_FALSE(f.run(test::header_only_frame(58, 0, 2, {0}), &why));
     CHECK(why.find("Envelope") != std::string::npos);
 
-    // Above its range a header is read as flexible (Kafka does the same): a tag count follows.
-    CHECK_FALSE(f.run(test::header_only_frame(3, 13, 3, {0}), &why));
-    CHECK(why.find("outside the supported versions 0-12") != std::string::npos);
-
     CHECK_FALSE(f.run({0, 0, 0, 3, 0, 3, 0}, &why));
     CHECK(why.find("malformed request header") != std::string::npos);
 
     // Metadata v1 announcing 1000 topics and carrying none.
     CHECK_FALSE(f.run(test::header_only_frame(3, 1, 4, {0, 0, 3, 0xe8}), &why));
     CHECK(why.find("malformed Metadata v1 request body") != std::string::npos);
+}
+
+TEST_CASE("dispatcher: a version above an API's range is answered UNSUPPORTED_VERSION at the newest layout") {
+    dispatch_fixture f;
+    // Above its range a header is read as flexible (Kafka does the same): a tag count follows.
+    const auto frame = f.run(test::header_only_frame(12, 9, 31, {0}));
+    REQUIRE(frame.has_value());
+    // A flexible response header (correlation id, empty tag section), then Heartbeat v4's body.
+    const auto resp = test::decode_response<heartbeat_response>(*frame, 4, 31);
+    CHECK(resp.error_code == to_int(error_code::unsupported_version));
+    CHECK(resp.throttle_time_ms == 0);
+}
+
+TEST_CASE("dispatcher: an unsupported version of an API without a top-level error answers empty lists") {
+    dispatch_fixture f;
+    (void)f.create("kept", 1);
+    const auto frame = f.run(test::header_only_frame(3, 13, 3, {0}));
+    REQUIRE(frame.has_value());
+    const auto resp = test::decode_response<metadata_response>(*frame, 12, 3);
+    CHECK(resp.brokers.empty());
+    CHECK(resp.topics.empty());
+}
+
+TEST_CASE("dispatcher: a version below an API's range gets a non-flexible header and the oldest layout") {
+    dispatch_fixture f;
+    const auto frame = f.run(test::header_only_frame(12, -1, 32));
+    REQUIRE(frame.has_value());
+    REQUIRE(frame->size() == 4 + 2);  // correlation id, then Heartbeat v0: error_code only
+    const auto resp = test::decode_response<heartbeat_response>(*frame, 0, 32);
+    CHECK(resp.error_code == to_int(error_code::unsupported_version));
+}
+
+TEST_CASE("dispatcher: a version the codec knows but the handler narrows away is answered at that version") {
+    auto narrowed = metadata_handler();
+    narrowed.max_version = 11;
+    narrowed.narrower_because = "a test narrows it";
+    dispatch_fixture f;
+    (void)f.create("kept", 1);
+    f.d = dispatcher({narrowed});
+    const auto frame = f.run(test::encode_request(metadata_request{}, 12, 33));
+    REQUIRE(frame.has_value());
+    CHECK(test::decode_response<metadata_response>(*frame, 12, 33).topics.empty());
+    // In range, the handler runs as usual.
+    metadata_request all;
+    all.topics.reset();
+    const auto in_range = f.call(all, 11, 34);
+    REQUIRE(in_range.topics.size() == 1);
+    CHECK(in_range.topics[0].name == "kept");
 }
 
 TEST_CASE("dispatcher: the handler table refuses mistakes at start-up") {

@@ -108,3 +108,40 @@ TEST_CASE("fetch_session_cache: a full cache evicts a stale session, or a smalle
     CHECK(fourth > 0);
     CHECK(c.find(big) == nullptr);
 }
+
+TEST_CASE("fetch_session_cache: a preview changes nothing, so a throttled answer leaves the news for later") {
+    fetch_session_cache c;
+    const int32_t id = open(c, 2, 0);  // both partitions last sent with high watermark 10
+    auto ctx = c.new_context(id, 1, {}, {}, false, 1);
+    REQUIRE(ctx.what == fetch_context::kind::incremental);
+    const std::vector<fetch_partition_summary> read = {{0, 10, 0, error_code::none}, {100, 12, 0, error_code::none}};
+    const auto preview = c.preview(ctx, read);
+    CHECK(preview.session_id == id);
+    CHECK(preview.include == std::vector<bool>{false, true});
+
+    // Throttled (KIP-219): no partition, the session kept at its new epoch.
+    const auto throttled = fetch_session_cache::throttled(ctx);
+    CHECK(throttled.error == error_code::none);
+    CHECK(throttled.session_id == id);
+    CHECK(throttled.include.empty());
+    CHECK(c.find(id)->epoch() == 2);
+
+    // The next incremental fetch still owes the client partition 1.
+    auto next = c.new_context(id, 2, {}, {}, false, 2);
+    const auto answer = c.finish(next, read, 2);
+    CHECK(answer.include == std::vector<bool>{false, true});
+}
+
+TEST_CASE("fetch_session_cache: throttled answers create no session and do not repeat session errors") {
+    fetch_session_cache c;
+    auto full = c.new_context(0, 0, {part("t", 0)}, {}, false, 0);
+    const auto answer = fetch_session_cache::throttled(full);
+    CHECK(answer.session_id == 0);
+    CHECK(answer.error == error_code::none);
+    CHECK(c.size() == 0);
+    // As Kafka's default throttled response: a session error context answers NONE, without a session.
+    auto missing = c.new_context(42, 3, {}, {}, false, 0);
+    REQUIRE(missing.what == fetch_context::kind::error);
+    CHECK(fetch_session_cache::throttled(missing).error == error_code::none);
+    CHECK(fetch_session_cache::throttled(missing).session_id == 0);
+}

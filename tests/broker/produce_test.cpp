@@ -53,6 +53,22 @@ std::vector<test::read_back_record> fetch_all(data_path_fixture& f, const std::s
     return read_records(d.records.bytes());
 }
 
+// A batch of records with the given keys (nullopt: a null key) and timestamps.
+std::vector<uint8_t> keyed_batch(const std::vector<std::pair<std::optional<std::string>, int64_t>>& records) {
+    record_batch_builder b(batch_options{});
+    const std::string value = "v";
+    for (const auto& [key, ts] : records) {
+        record_input in;
+        if (key) in.key = bytes_view(reinterpret_cast<const uint8_t*>(key->data()), key->size());
+        in.value = bytes_view(reinterpret_cast<const uint8_t*>(value.data()), value.size());
+        in.timestamp = ts;
+        b.append(in);
+    }
+    auto built = b.build();
+    REQUIRE(built.status == codec_status::ok);
+    return std::move(built.bytes);
+}
+
 } // namespace
 
 TEST_CASE("produce: acks=1 appends at increasing offsets and keeps keys, values, headers and timestamps") {
@@ -91,7 +107,9 @@ TEST_CASE("produce: a batch with a corrupt CRC is refused with CORRUPT_MESSAGE a
     const auto r = only(f.call(one_partition("t", 0, b), 9));
     CHECK(r.error_code == to_int(error_code::corrupt_message));
     CHECK(r.base_offset == -1);
-    CHECK(r.error_message.has_value());
+    // Kafka fills error_message only for record errors; a CRC failure has none.
+    CHECK_FALSE(r.error_message.has_value());
+    CHECK(r.record_errors.empty());
     CHECK(f.log("t", 0)->log_end_offset() == 0);
     CHECK(f.log("t", 0)->size_bytes() == 0);
 }
@@ -242,4 +260,116 @@ TEST_CASE("produce: a whole request with several topics and partitions answers e
     CHECK(resp.responses[1].partition_responses[1].error_code == to_int(error_code::unknown_topic_or_partition));
     CHECK(f.log("a", 0)->log_end_offset() == 2);
     CHECK(f.log("a", 1)->log_end_offset() == 1);
+}
+
+TEST_CASE("produce: records without a key on a compacted topic get INVALID_RECORD with record_errors") {
+    data_path_fixture f;
+    f.create_topic("c", 1, {{"cleanup.policy", std::string("compact")}});
+    const int64_t now = partition_manager::wall_clock_ms();
+    const auto b = keyed_batch({{"a", now}, {std::nullopt, now}, {"b", now}, {std::nullopt, now}});
+    const auto r = only(f.call(one_partition("c", 0, b), 9));
+    CHECK(r.error_code == to_int(error_code::invalid_record));
+    CHECK(r.base_offset == -1);
+    REQUIRE(r.record_errors.size() == 2);
+    CHECK(r.record_errors[0].batch_index == 1);
+    CHECK(r.record_errors[1].batch_index == 3);
+    const std::string why = "Compacted topic cannot accept message without key in topic partition c-0";
+    CHECK(r.record_errors[0].batch_index_error_message == why);
+    CHECK(r.error_message == "One or more records have been rejected due to 2 record errors in total, and only showing the "
+                             "first three errors at most: [RecordError(batchIndex=1, message='" + why +
+                                 "'), RecordError(batchIndex=3, message='" + why + "')]");
+    CHECK(f.log("c", 0)->log_end_offset() == 0);
+    // Before v8 the response has neither field; the error code is all the client gets.
+    const auto old = only(f.call(one_partition("c", 0, b), 7));
+    CHECK(old.error_code == to_int(error_code::invalid_record));
+    CHECK(old.record_errors.empty());
+    CHECK_FALSE(old.error_message.has_value());
+    // Keyed records are accepted.
+    CHECK(only(f.call(one_partition("c", 0, keyed_batch({{"k", now}})), 9)).error_code == 0);
+}
+
+TEST_CASE("produce: each record's CreateTime is checked against the before and after bounds") {
+    data_path_fixture f;
+    f.create_topic("t", 1, {{"message.timestamp.before.max.ms", std::string("3600000")}});
+    const int64_t now = partition_manager::wall_clock_ms();
+    const int64_t hour = 3600 * 1000;
+    // The header's max timestamp is in bounds: only reading the records finds the old one.
+    const auto r = only(f.call(one_partition("t", 0, keyed_batch({{"a", now}, {"b", now - 2 * hour}, {"c", now}})), 9));
+    CHECK(r.error_code == to_int(error_code::invalid_timestamp));
+    CHECK(r.error_message == "One or more records have been rejected due to invalid timestamp");
+    REQUIRE(r.record_errors.size() == 1);
+    CHECK(r.record_errors[0].batch_index == 1);
+    const std::string msg = r.record_errors[0].batch_index_error_message.value_or("");
+    CHECK(msg.starts_with("Timestamp " + std::to_string(now - 2 * hour) + " of message with offset 1 is out of range. "
+                          "The timestamp should be within ["));
+    // After-bound (default one hour) and a missing timestamp (-1), which is never checked.
+    const auto late = only(f.call(one_partition("t", 0, keyed_batch({{"a", -1}, {"b", now + 2 * hour}})), 9));
+    CHECK(late.error_code == to_int(error_code::invalid_timestamp));
+    REQUIRE(late.record_errors.size() == 1);
+    CHECK(late.record_errors[0].batch_index == 1);
+    CHECK(f.log("t", 0)->log_end_offset() == 0);
+    CHECK(only(f.call(one_partition("t", 0, keyed_batch({{"a", now - hour / 2}, {"b", now + hour / 2}})), 9)).error_code == 0);
+}
+
+TEST_CASE("produce: message.timestamp.difference.max.ms bounds where before/after are left unlimited") {
+    data_path_fixture f;
+    const std::string unlimited = "9223372036854775807";
+    f.create_topic("d", 1, {{"message.timestamp.difference.max.ms", std::string("60000")},
+                            {"message.timestamp.after.max.ms", unlimited}});
+    f.create_topic("both", 1, {{"message.timestamp.difference.max.ms", std::string("60000")},
+                               {"message.timestamp.before.max.ms", std::string("86400000")}});
+    const int64_t now = partition_manager::wall_clock_ms();
+    const int64_t hour = 3600 * 1000;
+    CHECK(only(f.call(one_partition("d", 0, keyed_batch({{"a", now - hour}})), 9)).error_code ==
+          to_int(error_code::invalid_timestamp));
+    CHECK(only(f.call(one_partition("d", 0, keyed_batch({{"a", now + hour / 2}})), 9)).error_code ==
+          to_int(error_code::invalid_timestamp));
+    CHECK(only(f.call(one_partition("d", 0, keyed_batch({{"a", now}})), 9)).error_code == 0);
+    // An explicit before-bound wins over the older key.
+    CHECK(only(f.call(one_partition("both", 0, keyed_batch({{"a", now - hour}})), 9)).error_code == 0);
+}
+
+TEST_CASE("produce: a failed acks=0 request closes the connection, as Kafka does") {
+    data_path_fixture f(std::vector<std::pair<std::string, std::string>>{{"auto.create.topics.enable", "false"}});
+    f.create_topic("t", 2);
+    const auto good = make_batch({{"k", "v", {}}});
+    produce_request req = one_partition("t", 0, good, 0);
+    req.topic_data[0].partition_data.push_back({7, records::from_bytes(good)});
+    auto c = f.start(req, 9);
+    CHECK(c.closed);
+    CHECK(c.slot->st == response_slot::state::failed);
+    // The partition that could be written was written, as in Kafka.
+    CHECK(f.log("t", 0)->log_end_offset() == 1);
+    auto ok = f.start(one_partition("t", 1, good, 0), 9);
+    CHECK_FALSE(ok.closed);
+    CHECK(ok.slot->st == response_slot::state::no_response);
+}
+
+TEST_CASE("produce: timeout_ms bounds an acks=-1 wait for the fsync with REQUEST_TIMED_OUT") {
+    data_path_fixture f;
+    f.create_topic("safe", 1, {{"flush.messages", std::string("1")}});
+    const auto b = make_batch({{"k", "v", {}}});
+    auto req = one_partition("safe", 0, b, -1);
+    req.timeout_ms = 100;
+    const size_t idle_timers = f.loop().pending_timers();  // storage's own tick
+    auto c = f.start(req, 9, 12);
+    REQUIRE(c.waiting());
+    CHECK(f.loop().pending_timers() == idle_timers + 1);
+    // The flush completion is only delivered by run_posted(): the timer fires first.
+    CHECK(f.loop().advance(99) == 0);
+    CHECK(c.waiting());
+    CHECK(f.loop().advance(1) == 1);
+    REQUIRE(c.answered());
+    const auto r = only(test::decode_response<produce_response>(c.frame(), 9, 12));
+    CHECK(r.error_code == to_int(error_code::request_timed_out));
+    CHECK(r.base_offset == -1);
+    // The late flush completion finds the request answered and does nothing more.
+    REQUIRE(f.pump_until([&] { return f.log("safe", 0)->recovery_point() >= 1; }));
+    (void)f.loop().run_posted();
+    // A flush that completes in time answers as usual and cancels the timer.
+    req.timeout_ms = 30000;
+    auto d = f.start(req, 9, 13);
+    REQUIRE(f.pump_until([&] { return d.answered(); }));
+    CHECK(only(test::decode_response<produce_response>(d.frame(), 9, 13)).error_code == 0);
+    CHECK(f.loop().pending_timers() == idle_timers);
 }

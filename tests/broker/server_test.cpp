@@ -209,15 +209,19 @@ TEST_CASE("server: an unsupported ApiVersions version gets a v0 answer with the 
     check_clean(f);
 }
 
-TEST_CASE("server: an unsupported version of another API closes with a log line") {
+TEST_CASE("server: an unsupported version of another API is answered and the connection keeps serving") {
     test::log_capture logs;
     test::node_fixture f;
     {
         tcp_client c(f.port());
-        c.send(test::header_only_frame(3, 99, 8, {0}));
-        CHECK(c.closed_by_peer());
+        c.send(test::header_only_frame(12, 99, 8, {0}));
+        c.send(api_versions_frame(9));
+        const auto frame = c.read_frame();
+        REQUIRE(frame.has_value());
+        CHECK(test::decode_response<heartbeat_response>(*frame, 4, 8).error_code == to_int(error_code::unsupported_version));
+        expect_api_versions(c, 9);
     }
-    CHECK(logs.contains("Metadata v99, outside the supported versions 0-12"));
+    CHECK(logs.contains("Heartbeat v99 is outside the supported versions 0-4; answered UNSUPPORTED_VERSION (correlation id 8)"));
     check_clean(f);
 }
 

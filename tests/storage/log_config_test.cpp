@@ -50,5 +50,55 @@ TEST_CASE("log_config: properties list every known key with its value") {
         log_config copy;
         CHECK(copy.set(k, v).empty());
     }
-    CHECK(props.size() == 20);
+    CHECK(props.size() == 21);
+}
+
+TEST_CASE("log_config: segment.jitter.ms is kept and a segment's jitter stays below min(jitter, segment.ms)") {
+    log_config c;
+    CHECK(c.segment_jitter_ms == 0);
+    CHECK(c.segment_jitter_from(12345) == 0);
+    CHECK(c.random_segment_jitter() == 0);
+    CHECK(c.set("segment.ms", "1000").empty());
+    CHECK(c.set("segment.jitter.ms", "300").empty());
+    CHECK(c.segment_jitter_ms == 300);
+    CHECK(c.segment_jitter_from(12345) == 12345 % 300);
+    // The draw is a non-negative 31-bit number, as Kafka's.
+    CHECK(c.segment_jitter_from(0xffffffffu) == 2147483647 % 300);
+    CHECK(c.set("segment.jitter.ms", "5000").empty());
+    CHECK(c.segment_jitter_from(1999) == 999);
+    for (int i = 0; i < 100; ++i) {
+        const int64_t j = c.random_segment_jitter();
+        CHECK(j >= 0);
+        CHECK(j < 1000);
+    }
+    CHECK_FALSE(c.set("segment.jitter.ms", "-1").empty());
+    bool listed = false;
+    for (const auto& [k, v] : c.to_properties())
+        if (k == "segment.jitter.ms") listed = v == "5000";
+    CHECK(listed);
+}
+
+TEST_CASE("log_config: max.compaction.lag.ms shortens the roll age of compacted topics only") {
+    log_config c;
+    c.segment_ms = 10'000;
+    c.max_compaction_lag_ms = 2'000;
+    CHECK(c.max_segment_ms() == 10'000);
+    c.cleanup_compact = true;
+    CHECK(c.max_segment_ms() == 2'000);
+    c.max_compaction_lag_ms = no_limit;
+    CHECK(c.max_segment_ms() == 10'000);
+}
+
+TEST_CASE("log_config: message.timestamp.difference.max.ms bounds only where before/after are unlimited") {
+    log_config c;
+    CHECK(c.timestamp_before_bound() == no_limit);
+    CHECK(c.timestamp_after_bound() == 3600 * 1000);
+    REQUIRE(c.set("message.timestamp.difference.max.ms", "5000").empty());
+    CHECK(c.timestamp_before_bound() == 5000);         // before is unlimited: the older key applies
+    CHECK(c.timestamp_after_bound() == 3600 * 1000);  // after is set: it wins
+    REQUIRE(c.set("message.timestamp.after.max.ms", "9223372036854775807").empty());
+    CHECK(c.timestamp_after_bound() == 5000);
+    REQUIRE(c.set("message.timestamp.before.max.ms", "60000").empty());
+    CHECK(c.timestamp_before_bound() == 60000);
+    CHECK_FALSE(c.set("message.timestamp.difference.max.ms", "-1").empty());
 }

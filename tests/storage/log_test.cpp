@@ -10,6 +10,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <mutex>
 
 using namespace samsa::storage;
@@ -208,6 +209,26 @@ TEST_CASE("log: LogAppendTime stamps the append time and keeps the CRC valid") {
     CHECK(l->max_timestamp().timestamp == 777777);
 }
 
+TEST_CASE("log: a batch whose header max timestamp is -1 gets the max of its records") {
+    temp_dir dir;
+    log_fixture fx;
+    auto l = fx.open(dir / "t-0", small_config(), clean_state());
+    // As sarama before 1.26 writes them: the records carry timestamps, the header does not.
+    auto b = make_simple_batch(3, 10, 5000);
+    batch::set_max_timestamp_and_recrc(b, -1, false);
+    REQUIRE(l->append(b, at(6000)).error == error_code::none);
+    auto bytes = l->read_copy(0, 1 << 20, l->log_end_offset()).bytes;
+    auto h = batch::header_view::parse(bytes);
+    REQUIRE(h);
+    CHECK(h->crc_ok());
+    CHECK_FALSE(h->log_append_time());
+    CHECK(h->max_timestamp() == 5002);
+    CHECK(l->max_timestamp().timestamp == 5002);
+    auto f = l->offset_for_timestamp(5001);
+    REQUIRE(f);
+    CHECK(f->offset == 1);
+}
+
 TEST_CASE("log: segments roll by segment.bytes and reads continue across them") {
     temp_dir dir;
     log_fixture fx;
@@ -244,10 +265,77 @@ TEST_CASE("log: segments roll by segment.ms measured on the batches' timestamps"
     auto l = fx.open(dir / "t-0", cfg, clean_state());
     REQUIRE(append_copy(*l, make_simple_batch(1, 10, 10000), at(20000)).error == error_code::none);
     REQUIRE(append_copy(*l, make_simple_batch(1, 10, 10500), at(20000)).error == error_code::none);
-    CHECK(l->segment_count() == 1);
+    // Kafka rolls once the age exceeds segment.ms, not when it reaches it.
     REQUIRE(append_copy(*l, make_simple_batch(1, 10, 11000), at(20000)).error == error_code::none);
+    CHECK(l->segment_count() == 1);
+    REQUIRE(append_copy(*l, make_simple_batch(1, 10, 11001), at(20000)).error == error_code::none);
     CHECK(l->segment_count() == 2);
-    CHECK(file_exists(layout::segment_path(dir / "t-0", 2, layout::log_suffix)));
+    CHECK(file_exists(layout::segment_path(dir / "t-0", 3, layout::log_suffix)));
+}
+
+namespace {
+
+// Appends one batch every `step_ms` of batch time and returns, for each roll, how old the
+// segment's first batch was when the next batch rolled it.
+std::vector<int64_t> ages_at_roll(samsa::storage::log& l, int rolls, int64_t step_ms) {
+    std::vector<int64_t> ages;
+    int64_t t = 100'000;
+    int64_t first_of_segment = t;
+    size_t segments = l.segment_count();
+    while (static_cast<int>(ages.size()) < rolls) {
+        // Keyed, so that compacted topics take it too.
+        REQUIRE(append_copy(l, make_batch({{"k", "v", t}}), at(t)).error == error_code::none);
+        if (l.segment_count() != segments) {
+            ages.push_back(t - first_of_segment);
+            first_of_segment = t;
+            segments = l.segment_count();
+        }
+        t += step_ms;
+    }
+    return ages;
+}
+
+} // namespace
+
+TEST_CASE("log: without segment.jitter.ms every segment rolls at the same age") {
+    temp_dir dir;
+    log_fixture fx;
+    auto cfg = small_config();
+    cfg.segment_bytes = 1 << 20;
+    cfg.segment_ms = 1000;
+    auto l = fx.open(dir / "t-0", cfg, clean_state());
+    for (int64_t age : ages_at_roll(*l, 10, 10)) CHECK(age == 1010);
+}
+
+TEST_CASE("log: segment.jitter.ms takes a random amount off each segment's roll age") {
+    temp_dir dir;
+    log_fixture fx;
+    auto cfg = small_config();
+    cfg.segment_bytes = 1 << 20;
+    cfg.segment_ms = 1000;
+    cfg.segment_jitter_ms = 500;
+    auto l = fx.open(dir / "t-0", cfg, clean_state());
+    const auto ages = ages_at_roll(*l, 20, 10);
+    for (int64_t age : ages) {
+        // The jitter is below min(segment.jitter.ms, segment.ms): the age passes 500 and at most 1000.
+        CHECK(age > 500);
+        CHECK(age <= 1010);
+    }
+    // Twenty segments with one draw each: all rolling at one age would mean no jitter (the chance
+    // of that with jitter is 50^-19 at this 10 ms step).
+    CHECK(std::count(ages.begin(), ages.end(), ages.front()) < static_cast<long>(ages.size()));
+}
+
+TEST_CASE("log: a compacted topic rolls at max.compaction.lag.ms when it is below segment.ms") {
+    temp_dir dir;
+    log_fixture fx;
+    auto cfg = small_config();
+    cfg.segment_bytes = 1 << 20;
+    cfg.segment_ms = 100'000;
+    cfg.cleanup_compact = true;
+    cfg.max_compaction_lag_ms = 300;
+    auto l = fx.open(dir / "t-0", cfg, clean_state());
+    for (int64_t age : ages_at_roll(*l, 5, 10)) CHECK(age == 310);
 }
 
 TEST_CASE("log: truncate_to removes the batches at and after the offset") {

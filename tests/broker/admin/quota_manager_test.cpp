@@ -56,9 +56,28 @@ TEST_CASE("quota_manager: request time is a percentage, and its throttle is at m
     a.ops = {{"request_percentage", 10, false}};
     table.apply(a);
     quota_manager q(cfg, table);
-    CHECK(q.request_throttle(anonymous_user, "c", 0) == 0);
-    // 5 s of handler time within the first second: 50% of a thread over the 10 s window.
-    (void)q.record(quota_kind::request, anonymous_user, "c", 5e9, 0);
+    CHECK(q.applies(quota_kind::request, anonymous_user, "c"));
+    CHECK_FALSE(q.applies(quota_kind::fetch, anonymous_user, "c"));
+    // 5 s of handler time within the first second: 50% of a thread over the 10 s window, and the
+    // request that recorded it is the one throttled (Kafka charges a request when it is answered).
+    CHECK(q.record(quota_kind::request, anonymous_user, "c", 5e9, 0) == 1000);
     CHECK(q.rate(quota_kind::request, anonymous_user, "c", 0) == doctest::Approx(50.0));
-    CHECK(q.request_throttle(anonymous_user, "c", 0) == 1000);
+}
+
+TEST_CASE("quota_manager: an unrecorded fetch no longer counts, and one fetch is capped by the window") {
+    broker_config cfg;
+    client_quota_table table;
+    quota_alteration a;
+    a.entity = {{"client-id", std::string("reader")}};
+    a.entity_as_sent = {{"client-id", std::string("reader")}};
+    a.ops = {{"consumer_byte_rate", 1000, false}};
+    table.apply(a);
+    quota_manager q(cfg, table);
+    // 1000 B/s over (11 - 1) one-second windows.
+    CHECK(q.max_value_in_window(quota_kind::fetch, anonymous_user, "reader") == doctest::Approx(10000.0));
+    CHECK_FALSE(q.max_value_in_window(quota_kind::fetch, anonymous_user, "other").has_value());
+    CHECK(q.record(quota_kind::fetch, anonymous_user, "reader", 30000, 0) > 0);
+    q.unrecord(quota_kind::fetch, anonymous_user, "reader", 30000, 0);
+    CHECK(q.rate(quota_kind::fetch, anonymous_user, "reader", 0) == doctest::Approx(0.0));
+    CHECK(q.record(quota_kind::fetch, anonymous_user, "reader", 10000, 0) == 0);
 }

@@ -43,6 +43,7 @@ consumer_heartbeat_result beat(group_fixture& f, const std::string& group, membe
     p.member_id = m.id;
     p.member_epoch = m.epoch;
     p.owned = m.owned;
+    p.client_id = "client";  // as joined: an unchanged member writes nothing
     auto r = f.gc().consumer_heartbeat(group, p, 0);
     if (r.error == error_code::none) {
         m.epoch = r.member_epoch;
@@ -321,6 +322,130 @@ TEST_CASE("consumer_group_coordinator: ConsumerGroupDescribe shows epochs, assig
     CHECK(d[0].members[0].member->member_id == a.id);
     CHECK(count(d[0].members[0].target) == 6);
     CHECK(d[1].error == error_code::group_id_not_found);
+}
+
+// ---- durability: Kafka's consumer group records across restarts ------------------------------
+
+TEST_CASE("consumer_group_coordinator: after a restart members go on with their epochs and partitions") {
+    group_fixture f;
+    auto a = join(f, "g");
+    auto b = join(f, "g");
+    for (int i = 0; i < 3; ++i) {
+        (void)beat(f, "g", a);
+        (void)beat(f, "g", b);
+    }
+    REQUIRE(group_of(f, "g").state() == consumer_group_state::stable);
+    const auto a_owned = a.owned;
+    f.make();  // restart over the same log
+    const auto& g = group_of(f, "g");
+    CHECK(g.group_epoch() == 2);
+    CHECK(g.assignment_epoch() == 2);
+    CHECK(g.members().size() == 2);
+    CHECK(g.state() == consumer_group_state::stable);
+    const auto ra = beat(f, "g", a);
+    CHECK(ra.error == error_code::none);
+    CHECK(a.epoch == 2);
+    CHECK(a.owned == a_owned);
+    CHECK(beat(f, "g", b).error == error_code::none);
+    CHECK(group_of(f, "g").group_epoch() == 2);  // nothing to rebalance
+    const auto d = f.gc().consumer_describe({"g"});
+    CHECK(d.at(0).members.size() == 2);
+    CHECK(count(d.at(0).members.at(0).target) == 3);
+}
+
+TEST_CASE("consumer_group_coordinator: a revocation in progress survives a restart") {
+    group_fixture f;
+    auto a = join(f, "g");
+    auto b = join(f, "g");
+    (void)beat(f, "g", a);  // a is told to give up three partitions, still at epoch 1
+    REQUIRE(group_of(f, "g").members().at(a.id).state == consumer_member_state::unrevoked_partitions);
+    f.make();
+    CHECK(group_of(f, "g").members().at(a.id).state == consumer_member_state::unrevoked_partitions);
+    CHECK(beat(f, "g", b).error == error_code::none);
+    CHECK(count(b.owned) == 0);  // still a's
+    (void)beat(f, "g", a);       // a reports it revoked them
+    CHECK(a.epoch == 2);
+    (void)beat(f, "g", b);
+    CHECK(count(b.owned) == 3);
+}
+
+TEST_CASE("consumer_group_coordinator: after a restart members that do not come back are fenced") {
+    group_fixture f;
+    auto a = join(f, "g");
+    auto b = join(f, "g");
+    f.make();
+    // The sessions start again at load; only a heartbeats.
+    for (int i = 0; i < 10; ++i) {
+        f.loop.advance(5'000);
+        (void)beat(f, "g", a);
+    }
+    CHECK(group_of(f, "g").members().size() == 1);
+    CHECK(group_of(f, "g").group_epoch() == 3);
+    f.make();
+    CHECK(group_of(f, "g").members().size() == 1);
+    CHECK(group_of(f, "g").members().contains(a.id));
+    (void)b;
+}
+
+TEST_CASE("consumer_group_coordinator: a heartbeat whose records cannot be written changes nothing") {
+    group_fixture f;
+    auto a = join(f, "g");
+    f.log.fail_appends = true;
+    const auto r = f.gc().consumer_heartbeat("g", join_params_for({"orders"}), 0);
+    CHECK(r.error == error_code::coordinator_not_available);
+    CHECK(group_of(f, "g").members().size() == 1);
+    CHECK(group_of(f, "g").group_epoch() == 1);
+    const int appends = f.log.appends;
+    CHECK(beat(f, "g", a).error == error_code::none);  // nothing changed for a: nothing to write
+    CHECK(f.log.appends == appends);
+    f.log.fail_appends = false;
+    auto b = join(f, "g");
+    CHECK(b.epoch == 2);
+    f.make();
+    CHECK(group_of(f, "g").members().size() == 2);
+}
+
+TEST_CASE("consumer_group_coordinator: a static member that left for now is still away after a restart") {
+    group_fixture f;
+    auto p = join_params_for({"orders"});
+    p.instance_id = "i-1";
+    auto r = f.gc().consumer_heartbeat("g", p, 0);
+    REQUIRE(r.error == error_code::none);
+    consumer_heartbeat_params leave;
+    leave.member_id = *r.member_id;
+    leave.instance_id = "i-1";
+    leave.member_epoch = leave_group_static_member_epoch;
+    REQUIRE(f.gc().consumer_heartbeat("g", leave, 0).error == error_code::none);
+    f.make();
+    CHECK(group_of(f, "g").members().at(*r.member_id).member_epoch == leave_group_static_member_epoch);
+    auto back = f.gc().consumer_heartbeat("g", p, 0);
+    REQUIRE(back.error == error_code::none);
+    CHECK(*back.assignment == *r.assignment);
+}
+
+TEST_CASE("consumer_group_coordinator: a deleted or retyped consumer group stays gone after a restart") {
+    group_fixture f;
+    for (const char* id : {"deleted", "retyped"}) {
+        auto m = join(f, id);
+        consumer_heartbeat_params leave;
+        leave.member_id = m.id;
+        leave.member_epoch = leave_group_member_epoch;
+        REQUIRE(f.gc().consumer_heartbeat(id, leave, 0).error == error_code::none);
+    }
+    f.make();
+    CHECK(group_of(f, "deleted").state() == consumer_group_state::empty);
+    CHECK(group_of(f, "deleted").group_epoch() == 2);
+    CHECK(f.gc().delete_groups({"deleted"}).at(0) == error_code::none);
+    // A classic member takes over the empty consumer group.
+    auto j = f.join_new("retyped", f.params());
+    f.loop.advance(0);
+    REQUIRE(j.get().error == error_code::none);
+    CHECK(f.sync("retyped", j.get().member_id, j.get().generation, {{j.get().member_id, {1}}}).get().error == error_code::none);
+    f.make();
+    CHECK(f.gc().groups().find("deleted") == nullptr);
+    const auto* slot = f.gc().groups().find("retyped");
+    REQUIRE(slot != nullptr);
+    CHECK(slot->classic);
 }
 
 } // namespace samsa::broker::test

@@ -96,9 +96,13 @@ TEST_CASE("group_records: an empty group has a null protocol and leader") {
     CHECK(v->members.empty());
 }
 
-TEST_CASE("group_records: KIP-848 keys are recognised and skipped, garbage is malformed") {
-    CHECK(decode_group_record_key(bytes({0, 3, 0, 1, 'g'})).what == group_record_key::kind::other);
-    CHECK(decode_group_record_key(bytes({0, 8})).what == group_record_key::kind::other);
+TEST_CASE("group_records: KIP-848 keys are recognised, other group types skipped, garbage is malformed") {
+    CHECK(decode_group_record_key(bytes({0, 3, 0, 1, 'g'})).what == group_record_key::kind::consumer_group);
+    const auto member = decode_group_record_key(bytes({0, 7, 0, 1, 'g', 0, 2, 'm', '1'}));
+    CHECK(member.what == group_record_key::kind::consumer_group);
+    CHECK(member.member == "m1");
+    CHECK(decode_group_record_key(bytes({0, 8})).what == group_record_key::kind::malformed);
+    CHECK(decode_group_record_key(bytes({0, 9, 0, 1, 'g'})).what == group_record_key::kind::other);
     CHECK(decode_group_record_key(bytes({0})).what == group_record_key::kind::malformed);
     CHECK(decode_group_record_key(bytes({0, 1, 0, 9, 'x'})).what == group_record_key::kind::malformed);
 }

@@ -1,0 +1,28 @@
+// transaction_state_log over the broker's own topics and partition logs: __transaction_state is
+// created through the metadata service like any topic (compacted), and the coordinator appends
+// to and reads from its storage::log partitions directly, as Kafka's coordinator writes to its
+// local replica. Owned by the node, after the metadata service and the log manager it uses;
+// loop thread only.
+#pragma once
+
+#include "broker/metadata_service.h"
+#include "broker/transactions/transaction_state_log.h"
+#include "storage/log_manager.h"
+
+namespace samsa::broker {
+
+class storage_transaction_state_log final : public transaction_state_log {
+public:
+    storage_transaction_state_log(metadata_service& metadata, storage::log_manager& logs) : metadata_(metadata), logs_(logs) {}
+
+    [[nodiscard]] int32_t partitions() const override;
+    [[nodiscard]] std::string create(int32_t count, int32_t segment_bytes) override;
+    [[nodiscard]] protocol::error_code append(int32_t partition, std::span<uint8_t> batches, int64_t now_ms) override;
+    [[nodiscard]] transaction_log_chunk read(int32_t partition, int64_t offset, int32_t max_bytes) const override;
+
+private:
+    metadata_service& metadata_;
+    storage::log_manager& logs_;
+};
+
+} // namespace samsa::broker

@@ -1,0 +1,39 @@
+// The transaction coordinator's access to the partitions of the internal __transaction_state
+// topic: create it, append a batch of transaction records to one partition, read a partition
+// back at start-up. Implemented over the broker's partition logs (storage_transaction_state_log)
+// and, in tests, in memory. Owned by whoever builds the transaction_coordinator and outlives it;
+// loop thread only.
+#pragma once
+
+#include "protocol/errors.h"
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace samsa::broker {
+
+struct transaction_log_chunk {
+    protocol::error_code error = protocol::error_code::none;
+    std::vector<uint8_t> batches;  // whole v2 batches, in offset order
+    int64_t next_offset = 0;       // where the next read starts
+    bool end = false;              // nothing after these batches
+};
+
+class transaction_state_log {
+public:
+    virtual ~transaction_state_log() = default;
+    // The topic's partition count, 0 while the topic does not exist.
+    [[nodiscard]] virtual int32_t partitions() const = 0;
+    // Creates the topic (cleanup.policy=compact) with `count` partitions. Returns why it
+    // failed, or an empty string.
+    [[nodiscard]] virtual std::string create(int32_t count, int32_t segment_bytes) = 0;
+    // Appends v2 batches (offsets are assigned in place) as the coordinator; the records are
+    // on the log when this returns none.
+    [[nodiscard]] virtual protocol::error_code append(int32_t partition, std::span<uint8_t> batches, int64_t now_ms) = 0;
+    // Whole batches from `offset`, about `max_bytes` (at least one batch).
+    [[nodiscard]] virtual transaction_log_chunk read(int32_t partition, int64_t offset, int32_t max_bytes) const = 0;
+};
+
+} // namespace samsa::broker

@@ -1,0 +1,532 @@
+#include "transaction_test_support.h"
+
+#include "protocol/record_batch_builder.h"
+
+#include <doctest/doctest.h>
+
+using namespace samsa;
+using namespace samsa::broker;
+using namespace samsa::broker::test;
+using protocol::error_code;
+
+namespace {
+
+const std::set<txn_topic_partition> ab = {{"a", 0}, {"b", 1}};
+
+// An id with producer 1000 at epoch 0 and an ongoing transaction on a-0 and b-1.
+void start_transaction(txn_fixture& f, const std::string& id = "tx") {
+    const auto r = f.init(id);
+    REQUIRE(r.error == error_code::none);
+    REQUIRE(f.c().add_partitions(id, r.producer_id, r.producer_epoch, ab) == error_code::none);
+}
+
+} // namespace
+
+// ---- InitProducerId -----------------------------------------------------------------------------
+
+TEST_CASE("transaction_coordinator: a new transactional id gets a new producer id at epoch 0, written as Empty") {
+    txn_fixture f;
+    const auto r = f.init("tx", 15000);
+    CHECK(r.error == error_code::none);
+    CHECK(r.producer_id == 1000);
+    CHECK(r.producer_epoch == 0);
+    CHECK(f.log.creates == 1);
+    const auto rec = f.log.last_for("tx");
+    REQUIRE(rec.has_value());
+    REQUIRE(rec->value.has_value());
+    CHECK(rec->value->state == txn_state::empty);
+    CHECK(rec->value->producer_epoch == 0);
+    CHECK(rec->value->timeout_ms == 15000);
+    CHECK(f.state("tx") == txn_state::empty);
+}
+
+TEST_CASE("transaction_coordinator: InitProducerId again bumps the epoch and keeps the producer id") {
+    txn_fixture f;
+    (void)f.init("tx");
+    const auto r = f.init("tx");
+    CHECK(r.error == error_code::none);
+    CHECK(r.producer_id == 1000);
+    CHECK(r.producer_epoch == 1);
+    CHECK(f.next_id == 1001);  // one id handed out
+}
+
+TEST_CASE("transaction_coordinator: InitProducerId rejects bad timeouts and empty ids") {
+    txn_fixture f;
+    CHECK(f.init("tx", 0).error == error_code::invalid_transaction_timeout);
+    CHECK(f.init("tx", -5).error == error_code::invalid_transaction_timeout);
+    CHECK(f.init("tx", f.config.max_timeout_ms + 1).error == error_code::invalid_transaction_timeout);
+    CHECK(f.init("tx", f.config.max_timeout_ms).error == error_code::none);
+    CHECK(f.init("", 1000).error == error_code::invalid_request);
+}
+
+TEST_CASE("transaction_coordinator: no producer id to hand out is retriable COORDINATOR_LOAD_IN_PROGRESS") {
+    txn_fixture f;
+    f.ids_available = false;
+    const auto r = f.init("tx");
+    CHECK(r.error == error_code::coordinator_load_in_progress);
+    CHECK(r.producer_id == -1);
+    CHECK(f.c().find("tx") == nullptr);
+}
+
+TEST_CASE("transaction_coordinator: a failed write leaves the state as it was and maps Kafka's errors") {
+    txn_fixture f;
+    (void)f.init("tx");
+    f.log.fail_appends = error_code::kafka_storage_error;
+    CHECK(f.init("tx").error == error_code::not_coordinator);
+    CHECK(f.c().find("tx")->producer_epoch == 0);
+    f.log.fail_appends = error_code::unknown_topic_or_partition;
+    CHECK(f.c().add_partitions("tx", 1000, 0, ab) == error_code::coordinator_not_available);
+    CHECK(f.state("tx") == txn_state::empty);
+    f.log.fail_appends = error_code::none;
+    CHECK(f.init("tx").producer_epoch == 1);
+}
+
+TEST_CASE("transaction_coordinator: a v3+ InitProducerId with a stale producer is fenced, a retry gets the same epoch") {
+    txn_fixture f;
+    const auto first = f.init("tx");
+    const auto second = f.init("tx", 10000, std::pair<int64_t, int16_t>{first.producer_id, first.producer_epoch});
+    CHECK(second.error == error_code::none);
+    CHECK(second.producer_epoch == 1);
+    // The answer was lost and the producer asks again with what it had.
+    const auto retry = f.init("tx", 10000, std::pair<int64_t, int16_t>{first.producer_id, first.producer_epoch});
+    CHECK(retry.error == error_code::none);
+    CHECK(retry.producer_epoch == 1);
+    CHECK(f.init("tx", 10000, std::pair<int64_t, int16_t>{999, 0}).error == error_code::producer_fenced);
+    CHECK(f.init("tx", 10000, std::pair<int64_t, int16_t>{1000, 7}).error == error_code::producer_fenced);
+}
+
+TEST_CASE("transaction_coordinator: an exhausted epoch rotates to a new producer id") {
+    txn_fixture f;
+    (void)f.init("tx");
+    // Load a state at the last usable epoch, as a restart would.
+    transaction_metadata m = *f.c().find("tx");
+    m.producer_epoch = INT16_MAX - 1;
+    m.state = txn_state::complete_commit;
+    {
+        auto key = encode_transaction_log_key("tx");
+        auto value = encode_transaction_log_value(m);
+        protocol::record_batch_builder b;
+        protocol::record_input in;
+        in.key = protocol::bytes_view(key);
+        in.value = protocol::bytes_view(value);
+        b.append(in);
+        auto built = b.build();
+        REQUIRE(f.log.append(f.c().partition_for("tx"), built.bytes, 0) == error_code::none);
+    }
+    f.rebuild();
+    REQUIRE(f.c().find("tx")->producer_epoch == INT16_MAX - 1);
+    const std::pair<int64_t, int16_t> exhausted{1000, INT16_MAX - 1};
+    const auto r = f.init("tx", 10000, exhausted);
+    CHECK(r.error == error_code::none);
+    CHECK(r.producer_id == 1001);
+    CHECK(r.producer_epoch == 0);
+    CHECK(f.c().find("tx")->last_producer_id == 1000);
+    // The answer was lost: asking again with the old, exhausted id gets the new id again.
+    const auto retry = f.init("tx", 10000, exhausted);
+    CHECK(retry.error == error_code::none);
+    CHECK(retry.producer_id == 1001);
+    CHECK(retry.producer_epoch == 0);
+    CHECK(f.next_id == 1002);
+}
+
+// ---- AddPartitionsToTxn -------------------------------------------------------------------------
+
+TEST_CASE("transaction_coordinator: adding partitions starts a transaction, adding them again writes nothing") {
+    txn_fixture f;
+    const auto r = f.init("tx");
+    CHECK(f.c().add_partitions("tx", r.producer_id, r.producer_epoch, ab) == error_code::none);
+    CHECK(f.state("tx") == txn_state::ongoing);
+    CHECK(f.c().find("tx")->start_ms == f.wall_ms);
+    const auto rec = f.log.last_for("tx");
+    CHECK(rec->value->state == txn_state::ongoing);
+    CHECK(rec->value->partitions == ab);
+    const int appends = f.log.appends;
+    CHECK(f.c().add_partitions("tx", r.producer_id, r.producer_epoch, {{"a", 0}}) == error_code::none);
+    CHECK(f.log.appends == appends);
+    CHECK(f.c().add_partitions("tx", r.producer_id, r.producer_epoch, {{"c", 0}}) == error_code::none);
+    CHECK(f.log.appends == appends + 1);
+    CHECK(f.c().find("tx")->partitions.size() == 3);
+}
+
+TEST_CASE("transaction_coordinator: AddPartitionsToTxn errors: unknown id or producer, stale epoch, empty id") {
+    txn_fixture f;
+    const auto r = f.init("tx");
+    CHECK(f.c().add_partitions("nope", r.producer_id, 0, ab) == error_code::invalid_producer_id_mapping);
+    CHECK(f.c().add_partitions("tx", r.producer_id + 1, 0, ab) == error_code::invalid_producer_id_mapping);
+    CHECK(f.c().add_partitions("tx", r.producer_id, 1, ab) == error_code::producer_fenced);
+    CHECK(f.c().add_partitions("", r.producer_id, 0, ab) == error_code::invalid_request);
+    CHECK(f.state("tx") == txn_state::empty);
+}
+
+TEST_CASE("transaction_coordinator: the verification form tells which partitions are in the transaction") {
+    txn_fixture f;
+    start_transaction(f);
+    const auto errors = f.c().verify_partitions("tx", 1000, 0, {{"a", 0}, {"z", 0}});
+    CHECK(errors == std::vector<error_code>{error_code::none, error_code::transaction_abortable});
+    CHECK(f.c().verify_partitions("tx", 1000, 1, {{"a", 0}}).front() == error_code::producer_fenced);
+    CHECK(f.c().verify_partitions("tx", 1001, 0, {{"a", 0}}).front() == error_code::invalid_producer_id_mapping);
+    CHECK(f.c().verify_partitions("other", 1000, 0, {{"a", 0}}).front() == error_code::invalid_producer_id_mapping);
+    CHECK(f.state("tx") == txn_state::ongoing);  // nothing added
+    REQUIRE(f.c().end_transaction("tx", 1000, 0, true) == error_code::none);
+    CHECK(f.c().verify_partitions("tx", 1000, 0, {{"a", 0}}).front() == error_code::concurrent_transactions);
+    f.markers.answer();
+    CHECK(f.c().verify_partitions("tx", 1000, 0, {{"a", 0}}).front() == error_code::transaction_abortable);
+}
+
+// ---- EndTxn -------------------------------------------------------------------------------------
+
+TEST_CASE("transaction_coordinator: a commit writes PrepareCommit, sends COMMIT markers, then writes CompleteCommit") {
+    txn_fixture f;
+    start_transaction(f);
+    CHECK(f.c().end_transaction("tx", 1000, 0, true) == error_code::none);
+    CHECK(f.state("tx") == txn_state::prepare_commit);
+    CHECK(f.log.last_for("tx")->value->state == txn_state::prepare_commit);
+    REQUIRE(f.markers.requests.size() == 1);
+    const auto& req = f.markers.requests.front();
+    CHECK(req.commit);
+    CHECK(req.producer_id == 1000);
+    CHECK(req.producer_epoch == 0);
+    CHECK(req.partitions.size() == 2);
+    CHECK(f.c().markers_in_flight() == 1);
+    CHECK(f.told.empty());
+
+    f.markers.answer();
+    CHECK(f.state("tx") == txn_state::complete_commit);
+    CHECK(f.c().find("tx")->partitions.empty());
+    const auto rec = f.log.last_for("tx");
+    CHECK(rec->value->state == txn_state::complete_commit);
+    CHECK(rec->value->partitions.empty());
+    CHECK(f.c().markers_in_flight() == 0);
+    CHECK(f.told == std::vector<std::pair<int64_t, bool>>{{1000, true}});
+}
+
+TEST_CASE("transaction_coordinator: an abort sends ABORT markers and ends in CompleteAbort") {
+    txn_fixture f;
+    start_transaction(f);
+    CHECK(f.c().end_transaction("tx", 1000, 0, false) == error_code::none);
+    CHECK(f.state("tx") == txn_state::prepare_abort);
+    CHECK_FALSE(f.markers.requests.front().commit);
+    f.markers.answer();
+    CHECK(f.state("tx") == txn_state::complete_abort);
+    CHECK(f.told == std::vector<std::pair<int64_t, bool>>{{1000, false}});
+}
+
+TEST_CASE("transaction_coordinator: while markers are written everything but a retry waits: CONCURRENT_TRANSACTIONS") {
+    txn_fixture f;
+    start_transaction(f);
+    REQUIRE(f.c().end_transaction("tx", 1000, 0, true) == error_code::none);
+    CHECK(f.c().end_transaction("tx", 1000, 0, true) == error_code::concurrent_transactions);
+    CHECK(f.c().end_transaction("tx", 1000, 0, false) == error_code::invalid_txn_state);
+    CHECK(f.c().add_partitions("tx", 1000, 0, {{"c", 0}}) == error_code::concurrent_transactions);
+    CHECK(f.init("tx").error == error_code::concurrent_transactions);
+    f.markers.answer();
+    // Retries of a finished EndTxn are answered as done; the other outcome is refused.
+    CHECK(f.c().end_transaction("tx", 1000, 0, true) == error_code::none);
+    CHECK(f.c().end_transaction("tx", 1000, 0, false) == error_code::invalid_txn_state);
+}
+
+TEST_CASE("transaction_coordinator: the same for an abort in progress") {
+    txn_fixture f;
+    start_transaction(f);
+    REQUIRE(f.c().end_transaction("tx", 1000, 0, false) == error_code::none);
+    CHECK(f.c().end_transaction("tx", 1000, 0, false) == error_code::concurrent_transactions);
+    CHECK(f.c().end_transaction("tx", 1000, 0, true) == error_code::invalid_txn_state);
+    f.markers.answer();
+    CHECK(f.c().end_transaction("tx", 1000, 0, false) == error_code::none);
+    CHECK(f.c().end_transaction("tx", 1000, 0, true) == error_code::invalid_txn_state);
+}
+
+TEST_CASE("transaction_coordinator: EndTxn errors: no transaction, unknown producer, stale epoch") {
+    txn_fixture f;
+    const auto r = f.init("tx");
+    CHECK(f.c().end_transaction("tx", r.producer_id, 0, true) == error_code::invalid_txn_state);  // Empty
+    CHECK(f.c().end_transaction("nope", r.producer_id, 0, true) == error_code::invalid_producer_id_mapping);
+    CHECK(f.c().end_transaction("tx", r.producer_id + 5, 0, true) == error_code::invalid_producer_id_mapping);
+    REQUIRE(f.c().add_partitions("tx", r.producer_id, 0, ab) == error_code::none);
+    CHECK(f.c().end_transaction("tx", r.producer_id, 3, true) == error_code::producer_fenced);
+    CHECK(f.state("tx") == txn_state::ongoing);
+}
+
+TEST_CASE("transaction_coordinator: the next transaction starts from CompleteCommit with a fresh start time") {
+    txn_fixture f;
+    f.markers.answer_at_once = true;
+    start_transaction(f);
+    REQUIRE(f.c().end_transaction("tx", 1000, 0, true) == error_code::none);
+    CHECK(f.state("tx") == txn_state::complete_commit);  // markers answered within the call
+    f.wall_ms += 500;
+    CHECK(f.c().add_partitions("tx", 1000, 0, {{"c", 1}}) == error_code::none);
+    CHECK(f.state("tx") == txn_state::ongoing);
+    CHECK(f.c().find("tx")->partitions == std::set<txn_topic_partition>{{"c", 1}});
+    CHECK(f.c().find("tx")->start_ms == f.wall_ms);
+}
+
+// ---- markers --------------------------------------------------------------------------------------
+
+TEST_CASE("transaction_coordinator: markers that failed are sent again after the backoff, to those partitions only") {
+    txn_fixture f;
+    start_transaction(f);
+    REQUIRE(f.c().end_transaction("tx", 1000, 0, true) == error_code::none);
+    auto call = std::move(f.markers.pending.front());
+    f.markers.pending.clear();
+    call.done({{{"a", 0}, error_code::none}, {{"b", 1}, error_code::not_leader_or_follower}});
+    CHECK(f.state("tx") == txn_state::prepare_commit);
+    CHECK(f.markers.requests.size() == 1);
+    f.advance(f.config.marker_retry_backoff_ms - 1);
+    CHECK(f.markers.requests.size() == 1);
+    f.advance(1);
+    REQUIRE(f.markers.requests.size() == 2);
+    REQUIRE(f.markers.requests.back().partitions.size() == 1);
+    CHECK(f.markers.requests.back().partitions.front().topic == "b");
+    f.markers.answer();
+    CHECK(f.state("tx") == txn_state::complete_commit);
+    CHECK(f.told.size() == 1);
+}
+
+TEST_CASE("transaction_coordinator: a deleted topic or a newer producer epoch on a partition ends its marker") {
+    txn_fixture f;
+    start_transaction(f);
+    REQUIRE(f.c().end_transaction("tx", 1000, 0, false) == error_code::none);
+    auto call = std::move(f.markers.pending.front());
+    f.markers.pending.clear();
+    call.done({{{"a", 0}, error_code::unknown_topic_or_partition}, {{"b", 1}, error_code::invalid_producer_epoch}});
+    CHECK(f.state("tx") == txn_state::complete_abort);
+}
+
+TEST_CASE("transaction_coordinator: a failed CompleteCommit write is tried again") {
+    txn_fixture f;
+    start_transaction(f);
+    REQUIRE(f.c().end_transaction("tx", 1000, 0, true) == error_code::none);
+    f.log.fail_appends = error_code::kafka_storage_error;
+    f.markers.answer();
+    CHECK(f.state("tx") == txn_state::prepare_commit);
+    f.log.fail_appends = error_code::none;
+    f.advance(f.config.marker_retry_backoff_ms);
+    CHECK(f.state("tx") == txn_state::complete_commit);
+    CHECK(f.told.size() == 1);  // the group coordinator is told once
+}
+
+TEST_CASE("transaction_coordinator: marker answers after close or destruction are ignored") {
+    txn_fixture f;
+    start_transaction(f);
+    REQUIRE(f.c().end_transaction("tx", 1000, 0, true) == error_code::none);
+    auto call = std::move(f.markers.pending.front());
+    f.markers.pending.clear();
+    f.coordinator.reset();
+    call.done(fake_marker_writer::results_for(call.request, error_code::none));  // must not crash
+    CHECK(f.told.empty());
+}
+
+// ---- fencing and timeouts ---------------------------------------------------------------------------
+
+TEST_CASE("transaction_coordinator: a new instance fences the old one: its transaction is aborted with a bumped epoch") {
+    txn_fixture f;
+    start_transaction(f);
+    const auto r = f.init("tx");
+    CHECK(r.error == error_code::concurrent_transactions);
+    CHECK(f.state("tx") == txn_state::prepare_abort);
+    const auto rec = f.log.last_for("tx");
+    CHECK(rec->value->state == txn_state::prepare_abort);  // PrepareEpochFence is never written
+    CHECK(rec->value->producer_epoch == 1);
+    REQUIRE(f.markers.requests.size() == 1);
+    CHECK_FALSE(f.markers.requests.front().commit);
+    CHECK(f.markers.requests.front().producer_epoch == 1);
+    // The zombie is fenced.
+    CHECK(f.c().end_transaction("tx", 1000, 0, true) == error_code::producer_fenced);
+    CHECK(f.c().add_partitions("tx", 1000, 0, ab) == error_code::producer_fenced);
+    CHECK(f.init("tx").error == error_code::concurrent_transactions);
+    f.markers.answer();
+    CHECK(f.state("tx") == txn_state::complete_abort);
+    const auto again = f.init("tx");
+    CHECK(again.error == error_code::none);
+    CHECK(again.producer_id == 1000);
+    CHECK(again.producer_epoch == 2);
+}
+
+TEST_CASE("transaction_coordinator: a transaction past its timeout is aborted by the timer and its producer fenced") {
+    txn_fixture f;
+    const auto r = f.init("tx", 5000);
+    REQUIRE(f.c().add_partitions("tx", r.producer_id, r.producer_epoch, ab) == error_code::none);
+    f.advance(5000);  // five checks, none past the timeout yet (start + timeout < now is Kafka's test)
+    CHECK(f.state("tx") == txn_state::ongoing);
+    f.advance(1000);
+    CHECK(f.state("tx") == txn_state::prepare_abort);
+    CHECK(f.c().find("tx")->producer_epoch == 1);
+    f.markers.answer();
+    CHECK(f.state("tx") == txn_state::complete_abort);
+    CHECK(f.c().end_transaction("tx", r.producer_id, 0, true) == error_code::producer_fenced);
+}
+
+TEST_CASE("transaction_coordinator: only Ongoing transactions time out") {
+    txn_fixture f;
+    (void)f.init("idle", 1000);
+    start_transaction(f, "ending");
+    REQUIRE(f.c().end_transaction("ending", 1001, 0, true) == error_code::none);
+    f.wall_ms += 100000;
+    CHECK(f.c().abort_timed_out_transactions() == 0);
+    CHECK(f.state("idle") == txn_state::empty);
+    CHECK(f.state("ending") == txn_state::prepare_commit);
+}
+
+TEST_CASE("transaction_coordinator: idle transactional ids expire with a tombstone, busy ones stay") {
+    txn_fixture f;
+    f.markers.answer_at_once = true;
+    (void)f.init("idle");
+    start_transaction(f, "busy");
+    f.wall_ms += f.config.id_expiration_ms - 1;
+    CHECK(f.c().expire_transactional_ids() == 0);
+    f.wall_ms += 1;
+    CHECK(f.c().expire_transactional_ids() == 1);
+    CHECK(f.c().find("idle") == nullptr);
+    CHECK(f.c().find("busy") != nullptr);
+    const auto rec = f.log.last_for("idle");
+    REQUIRE(rec.has_value());
+    CHECK_FALSE(rec->value.has_value());
+    CHECK(f.c().describe("idle").error == error_code::transactional_id_not_found);
+    // A new producer with the same id starts over with a new producer id.
+    CHECK(f.init("idle").producer_id == 1002);
+}
+
+TEST_CASE("transaction_coordinator: the expiration timer runs on its interval") {
+    txn_fixture f;
+    (void)f.init("idle");
+    f.wall_ms += f.config.id_expiration_ms;
+    f.advance(f.config.expiration_check_interval_ms);
+    CHECK(f.c().find("idle") == nullptr);
+}
+
+// ---- persistence ------------------------------------------------------------------------------------
+
+TEST_CASE("transaction_coordinator: state is loaded at start-up; ids of a loading partition wait") {
+    txn_fixture f;
+    start_transaction(f);
+    (void)f.init("other");
+    f.coordinator.reset();
+    f.coordinator = std::make_unique<transaction_coordinator>(
+        f.config, f.loop, f.log, f.markers, [] { return std::optional<int64_t>(5000); }, [&f] { return f.wall_ms; });
+    f.coordinator->start();
+    CHECK(f.c().loading("tx"));
+    CHECK(f.init("tx").error == error_code::coordinator_load_in_progress);
+    CHECK(f.c().add_partitions("tx", 1000, 0, ab) == error_code::coordinator_load_in_progress);
+    CHECK(f.c().end_transaction("tx", 1000, 0, true) == error_code::coordinator_load_in_progress);
+    CHECK(f.c().describe("tx").error == error_code::coordinator_load_in_progress);
+    CHECK(f.c().list({}, {}, -1).error == error_code::coordinator_load_in_progress);
+    f.loop.run_posted();
+    CHECK_FALSE(f.c().loading_any());
+    CHECK(f.state("tx") == txn_state::ongoing);
+    CHECK(f.c().find("tx")->partitions == ab);
+    CHECK(f.c().find("tx")->producer_id == 1000);
+    CHECK(f.state("other") == txn_state::empty);
+    CHECK(f.c().end_transaction("tx", 1000, 0, true) == error_code::none);
+}
+
+TEST_CASE("transaction_coordinator: a PrepareCommit found at start-up is completed") {
+    txn_fixture f;
+    start_transaction(f);
+    REQUIRE(f.c().end_transaction("tx", 1000, 0, true) == error_code::none);
+    f.markers.pending.clear();  // the broker stopped before the markers were written
+    f.markers.requests.clear();
+    f.rebuild();
+    REQUIRE(f.markers.requests.size() == 1);
+    CHECK(f.markers.requests.front().commit);
+    CHECK(f.markers.requests.front().partitions.size() == 2);
+    CHECK(f.state("tx") == txn_state::prepare_commit);
+    f.markers.answer();
+    CHECK(f.state("tx") == txn_state::complete_commit);
+    f.rebuild();
+    CHECK(f.markers.requests.size() == 1);  // nothing left to complete
+    CHECK(f.state("tx") == txn_state::complete_commit);
+}
+
+TEST_CASE("transaction_coordinator: a fence found at start-up is completed as an abort with the bumped epoch") {
+    txn_fixture f;
+    start_transaction(f);
+    REQUIRE(f.init("tx").error == error_code::concurrent_transactions);
+    f.markers.pending.clear();
+    f.markers.requests.clear();
+    f.rebuild();
+    REQUIRE(f.markers.requests.size() == 1);
+    CHECK_FALSE(f.markers.requests.front().commit);
+    CHECK(f.markers.requests.front().producer_epoch == 1);
+}
+
+TEST_CASE("transaction_coordinator: an expired id stays expired after a restart") {
+    txn_fixture f;
+    (void)f.init("idle");
+    f.wall_ms += f.config.id_expiration_ms;
+    REQUIRE(f.c().expire_transactional_ids() == 1);
+    f.rebuild();
+    CHECK(f.c().find("idle") == nullptr);
+    CHECK(f.c().size() == 0);
+}
+
+TEST_CASE("transaction_coordinator: an unreadable partition keeps its ids loading") {
+    txn_fixture f;
+    (void)f.init("tx");
+    f.log.fail_reads = true;
+    f.rebuild();
+    CHECK(f.c().loading("tx"));
+    CHECK(f.init("tx").error == error_code::coordinator_load_in_progress);
+}
+
+TEST_CASE("transaction_coordinator: FindCoordinator creates __transaction_state once") {
+    txn_fixture f;
+    CHECK(f.c().find_coordinator("") == error_code::invalid_request);
+    CHECK(f.log.creates == 0);
+    CHECK(f.c().find_coordinator("tx") == error_code::none);
+    CHECK(f.c().find_coordinator("ty") == error_code::none);
+    CHECK(f.log.creates == 1);
+    CHECK(f.log.partitions() == f.config.log_partitions);
+    CHECK(f.c().partition_for("hello") == transaction_log_partition("hello", f.config.log_partitions));
+}
+
+TEST_CASE("transaction_coordinator: after close every request is COORDINATOR_NOT_AVAILABLE and timers stop") {
+    txn_fixture f;
+    start_transaction(f);
+    f.c().close();
+    CHECK(f.init("tx").error == error_code::coordinator_not_available);
+    CHECK(f.c().end_transaction("tx", 1000, 0, true) == error_code::coordinator_not_available);
+    CHECK(f.c().find_coordinator("tx") == error_code::coordinator_not_available);
+    f.wall_ms += 1'000'000;
+    f.advance(100000);
+    CHECK(f.state("tx") == txn_state::ongoing);
+    CHECK(f.loop.live_timers() == 0);
+}
+
+// ---- DescribeTransactions, ListTransactions ---------------------------------------------------------
+
+TEST_CASE("transaction_coordinator: describe gives the producer, state, timeout, start and partitions") {
+    txn_fixture f;
+    const auto r = f.init("tx", 20000);
+    REQUIRE(f.c().add_partitions("tx", r.producer_id, r.producer_epoch, ab) == error_code::none);
+    const auto d = f.c().describe("tx");
+    CHECK(d.error == error_code::none);
+    CHECK(d.state == txn_state::ongoing);
+    CHECK(d.timeout_ms == 20000);
+    CHECK(d.start_ms == f.wall_ms);
+    CHECK(d.producer_id == 1000);
+    CHECK(d.producer_epoch == 0);
+    CHECK(d.partitions == ab);
+    CHECK(f.c().describe("missing").error == error_code::transactional_id_not_found);
+    CHECK(f.c().describe("").error == error_code::transactional_id_not_found);
+}
+
+TEST_CASE("transaction_coordinator: list filters by state, producer id and duration, and reports unknown states") {
+    txn_fixture f;
+    (void)f.init("empty");                 // producer 1000
+    start_transaction(f, "running");        // producer 1001
+    f.wall_ms += 10000;
+    auto all = f.c().list({}, {}, -1);
+    CHECK(all.error == error_code::none);
+    CHECK(all.transactions.size() == 2);
+    auto ongoing = f.c().list({"Ongoing", "Bogus"}, {}, -1);
+    REQUIRE(ongoing.transactions.size() == 1);
+    CHECK(ongoing.transactions.front().transactional_id == "running");
+    CHECK(ongoing.transactions.front().state == txn_state::ongoing);
+    CHECK(ongoing.unknown_state_filters == std::vector<std::string>{"Bogus"});
+    CHECK(f.c().list({"Bogus"}, {}, -1).transactions.empty());
+    auto by_pid = f.c().list({}, {1000}, -1);
+    REQUIRE(by_pid.transactions.size() == 1);
+    CHECK(by_pid.transactions.front().transactional_id == "empty");
+    CHECK(f.c().list({"Ongoing"}, {}, 9999).transactions.size() == 1);
+    CHECK(f.c().list({"Ongoing"}, {}, 10000).transactions.empty());
+}
