@@ -5,6 +5,7 @@
 // thread only.
 #pragma once
 
+#include "broker/internal_log_chunk.h"
 #include "protocol/errors.h"
 
 #include <cstdint>
@@ -16,12 +17,7 @@ namespace samsa::broker {
 
 inline constexpr std::string_view offsets_topic_name = "__consumer_offsets";
 
-struct offsets_chunk {
-    protocol::error_code error = protocol::error_code::none;
-    std::vector<uint8_t> batches;  // whole v2 batches, in offset order
-    int64_t next_offset = 0;       // where the next read starts
-    bool end = false;              // nothing after these batches
-};
+using offsets_chunk = internal_log_chunk;
 
 class offsets_log {
 public:

@@ -7,6 +7,7 @@
 
 #include "broker/groups/offsets_log.h"
 #include "broker/groups/topic_source.h"
+#include "broker/internal_topic_log.h"
 #include "broker/metadata_service.h"
 #include "storage/log_manager.h"
 
@@ -14,7 +15,8 @@ namespace samsa::broker {
 
 class storage_offsets_log final : public offsets_log {
 public:
-    storage_offsets_log(metadata_service& metadata, storage::log_manager& logs) : metadata_(metadata), logs_(logs) {}
+    storage_offsets_log(metadata_service& metadata, storage::log_manager& logs)
+        : topic_(offsets_topic_name, metadata, logs) {}
 
     [[nodiscard]] int32_t partitions() const override;
     [[nodiscard]] std::string create(int32_t count, int32_t segment_bytes) override;
@@ -22,8 +24,7 @@ public:
     [[nodiscard]] offsets_chunk read(int32_t partition, int64_t offset, int32_t max_bytes) const override;
 
 private:
-    metadata_service& metadata_;
-    storage::log_manager& logs_;
+    internal_topic_log topic_;
 };
 
 // topic_source over the metadata service's topic table.

@@ -5,7 +5,9 @@
 // loop thread only.
 #pragma once
 
+#include "broker/internal_topic_log.h"
 #include "broker/metadata_service.h"
+#include "broker/transactions/transaction_log.h"
 #include "broker/transactions/transaction_state_log.h"
 #include "storage/log_manager.h"
 
@@ -13,7 +15,8 @@ namespace samsa::broker {
 
 class storage_transaction_state_log final : public transaction_state_log {
 public:
-    storage_transaction_state_log(metadata_service& metadata, storage::log_manager& logs) : metadata_(metadata), logs_(logs) {}
+    storage_transaction_state_log(metadata_service& metadata, storage::log_manager& logs)
+        : topic_(transaction_state_topic_name, metadata, logs) {}
 
     [[nodiscard]] int32_t partitions() const override;
     [[nodiscard]] std::string create(int32_t count, int32_t segment_bytes) override;
@@ -21,8 +24,7 @@ public:
     [[nodiscard]] transaction_log_chunk read(int32_t partition, int64_t offset, int32_t max_bytes) const override;
 
 private:
-    metadata_service& metadata_;
-    storage::log_manager& logs_;
+    internal_topic_log topic_;
 };
 
 } // namespace samsa::broker

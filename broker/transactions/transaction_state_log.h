@@ -5,6 +5,7 @@
 // loop thread only.
 #pragma once
 
+#include "broker/internal_log_chunk.h"
 #include "protocol/errors.h"
 
 #include <cstdint>
@@ -14,12 +15,7 @@
 
 namespace samsa::broker {
 
-struct transaction_log_chunk {
-    protocol::error_code error = protocol::error_code::none;
-    std::vector<uint8_t> batches;  // whole v2 batches, in offset order
-    int64_t next_offset = 0;       // where the next read starts
-    bool end = false;              // nothing after these batches
-};
+using transaction_log_chunk = internal_log_chunk;
 
 class transaction_state_log {
 public:

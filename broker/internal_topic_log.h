@@ -1,0 +1,40 @@
+// One internal topic (__consumer_offsets, __transaction_state) over the broker's own topics and
+// partition logs: created through the metadata service like any topic (compacted), appended to
+// and read from its storage::log partitions directly, as Kafka's coordinators write to their
+// local replica. The coordinators' log adapters hold one each. The metadata service and the log
+// manager outlive it; loop thread only.
+#pragma once
+
+#include "broker/internal_log_chunk.h"
+#include "broker/metadata_service.h"
+#include "storage/log_manager.h"
+
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace samsa::broker {
+
+class internal_topic_log {
+public:
+    internal_topic_log(std::string_view topic, metadata_service& metadata, storage::log_manager& logs)
+        : topic_(topic), metadata_(metadata), logs_(logs) {}
+
+    // The topic's partition count, 0 while the topic does not exist.
+    [[nodiscard]] int32_t partitions() const;
+    // Creates the compacted topic; an existing one is fine. Returns why it failed, or "".
+    [[nodiscard]] std::string create(int32_t count, int32_t segment_bytes);
+    // Appends coordinator batches to one partition and makes them visible (one replica).
+    [[nodiscard]] protocol::error_code append(int32_t partition, std::span<uint8_t> batches, int64_t now_ms);
+    // Up to `max_bytes` of whole batches from `offset` (or the log start, if later).
+    [[nodiscard]] internal_log_chunk read(int32_t partition, int64_t offset, int32_t max_bytes) const;
+
+private:
+    [[nodiscard]] storage::topic_partition tp(int32_t partition) const { return {topic_, partition}; }
+
+    std::string topic_;
+    metadata_service& metadata_;
+    storage::log_manager& logs_;
+};
+
+} // namespace samsa::broker
