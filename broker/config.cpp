@@ -184,6 +184,13 @@ void set_assignors(broker_config& c, std::string_view v) {
     if (c.group_consumer_assignors.empty()) throw config_error("name at least one assignor");
 }
 
+void set_migration_policy(broker_config& c, std::string_view v) {
+    const std::string l = lower(v);
+    if (l != "disabled" && l != "upgrade" && l != "downgrade" && l != "bidirectional")
+        throw config_error("expected disabled, upgrade, downgrade or bidirectional");
+    c.group_consumer_migration_policy = l;
+}
+
 constexpr int64_t i32max = INT32_MAX;
 constexpr int64_t i64max = INT64_MAX;
 
@@ -356,6 +363,11 @@ const config_key keys[] = {
     {"group.consumer.assignors", T::list, "uniform,range", "uniform,range",
      "Server-side assignors of consumer (KIP-848) groups, the first being the default. Kafka's class names are accepted too.", true,
      set_assignors},
+    {"group.consumer.migration.policy", T::string, "bidirectional", "disabled, upgrade, downgrade, bidirectional",
+     "Whether a non-empty group changes protocol while its members run: upgrade turns a classic group of the consumer "
+     "protocol into a consumer (KIP-848) group when a KIP-848 member joins it, downgrade turns a consumer group back "
+     "into a classic group when its last KIP-848 member leaves and classic members remain.",
+     true, set_migration_policy},
 
     // Transactions.
     {"transaction.max.timeout.ms", T::int32, "900000", "[1,...]",

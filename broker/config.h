@@ -115,6 +115,7 @@ struct broker_config {
     int32_t group_consumer_session_timeout_ms = 45000;
     int32_t group_consumer_max_size = INT32_MAX;
     std::vector<std::string> group_consumer_assignors{"uniform", "range"};
+    std::string group_consumer_migration_policy = "bidirectional";
 
     // The transaction coordinator (broker/transactions/).
     int32_t transaction_max_timeout_ms = 900000;

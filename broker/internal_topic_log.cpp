@@ -1,5 +1,7 @@
 #include "broker/internal_topic_log.h"
 
+#include "broker/produce/produce_completion.h"
+#include "storage/completion_queue.h"
 #include "protocol/record_batch.h"
 
 #include <algorithm>
@@ -35,6 +37,20 @@ protocol::error_code internal_topic_log::append(int32_t partition, std::span<uin
     // One replica: what is appended is committed, and readers (Fetch) may see it.
     log->set_high_watermark(log->log_end_offset());
     return protocol::error_code::none;
+}
+
+bool internal_topic_log::waits_for_fsync(int32_t partition) const {
+    const auto log = logs_.get(tp(partition));
+    return log != nullptr && acks_all_waits_for_fsync(log->config());
+}
+
+void internal_topic_log::when_durable(int32_t partition, std::function<void(protocol::error_code)> done) {
+    if (auto log = logs_.get(tp(partition))) {
+        log->flush(std::move(done));
+        return;
+    }
+    // The partition is gone: what was appended to it cannot be made durable.
+    logs_.completions().post([done = std::move(done)] { done(protocol::error_code::kafka_storage_error); });
 }
 
 internal_log_chunk internal_topic_log::read(int32_t partition, int64_t offset, int32_t max_bytes) const {

@@ -3,12 +3,17 @@
 // and read from its storage::log partitions directly, as Kafka's coordinators write to their
 // local replica. The coordinators' log adapters hold one each. The metadata service and the log
 // manager outlive it; loop thread only.
+//
+// Durability: an append is as durable as an acks=-1 produce to the same partition only once
+// when_durable() reports so: when the topic has a flush policy that is after an fsync on the
+// log manager's flusher thread (group commit), otherwise at once (the same rule as Produce).
 #pragma once
 
 #include "broker/internal_log_chunk.h"
 #include "broker/metadata_service.h"
 #include "storage/log_manager.h"
 
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -26,6 +31,13 @@ public:
     [[nodiscard]] std::string create(int32_t count, int32_t segment_bytes);
     // Appends coordinator batches to one partition and makes them visible (one replica).
     [[nodiscard]] protocol::error_code append(int32_t partition, std::span<uint8_t> batches, int64_t now_ms);
+    // Whether an acks=-1 produce to the partition would wait for its fsync (flush.messages or
+    // flush.ms set on the topic, or log.flush.interval.* on the broker).
+    [[nodiscard]] bool waits_for_fsync(int32_t partition) const;
+    // Calls `done` on the loop thread, never from inside this call, once everything appended to
+    // the partition so far is on disk: none, or KAFKA_STORAGE_ERROR when the fsync failed (the
+    // partition is then offline) or the partition is gone.
+    void when_durable(int32_t partition, std::function<void(protocol::error_code)> done);
     // Up to `max_bytes` of whole batches from `offset` (or the log start, if later).
     [[nodiscard]] internal_log_chunk read(int32_t partition, int64_t offset, int32_t max_bytes) const;
 

@@ -35,7 +35,8 @@ partition_handle partition_manager::open(const topic_info* topic, int32_t partit
     }
     // Kafka's leader starts its epoch at the log end offset when it takes the partition over;
     // here leadership never moves, so the epoch starts when the log is first used.
-    if (h.log->latest_epoch() < topic->leader_epoch) h.log->assign_leader_epoch(topic->leader_epoch);
+    const protocol::leader_epoch epoch(topic->leader_epoch);
+    if (h.log->latest_epoch() < epoch) h.log->assign_leader_epoch(epoch);
     return h;
 }
 

@@ -95,6 +95,11 @@ public:
     [[nodiscard]] bool log_append_time() const noexcept { return (attributes() & timestamp_type_mask) != 0; }
     [[nodiscard]] bool is_transactional() const noexcept { return (attributes() & transactional_flag) != 0; }
     [[nodiscard]] bool is_control() const noexcept { return (attributes() & control_flag) != 0; }
+    // KIP-534: the log cleaner stored a delete horizon in base_timestamp.
+    [[nodiscard]] bool has_delete_horizon() const noexcept { return (attributes() & delete_horizon_flag) != 0; }
+    [[nodiscard]] std::optional<int64_t> delete_horizon_ms() const noexcept {
+        return has_delete_horizon() ? std::optional<int64_t>(base_timestamp()) : std::nullopt;
+    }
 
     // The whole batch, header included.
     [[nodiscard]] std::span<const uint8_t> bytes() const noexcept { return {p_, total_size()}; }

@@ -32,7 +32,7 @@ void record_batch_builder::append(const record_input& r) { (void)append(last_off
 bool record_batch_builder::append(int32_t offset_delta, const record_input& r) {
     if (offset_delta <= last_offset_delta_) return false;
     if (count_ == 0) {
-        base_timestamp_ = r.timestamp;
+        base_timestamp_ = options_.delete_horizon_ms.value_or(r.timestamp);
         max_timestamp_ = r.timestamp;
     }
     max_timestamp_ = std::max(max_timestamp_, r.timestamp);
@@ -83,6 +83,7 @@ built_batch record_batch_builder::build() const {
     if (options_.log_append_time) attributes |= batch::timestamp_type_mask;
     if (options_.transactional) attributes |= batch::transactional_flag;
     if (options_.control) attributes |= batch::control_flag;
+    if (options_.delete_horizon_ms) attributes |= batch::delete_horizon_flag;
 
     uint8_t* p = b.data();
     batch::store_be64(p + batch::base_offset_at, static_cast<uint64_t>(options_.base_offset));

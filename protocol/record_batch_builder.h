@@ -29,6 +29,11 @@ struct batch_options {
     bool log_append_time = false;
     compression codec = compression::none;
     compress_options compression_options;
+    // KIP-534: when set, the batch's base timestamp holds this delete horizon (the time after
+    // which the log cleaner may drop its tombstones or its transaction marker) and the
+    // attributes carry batch::delete_horizon_flag; record timestamps stay exact, their deltas
+    // being taken from the horizon instead of the first record.
+    std::optional<int64_t> delete_horizon_ms;
 };
 
 struct record_input {

@@ -90,8 +90,11 @@ std::string record_errors_message(const validation_result& r) {
 } // namespace
 
 validation_result validate_batches(std::span<const uint8_t> input, const log_config& config,
-                                   const append_options& options, int64_t next_offset, const topic_partition* partition) {
+                                   const append_options& options, int64_t next_offset, const topic_partition* partition,
+                                   std::vector<batch_info> storage) {
     validation_result out;
+    out.batches = std::move(storage);
+    out.batches.clear();
     if (input.empty()) return fail(error_code::corrupt_message, "no record batches");
     if (input.size() > static_cast<size_t>(config.segment_bytes))
         return fail(error_code::record_list_too_large,

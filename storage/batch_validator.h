@@ -51,9 +51,12 @@ struct validation_result {
 
 // Validates `input` without changing it. `next_offset` is the log end offset (replication checks
 // the batches' own offsets against it). `partition` names the log in record error messages.
+// `storage` lends its capacity to the result's batch list (an earlier result's), so a steady
+// stream of appends allocates nothing for it.
 [[nodiscard]] validation_result validate_batches(std::span<const uint8_t> input, const log_config& config,
                                                  const append_options& options, int64_t next_offset,
-                                                 const topic_partition* partition = nullptr);
+                                                 const topic_partition* partition = nullptr,
+                                                 std::vector<batch_info> storage = {});
 
 // Second pass, after a successful validation: patches base offsets starting at `next_offset`
 // (unless replicating), the leader epoch, and LogAppendTime (re-checksumming those batches).

@@ -84,7 +84,8 @@ std::optional<offset_map> parse_offsets(std::string_view text) {
 
 std::string format_epochs(std::span<const epoch_entry> entries_in) {
     std::string out = std::to_string(current_version) + "\n" + std::to_string(entries_in.size()) + "\n";
-    for (const auto& e : entries_in) out += std::to_string(e.epoch) + " " + std::to_string(e.start_offset) + "\n";
+    for (const auto& e : entries_in)
+        out += std::to_string(e.epoch.value()) + " " + std::to_string(e.start_offset.value()) + "\n";
     return out;
 }
 
@@ -93,9 +94,11 @@ std::optional<std::vector<epoch_entry>> parse_epochs(std::string_view text) {
     if (!lines) return std::nullopt;
     std::vector<epoch_entry> out;
     for (const auto& l : *lines) {
-        epoch_entry e;
-        if (!parse_int(l[0], &e.epoch) || !parse_int(l[1], &e.start_offset) || e.epoch < 0 || e.start_offset < 0)
+        int32_t epoch = 0;
+        int64_t start_offset = 0;
+        if (!parse_int(l[0], &epoch) || !parse_int(l[1], &start_offset) || epoch < 0 || start_offset < 0)
             return std::nullopt;
+        const epoch_entry e{protocol::leader_epoch(epoch), protocol::offset(start_offset)};
         // Epochs and their start offsets only grow; anything else was not written by us.
         if (!out.empty() && (e.epoch <= out.back().epoch || e.start_offset < out.back().start_offset))
             return std::nullopt;

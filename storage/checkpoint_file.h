@@ -13,6 +13,7 @@
 // start-up and shutdown. A file that does not parse is reported as corrupt, never half-used.
 #pragma once
 
+#include "protocol/kafka_ids.h"
 #include "protocol/wire.h"
 #include "storage/topic_partition.h"
 
@@ -31,8 +32,8 @@ inline constexpr int current_version = 0;
 using offset_map = std::map<topic_partition, int64_t>;
 
 struct epoch_entry {
-    int32_t epoch = 0;
-    int64_t start_offset = 0;
+    protocol::leader_epoch epoch;
+    protocol::offset start_offset;
     bool operator==(const epoch_entry&) const = default;
 };
 

@@ -6,6 +6,7 @@
 #include "storage/batch_validator.h"
 #include "storage/file_handle.h"
 #include "storage/layout.h"
+#include "storage/segment_groups.h"
 
 #include <unistd.h>
 
@@ -77,9 +78,32 @@ std::string_view as_text(protocol::bytes_view b) { return {reinterpret_cast<cons
 
 enum class txn_fate : uint8_t { none, committed, aborted, open };
 
-struct producer_state {
+struct producer_markers {
     std::vector<std::pair<int64_t, protocol::control_type>> markers;  // by offset
-    int64_t last_batch_offset = -1;
+    int64_t last_data_offset = -1;                                    // its last non-control batch
+};
+
+// Kafka's transaction bookkeeping while the batches are read in order: has data of the
+// producer's current transaction been read since its last marker, and from which offset.
+struct txn_progress {
+    bool data_seen = false;
+    int64_t first_data_offset = -1;
+};
+
+// What a pass over some batches did.
+struct pass_counts {
+    bool ok = true;
+    uint64_t records_removed = 0;
+    uint64_t batches_rebuilt = 0;   // records removed, a horizon set, or emptied for a producer
+    uint64_t batches_removed = 0;
+    uint64_t markers_removed = 0;
+    [[nodiscard]] bool changed() const noexcept { return records_removed + batches_rebuilt + batches_removed + markers_removed > 0; }
+    void add(const pass_counts& o) noexcept {
+        records_removed += o.records_removed;
+        batches_rebuilt += o.batches_rebuilt;
+        batches_removed += o.batches_removed;
+        markers_removed += o.markers_removed;
+    }
 };
 
 class compactor {
@@ -93,20 +117,40 @@ public:
             return out;
         }
         out.next_dirty_offset = plan_.segments[plan_.first_dirty].base_offset;
+        for (const auto& src : plan_.segments)
+            for (const auto& t : src.aborted) known_aborted_[{t.producer_id, t.last_offset}] = t;
         if (!scan_markers() || !build_map(out)) return failed(out);
+
+        std::vector<segment_footprint> footprints;
         for (size_t i = 0; i < out.processed; ++i) {
-            const auto& src = plan_.segments[i];
-            out.bytes_before += src.size;
-            compacted_segment c;
-            int64_t changes = process(src, nullptr);
-            if (changes < 0) return failed(out);
-            if (changes > 0) {
-                if (!rewrite(src, i == 0, c, out)) return failed(out);
+            const auto& s = plan_.segments[i];
+            footprints.push_back({s.base_offset, s.next_base_offset, s.size, s.offset_index_entries, s.time_index_entries});
+        }
+        const segment_group_limits limits{plan_.options.segment_bytes, plan_.options.index_max_bytes};
+        for (const segment_group& g : group_segments_by_size(footprints, limits)) {
+            compacted_group c;
+            c.first = g.begin;
+            c.end = g.end;
+            uint64_t before = 0;
+            for (size_t i = g.begin; i < g.end; ++i) before += plan_.segments[i].size;
+            out.bytes_before += before;
+            if (g.end - g.begin == 1) {
+                // A lone segment is rewritten only when something in it changes.
+                const auto& src = plan_.segments[g.begin];
+                auto saved = txn_;
+                std::vector<aborted_txn> aborted;
+                pass_counts dry = process(src, nullptr, aborted);
+                if (!dry.ok) return failed(out);
+                if (!dry.changed() && aborted == src.aborted) {
+                    out.bytes_after += before;
+                    out.groups.push_back(std::move(c));
+                    continue;
+                }
+                txn_ = std::move(saved);
             }
-            out.bytes_after += c.what == compacted_segment::outcome::replaced ? c.cleaned->size()
-                               : c.what == compacted_segment::outcome::emptied ? 0
-                                                                               : src.size;
-            out.segments.push_back(std::move(c));
+            if (!rewrite(g, c, out)) return failed(out);
+            out.bytes_after += c.what == compacted_group::outcome::replaced ? c.cleaned->size() : 0;
+            out.groups.push_back(std::move(c));
         }
         out.next_dirty_offset = plan_.segments[out.processed - 1].next_base_offset;
         return out;
@@ -116,9 +160,11 @@ private:
     compaction_result& failed(compaction_result& out) {
         out.error = error_ == 0 ? EIO : error_;
         out.message = message_;
-        for (auto& c : out.segments)
+        for (auto& c : out.groups) {
             if (c.cleaned) discard(*c.cleaned);
-        out.segments.clear();
+            if (c.txn_index_written) ::unlink(txn_index_path(plan_.dir, c.cleaned ? c.cleaned->base_offset() : 0, layout::cleaned_suffix).c_str());
+        }
+        out.groups.clear();
         out.processed = 0;
         return out;
     }
@@ -138,24 +184,33 @@ private:
         message_ = s.error();
         return true;
     }
+    bool bad(std::string why) {
+        message_ = std::move(why);
+        error_ = EIO;
+        return false;
+    }
+    pass_counts bad_pass(std::string why) {
+        bad(std::move(why));
+        return pass_counts{.ok = false};
+    }
 
-    // Pass 1: where every transaction ends, and each producer's last batch.
+    // Pass 1: where every transaction ends, and each producer's last data batch.
     bool scan_markers() {
         for (const auto& src : plan_.segments) {
             batch_stream s(*src.file, src.size);
             for (auto bytes = s.next(); !bytes.empty(); bytes = s.next()) {
                 auto h = batch::header_view::parse(bytes);
                 if (!h) return bad("malformed batch in " + src.file->path());
-                if (h->producer_id() >= 0) {
-                    auto& p = producers_[h->producer_id()];
-                    p.last_batch_offset = std::max(p.last_batch_offset, h->last_offset());
+                if (h->producer_id() < 0) continue;
+                auto& p = producers_[h->producer_id()];
+                if (!h->is_control()) {
+                    p.last_data_offset = std::max(p.last_data_offset, h->last_offset());
+                    continue;
                 }
-                if (!h->is_control()) continue;
                 protocol::record_reader r(bytes);
                 protocol::record rec;
                 while (r.next(rec))
-                    if (auto m = protocol::parse_control_record(rec))
-                        producers_[h->producer_id()].markers.emplace_back(rec.offset, m->type);
+                    if (auto m = protocol::parse_control_record(rec)) p.markers.emplace_back(rec.offset, m->type);
             }
             if (stream_error(s) || stopped()) return false;
         }
@@ -203,12 +258,6 @@ private:
         return true;
     }
 
-    bool bad(std::string why) {
-        message_ = std::move(why);
-        error_ = EIO;
-        return false;
-    }
-
     struct output {
         std::shared_ptr<segment> seg;
         std::vector<uint8_t> chunk;
@@ -243,25 +292,117 @@ private:
         return true;
     }
 
-    // Applies the rules to one segment. Without an output it only counts what would change;
-    // with one it writes the survivors. Returns the number of records removed (or batches
-    // changed in form), or -1 on an error.
-    int64_t process(const compaction_source& src, output* out) {
-        const bool keep_tombstones = src.last_modified_ms > plan_.delete_horizon_ms;
+    // The same batch with only `kept` records, and with `horizon` as its delete horizon.
+    std::optional<std::vector<uint8_t>> rebuild(const batch::header_view& h, const std::vector<protocol::record>& kept,
+                                                std::optional<int64_t> horizon) {
+        protocol::batch_options o;
+        o.base_offset = h.base_offset();
+        o.partition_leader_epoch = h.partition_leader_epoch();
+        o.producer_id = h.producer_id();
+        o.producer_epoch = h.producer_epoch();
+        o.base_sequence = h.base_sequence();
+        o.transactional = h.is_transactional();
+        o.control = h.is_control();
+        o.log_append_time = h.log_append_time();
+        o.codec = h.codec();
+        o.delete_horizon_ms = horizon;
+        protocol::record_batch_builder builder(o);
+        for (const auto& k : kept) {
+            std::vector<protocol::record_header> headers(k.headers.begin(), k.headers.end());
+            const int64_t timestamp = static_cast<int64_t>(static_cast<uint64_t>(h.base_timestamp()) +
+                                                           static_cast<uint64_t>(k.timestamp_delta));
+            if (!builder.append(k.offset_delta, {k.key, k.value, headers, timestamp})) {
+                bad("records out of order in a batch at offset " + std::to_string(h.base_offset()));
+                return std::nullopt;
+            }
+        }
+        protocol::built_batch built = builder.build();
+        if (built.status != protocol::codec_status::ok) {
+            bad("cannot compress a cleaned batch: " + std::string(protocol::to_string(built.status)));
+            return std::nullopt;
+        }
+        // The builder's last offset delta is the last kept record's; the original's must stay,
+        // so the batch still ends where it did (a producer's sequence range, the next offset).
+        batch::store_be32(built.bytes.data() + batch::last_offset_delta_at, static_cast<uint32_t>(h.last_offset_delta()));
+        if (h.log_append_time()) batch::set_max_timestamp_and_recrc(built.bytes, h.max_timestamp(), true);
+        else batch::recompute_crc(built.bytes);
+        return std::move(built.bytes);
+    }
+
+    aborted_txn index_entry(int64_t producer_id, int64_t first_offset, int64_t marker_offset) const {
+        auto it = known_aborted_.find({producer_id, marker_offset});
+        if (it != known_aborted_.end()) return it->second;
+        return aborted_txn{producer_id, first_offset, marker_offset, marker_offset + 1};
+    }
+
+    // A control batch: COMMIT/ABORT markers follow the rules above, others stay.
+    pass_counts process_marker(const batch::header_view& h, std::span<const uint8_t> bytes, output* out,
+                               std::vector<aborted_txn>& aborted) {
+        pass_counts n;
+        protocol::record_reader r(bytes);
+        protocol::record rec;
+        std::optional<protocol::control_marker> m;
+        if (r.next(rec)) m = protocol::parse_control_record(rec);
+        if (!m || (m->type != protocol::control_type::commit && m->type != protocol::control_type::abort)) {
+            if (out && !emit(*out, bytes)) n.ok = false;
+            return n;
+        }
+        txn_progress t = std::exchange(txn_[h.producer_id()], txn_progress{});
+        if (t.data_seen) {
+            if (m->type == protocol::control_type::abort) aborted.push_back(index_entry(h.producer_id(), t.first_data_offset, rec.offset));
+            if (out && !emit(*out, bytes)) n.ok = false;
+            return n;
+        }
+        const auto horizon = h.delete_horizon_ms();
+        if (horizon && plan_.now_ms >= *horizon) {
+            ++n.markers_removed;
+            return n;
+        }
+        if (horizon) {
+            if (out && !emit(*out, bytes)) n.ok = false;
+            return n;
+        }
+        ++n.batches_rebuilt;
+        if (!out) return n;
+        std::vector<protocol::record> all{rec};
+        while (r.next(rec)) all.push_back(rec);
+        auto rebuilt = rebuild(h, all, plan_.now_ms + plan_.delete_retention_ms);
+        if (!rebuilt || !emit(*out, *rebuilt)) n.ok = false;
+        return n;
+    }
+
+    // Applies the rules to one segment, continuing the transaction bookkeeping. Without an
+    // output it only counts what would change; with one it writes the survivors. The ABORT
+    // markers kept while their transaction's data was read go to `aborted`.
+    pass_counts process(const compaction_source& src, output* out, std::vector<aborted_txn>& aborted) {
+        pass_counts n;
         batch_stream s(*src.file, src.size);
-        int64_t changes = 0;
         for (auto bytes = s.next(); !bytes.empty(); bytes = s.next()) {
-            if (stopped()) return -1;
+            if (stopped()) return pass_counts{.ok = false};
             auto h = batch::header_view::parse(bytes);
-            if (!h) return bad("malformed batch in " + src.file->path()), -1;
-            txn_fate f = fate_of(*h);
-            bool last_of_producer = h->producer_id() >= 0 &&
-                                    producers_[h->producer_id()].last_batch_offset == h->last_offset();
-            if (h->is_control() || f == txn_fate::open) {
-                if (out && !emit(*out, bytes)) return -1;
+            if (!h) return bad_pass("malformed batch in " + src.file->path());
+            if (h->is_control()) {
+                pass_counts m = process_marker(*h, bytes, out, aborted);
+                if (!m.ok) return m;
+                n.add(m);
                 continue;
             }
+            if (h->is_transactional()) {
+                auto& t = txn_[h->producer_id()];
+                if (!t.data_seen) t.first_data_offset = h->base_offset();
+                t.data_seen = true;
+            }
+            const txn_fate f = fate_of(*h);
+            if (f == txn_fate::open) {
+                if (out && !emit(*out, bytes)) return pass_counts{.ok = false};
+                continue;
+            }
+            const bool last_of_producer = h->producer_id() >= 0 &&
+                                          producers_[h->producer_id()].last_data_offset == h->last_offset();
+            const auto horizon = h->delete_horizon_ms();
+            const bool past_horizon = horizon && plan_.now_ms >= *horizon;
             std::vector<protocol::record> kept;
+            bool tombstone_kept = false;
             int32_t total = 0;
             protocol::record_reader r(bytes);
             protocol::record rec;
@@ -272,43 +413,35 @@ private:
                     auto it = map_.find(as_text(*rec.key));
                     if (it != map_.end() && it->second > rec.offset) continue;
                 }
-                if (!rec.value && !keep_tombstones) continue;
+                if (!rec.value) {
+                    if (past_horizon) continue;
+                    tombstone_kept = true;
+                }
                 kept.push_back(rec);
             }
-            if (!r.ok()) return bad("unreadable records in " + src.file->path()), -1;
-            if (static_cast<int32_t>(kept.size()) == total) {
-                if (out && !emit(*out, bytes)) return -1;
+            if (!r.ok()) return bad_pass("unreadable records in " + src.file->path());
+            const bool set_horizon = tombstone_kept && !horizon;
+            if (static_cast<int32_t>(kept.size()) == total && !set_horizon) {
+                if (out && !emit(*out, bytes)) return pass_counts{.ok = false};
                 continue;
             }
-            changes += total - static_cast<int64_t>(kept.size());
-            if (!out) continue;
+            n.records_removed += static_cast<uint64_t>(total - static_cast<int32_t>(kept.size()));
             if (kept.empty()) {
-                if (last_of_producer && !emit(*out, empty_batch(bytes))) return -1;
+                if (!last_of_producer) {
+                    ++n.batches_removed;
+                    continue;
+                }
+                ++n.batches_rebuilt;
+                if (out && !emit(*out, empty_batch(bytes))) return pass_counts{.ok = false};
                 continue;
             }
-            protocol::batch_options o;
-            o.base_offset = h->base_offset();
-            o.partition_leader_epoch = h->partition_leader_epoch();
-            o.producer_id = h->producer_id();
-            o.producer_epoch = h->producer_epoch();
-            o.base_sequence = h->base_sequence();
-            o.transactional = h->is_transactional();
-            o.log_append_time = h->log_append_time();
-            o.codec = h->codec();
-            protocol::record_batch_builder builder(o);
-            for (const auto& k : kept) {
-                std::vector<protocol::record_header> headers(k.headers.begin(), k.headers.end());
-                if (!builder.append(k.offset_delta, {k.key, k.value, headers, h->base_timestamp() + k.timestamp_delta}))
-                    return bad("records out of order in " + src.file->path()), -1;
-            }
-            protocol::built_batch built = builder.build();
-            if (built.status != protocol::codec_status::ok)
-                return bad("cannot compress a cleaned batch: " + std::string(protocol::to_string(built.status))), -1;
-            if (h->log_append_time()) batch::set_max_timestamp_and_recrc(built.bytes, h->max_timestamp(), true);
-            if (!emit(*out, built.bytes)) return -1;
+            ++n.batches_rebuilt;
+            if (!out) continue;
+            auto rebuilt = rebuild(*h, kept, set_horizon ? std::optional<int64_t>(plan_.now_ms + plan_.delete_retention_ms) : horizon);
+            if (!rebuilt || !emit(*out, *rebuilt)) return pass_counts{.ok = false};
         }
-        if (stream_error(s)) return -1;
-        return changes;
+        if (stream_error(s)) return pass_counts{.ok = false};
+        return n;
     }
 
     // A batch header with no records: keeps a producer's offsets and sequence numbers.
@@ -323,30 +456,45 @@ private:
         return e;
     }
 
-    bool rewrite(const compaction_source& src, bool first_of_log, compacted_segment& c, compaction_result& out) {
+    // Writes the survivors of sources [g.begin, g.end) into one new segment.
+    bool rewrite(const segment_group& g, compacted_group& c, compaction_result& out) {
+        const auto& first = plan_.segments[g.begin];
         segment_options options = plan_.options;
         options.preallocate = false;
         for (auto suffix : {layout::log_suffix, layout::index_suffix, layout::time_index_suffix}) {
-            std::string stale = layout::segment_path(plan_.dir, src.base_offset, suffix) + std::string(layout::cleaned_suffix);
+            std::string stale = layout::segment_path(plan_.dir, first.base_offset, suffix) + std::string(layout::cleaned_suffix);
             ::unlink(stale.c_str());
         }
         int err = 0;
         output o;
-        o.seg = segment::create(plan_.dir, src.base_offset, options, plan_.now_ms, &err, layout::cleaned_suffix);
+        o.seg = segment::create(plan_.dir, first.base_offset, options, plan_.now_ms, &err, layout::cleaned_suffix);
         if (!o.seg) {
             error_ = err;
             message_ = "cannot create a cleaned segment in " + plan_.dir + ": " + std::strerror(err);
             return false;
         }
-        int64_t removed = process(src, &o);
-        if (removed < 0 || !flush(o)) {
+        pass_counts total;
+        bool had_txn_index = false;
+        for (size_t i = g.begin; i < g.end; ++i) {
+            pass_counts n = process(plan_.segments[i], &o, c.aborted);
+            if (!n.ok) {
+                discard(*o.seg);
+                return false;
+            }
+            total.add(n);
+            had_txn_index |= plan_.segments[i].has_txn_index;
+        }
+        if (!flush(o)) {
             discard(*o.seg);
             return false;
         }
-        out.records_removed += static_cast<uint64_t>(removed);
-        if (o.batches == 0 && !first_of_log) {
+        out.records_removed += total.records_removed;
+        out.batches_rebuilt += total.batches_rebuilt;
+        out.markers_removed += total.markers_removed;
+        if (o.batches == 0 && g.begin != 0) {
             discard(*o.seg);
-            c.what = compacted_segment::outcome::emptied;
+            c.what = compacted_group::outcome::emptied;
+            c.aborted.clear();
             return true;
         }
         // Complete and durable before the loop thread may swap it in.
@@ -357,26 +505,55 @@ private:
                 if ((err = f->sync()) != 0) break;
             if (err == 0) o.seg->mark_indexes_synced(token);
         }
-        if (err == 0) err = o.seg->set_last_modified_ms(src.last_modified_ms);
+        if (err == 0) err = o.seg->set_last_modified_ms(plan_.segments[g.end - 1].last_modified_ms);
+        if (err == 0 && (had_txn_index || !c.aborted.empty())) {
+            err = write_txn_index(first.base_offset, c.aborted);
+            c.txn_index_written = err == 0;
+        }
         if (err != 0) {
             error_ = err;
             message_ = "cannot finish " + o.seg->log_path() + ": " + std::strerror(err);
             discard(*o.seg);
             return false;
         }
-        c.what = compacted_segment::outcome::replaced;
+        c.what = compacted_group::outcome::replaced;
         c.cleaned = std::move(o.seg);
         return true;
     }
 
+    int write_txn_index(int64_t base, const std::vector<aborted_txn>& entries) {
+        const std::string path = txn_index_path(plan_.dir, base, layout::cleaned_suffix);
+        ::unlink(path.c_str());
+        int err = 0;
+        auto idx = txn_index::open(path, &err);
+        if (!idx) return err;
+        for (const auto& t : entries)
+            if ((err = idx->append(t)) != 0) break;
+        if (err == 0) err = idx->file()->sync();
+        if (err != 0) ::unlink(path.c_str());
+        return err;
+    }
+
+    struct pid_offset_hash {
+        size_t operator()(const std::pair<int64_t, int64_t>& k) const noexcept {
+            return std::hash<int64_t>{}(k.first) * 31 + std::hash<int64_t>{}(k.second);
+        }
+    };
+
     const compaction_plan& plan_;
-    std::unordered_map<int64_t, producer_state> producers_;
+    std::unordered_map<int64_t, producer_markers> producers_;
+    std::unordered_map<int64_t, txn_progress> txn_;
+    std::unordered_map<std::pair<int64_t, int64_t>, aborted_txn, pid_offset_hash> known_aborted_;
     std::unordered_map<std::string, int64_t, string_hash, std::equal_to<>> map_;
     int error_ = 0;
     std::string message_;
 };
 
 } // namespace
+
+std::string txn_index_path(const std::string& dir, int64_t base_offset, std::string_view suffix) {
+    return layout::segment_path(dir, base_offset, layout::txn_index_suffix) + std::string(suffix);
+}
 
 compaction_result compact(const compaction_plan& plan) { return compactor(plan).run(); }
 

@@ -101,9 +101,9 @@ std::string parent_dir(const std::string& path) {
     return path.substr(0, slash);
 }
 
-int write_file_atomically(const std::string& path, std::string_view contents) noexcept {
+int write_file_atomically(const std::string& path, std::string_view contents, std::string_view temp_tag) noexcept {
     try {
-        std::string tmp = path + std::string(layout::temp_suffix);
+        std::string tmp = path + std::string(temp_tag) + std::string(layout::temp_suffix);
         int err = 0;
         auto f = file_handle::open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644, &err);
         if (!f) return err;

@@ -52,9 +52,12 @@ private:
 // Durable small-file helpers shared by checkpoint files and the clean-shutdown marker.
 // Each returns 0 or errno. `sync_dir` opens, fsyncs and closes a directory.
 [[nodiscard]] int sync_dir(const std::string& path) noexcept;
-// Writes `contents` to "<path>.tmp", fsyncs it, renames it over `path` and fsyncs the directory,
-// so a reader sees the old file or the new one, never a mix.
-[[nodiscard]] int write_file_atomically(const std::string& path, std::string_view contents) noexcept;
+// Writes `contents` to "<path><temp_tag>.tmp", fsyncs it, renames it over `path` and fsyncs the
+// directory, so a reader sees the old file or the new one, never a mix. Two writers of the same
+// path on different threads must pass different tags, or one could rename the other's half-written
+// temporary file (or find it gone).
+[[nodiscard]] int write_file_atomically(const std::string& path, std::string_view contents,
+                                        std::string_view temp_tag = {}) noexcept;
 // Reads a whole (small) file. -errno on failure (ENOENT when it does not exist).
 [[nodiscard]] int read_small_file(const std::string& path, std::string* out) noexcept;
 // The directory part of a path ("." when there is none).

@@ -8,8 +8,8 @@ leader_epoch_cache::leader_epoch_cache(std::vector<checkpoint::epoch_entry> entr
     for (const auto& e : entries) assign(e.epoch, e.start_offset);
 }
 
-bool leader_epoch_cache::assign(int32_t epoch, int64_t start_offset) {
-    if (epoch < 0 || start_offset < 0) return false;
+bool leader_epoch_cache::assign(protocol::leader_epoch epoch, protocol::offset start_offset) {
+    if (epoch < protocol::leader_epoch(0) || start_offset < protocol::offset(0)) return false;
     if (!entries_.empty()) {
         const auto& last = entries_.back();
         if (epoch == last.epoch && start_offset >= last.start_offset) return false;
@@ -23,24 +23,27 @@ bool leader_epoch_cache::assign(int32_t epoch, int64_t start_offset) {
     return true;
 }
 
-epoch_end_offset leader_epoch_cache::end_offset_for(int32_t epoch, int64_t log_end_offset) const noexcept {
-    if (epoch < 0 || entries_.empty()) return {};
+epoch_end_offset leader_epoch_cache::end_offset_for(protocol::leader_epoch epoch,
+                                                    protocol::offset log_end_offset) const noexcept {
+    if (epoch < protocol::leader_epoch(0) || entries_.empty()) return {};
     if (epoch == entries_.back().epoch) return {epoch, log_end_offset};
-    auto higher = std::upper_bound(entries_.begin(), entries_.end(), epoch,
-                                   [](int32_t e, const checkpoint::epoch_entry& x) { return e < x.epoch; });
+    auto higher = std::upper_bound(
+        entries_.begin(), entries_.end(), epoch,
+        [](protocol::leader_epoch e, const checkpoint::epoch_entry& x) { return e < x.epoch; });
     if (higher == entries_.end()) return {};
     if (higher == entries_.begin()) return {epoch, higher->start_offset};
     return {std::prev(higher)->epoch, higher->start_offset};
 }
 
-int32_t leader_epoch_cache::epoch_for(int64_t offset) const noexcept {
-    auto after = std::upper_bound(entries_.begin(), entries_.end(), offset,
-                                  [](int64_t o, const checkpoint::epoch_entry& x) { return o < x.start_offset; });
-    if (after == entries_.begin()) return -1;
+protocol::leader_epoch leader_epoch_cache::epoch_for(protocol::offset offset) const noexcept {
+    auto after = std::upper_bound(
+        entries_.begin(), entries_.end(), offset,
+        [](protocol::offset o, const checkpoint::epoch_entry& x) { return o < x.start_offset; });
+    if (after == entries_.begin()) return protocol::no_leader_epoch;
     return std::prev(after)->epoch;
 }
 
-bool leader_epoch_cache::truncate_from_end(int64_t end_offset) {
+bool leader_epoch_cache::truncate_from_end(protocol::offset end_offset) {
     bool changed = false;
     while (!entries_.empty() && entries_.back().start_offset >= end_offset) {
         entries_.pop_back();
@@ -49,7 +52,7 @@ bool leader_epoch_cache::truncate_from_end(int64_t end_offset) {
     return changed;
 }
 
-bool leader_epoch_cache::truncate_from_start(int64_t start_offset) {
+bool leader_epoch_cache::truncate_from_start(protocol::offset start_offset) {
     // Entries starting at or before the new start: the last of them survives, moved to it.
     size_t n = 0;
     while (n < entries_.size() && entries_[n].start_offset <= start_offset) ++n;

@@ -75,16 +75,16 @@ uint64_t log::size_bytes() const noexcept {
     return n;
 }
 
-int32_t log::latest_epoch() const noexcept { return epochs_->latest_epoch(); }
+protocol::leader_epoch log::latest_epoch() const noexcept { return epochs_->latest_epoch(); }
 
-epoch_end_offset log::end_offset_for_epoch(int32_t epoch) const {
-    return epochs_->end_offset_for(epoch, log_end_offset_);
+epoch_end_offset log::end_offset_for_epoch(protocol::leader_epoch epoch) const {
+    return epochs_->end_offset_for(epoch, protocol::offset(log_end_offset_));
 }
 
-int32_t log::epoch_for_offset(int64_t offset) const { return epochs_->epoch_for(offset); }
+protocol::leader_epoch log::epoch_for_offset(protocol::offset offset) const { return epochs_->epoch_for(offset); }
 
-void log::assign_leader_epoch(int32_t epoch) {
-    if (epochs_->assign(epoch, log_end_offset_)) write_leader_epoch_checkpoint();
+void log::assign_leader_epoch(protocol::leader_epoch epoch) {
+    if (epochs_->assign(epoch, protocol::offset(log_end_offset_))) write_leader_epoch_checkpoint();
 }
 
 void log::set_config(const log_config& config) { config_ = config; }
@@ -113,7 +113,9 @@ append_result log::append(std::span<uint8_t> batches, const append_options& opti
         out.error_message = offline_ ? offline_reason_ : "log is closed";
         return out;
     }
-    validation_result v = validate_batches(batches, config_, options, log_end_offset_, &tp_);
+    // The batch list of this thread's previous append lends its capacity: no allocation per append.
+    thread_local std::vector<batch_info> spare_batches;
+    validation_result v = validate_batches(batches, config_, options, log_end_offset_, &tp_, std::move(spare_batches));
     if (v.error != error_code::none) {
         out.error = v.error;
         out.error_message = std::move(v.message);
@@ -170,8 +172,8 @@ append_result log::append(std::span<uint8_t> batches, const append_options& opti
     else producers_->set_end_offset(log_end_offset_);
     bool epochs_changed = false;
     for (const auto& b : v.batches)
-        if (b.leader_epoch >= 0 && b.leader_epoch > epochs_->latest_epoch())
-            epochs_changed |= epochs_->assign(b.leader_epoch, b.base_offset);
+        if (b.leader_epoch >= 0 && protocol::leader_epoch(b.leader_epoch) > epochs_->latest_epoch())
+            epochs_changed |= epochs_->assign(protocol::leader_epoch(b.leader_epoch), protocol::offset(b.base_offset));
     if (epochs_changed) write_leader_epoch_checkpoint();
 
     out.base_offset = v.batches.front().base_offset;
@@ -181,6 +183,7 @@ append_result log::append(std::span<uint8_t> batches, const append_options& opti
     if (config_.message_timestamp_type == timestamp_type::log_append_time && !replicate)
         out.log_append_time = options.now_ms;
     unflushed_messages_ += v.record_count;
+    spare_batches = std::move(v.batches);
     if (unflushed_messages_ >= config_.flush_messages) flush();
     return out;
 }
@@ -292,7 +295,7 @@ std::optional<timestamp_offset> log::find_in_segment(const segment& seg, int64_t
     // Start from the time index's last entry at or below the target (every earlier record is
     // older), walk headers to a batch that reaches the timestamp, then find the record in it.
     time_offset t = seg.times().lookup(timestamp);
-    int64_t from_offset = std::max(t.offset, log_start_offset_);
+    const protocol::offset from_offset = std::max(t.offset, protocol::offset(log_start_offset_));
     uint32_t from = seg.offsets().lookup(from_offset).position;
     std::optional<timestamp_offset> found;
     seg.walk(from, [&](const batch_location& b) {
@@ -399,7 +402,7 @@ void log::delete_front_segments(size_t count) {
     log_start_offset_ = std::max(log_start_offset_, segments_.front()->base_offset());
     high_watermark_ = std::max(high_watermark_, log_start_offset_);
     recovery_point_ = std::max(recovery_point_, std::min(log_start_offset_, log_end_offset_));
-    if (epochs_->truncate_from_start(log_start_offset_)) write_leader_epoch_checkpoint();
+    if (epochs_->truncate_from_start(protocol::offset(log_start_offset_))) write_leader_epoch_checkpoint();
     prune_producer_files();
 }
 
@@ -428,7 +431,7 @@ delete_records_result log::delete_records_before(int64_t offset) {
     }
     if (offset > log_start_offset_) {
         log_start_offset_ = offset;
-        if (epochs_->truncate_from_start(log_start_offset_)) write_leader_epoch_checkpoint();
+        if (epochs_->truncate_from_start(protocol::offset(log_start_offset_))) write_leader_epoch_checkpoint();
         size_t n = 0;
         while (n + 1 < segments_.size() && segments_[n + 1]->base_offset() <= log_start_offset_) ++n;
         delete_front_segments(n);
@@ -463,7 +466,7 @@ error_code log::truncate_to(int64_t offset) {
     log_start_offset_ = std::min(log_start_offset_, log_end_offset_);
     high_watermark_ = std::min(high_watermark_, log_end_offset_);
     recovery_point_ = std::min(recovery_point_, log_end_offset_);
-    if (epochs_->truncate_from_end(log_end_offset_)) write_leader_epoch_checkpoint();
+    if (epochs_->truncate_from_end(protocol::offset(log_end_offset_))) write_leader_epoch_checkpoint();
     prune_producer_files();
     rebuild_producer_state(false);
     return error_code::none;

@@ -15,6 +15,7 @@
 #pragma once
 
 #include "protocol/errors.h"
+#include "protocol/kafka_ids.h"
 #include "protocol/wire.h"
 #include "storage/log_config.h"
 #include "storage/topic_partition.h"
@@ -94,8 +95,8 @@ struct timestamp_offset {
 };
 
 struct epoch_end_offset {
-    int32_t epoch = -1;                                       // -1: undefined
-    int64_t end_offset = -1;                                  // -1: undefined
+    protocol::leader_epoch epoch = protocol::no_leader_epoch; // -1: undefined
+    protocol::offset end_offset{-1};                          // -1: undefined
 };
 
 struct delete_records_result {
@@ -202,11 +203,11 @@ public:
 
     // Leader epochs (leader-epoch-checkpoint): the latest epoch (-1 when none), the end offset of
     // an epoch for OffsetForLeaderEpoch, and the epoch of the batch holding an offset.
-    [[nodiscard]] int32_t latest_epoch() const noexcept;
-    [[nodiscard]] epoch_end_offset end_offset_for_epoch(int32_t epoch) const;
-    [[nodiscard]] int32_t epoch_for_offset(int64_t offset) const;
+    [[nodiscard]] protocol::leader_epoch latest_epoch() const noexcept;
+    [[nodiscard]] epoch_end_offset end_offset_for_epoch(protocol::leader_epoch epoch) const;
+    [[nodiscard]] protocol::leader_epoch epoch_for_offset(protocol::offset offset) const;
     // This broker became leader in `epoch`: the epoch starts at the log end offset.
-    void assign_leader_epoch(int32_t epoch);
+    void assign_leader_epoch(protocol::leader_epoch epoch);
 
     // Makes everything appended so far durable. Appends made while an fsync runs share the next
     // one (group commit). `done` runs on the loop thread with none or kafka_storage_error.

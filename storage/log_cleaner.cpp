@@ -7,8 +7,12 @@
 #include "storage/flusher.h"
 #include "storage/layout.h"
 #include "storage/segment.h"
+#include "storage/txn_index.h"
+
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <limits>
 
@@ -108,14 +112,17 @@ bool log_cleaner::start(const std::shared_ptr<log>& l, int64_t now_ms, bool forc
         s.next_base_offset = segs[i + 1]->base_offset();
         s.size = segs[i]->size();
         s.last_modified_ms = segs[i]->last_modified_ms();
+        s.offset_index_entries = segs[i]->offsets().entries();
+        s.time_index_entries = segs[i]->times().entries();
+        if (auto t = l->txn_indexes_.find(s.base_offset); t != l->txn_indexes_.end()) {
+            s.has_txn_index = true;
+            s.aborted = t->second->entries();
+        }
         p.segments.push_back(std::move(s));
     }
     p.first_dirty = r.first_dirty;
-    // Kafka's horizon: tombstones survive delete.retention.ms after their segment was cleaned,
-    // measured against the newest segment of the part already clean.
-    p.delete_horizon_ms = r.first_dirty == 0
-                              ? std::numeric_limits<int64_t>::min()
-                              : segs[r.first_dirty - 1]->last_modified_ms() - l->config_.delete_retention_ms;
+    // KIP-534: tombstones and markers kept now carry now + delete.retention.ms as their horizon.
+    p.delete_retention_ms = l->config_.delete_retention_ms;
     p.options = segment_options::from(l->config_);
     p.map_budget_bytes = dedupe_buffer_bytes_;
     p.now_ms = now_ms;
@@ -142,36 +149,58 @@ void log_cleaner::end(const std::shared_ptr<job>& j, cleaning_report report) {
     if (j->done) j->done(report);
 }
 
+// The source segments of group `c`, when all are still in `l`'s list, consecutive and in order;
+// empty otherwise (retention or a truncation took some meanwhile).
+static std::vector<std::shared_ptr<segment>>::iterator group_in_log(log& l, const compaction_plan& plan,
+                                                                    const compacted_group& c,
+                                                                    std::vector<std::shared_ptr<segment>>& segs) {
+    auto it = std::find(segs.begin(), segs.end(), plan.segments[c.first].seg);
+    if (it == segs.end() || static_cast<size_t>(segs.end() - it) < c.end - c.first) return segs.end();
+    for (size_t i = c.first; i < c.end; ++i)
+        if (*(it + static_cast<std::ptrdiff_t>(i - c.first)) != plan.segments[i].seg) return segs.end();
+    (void)l;
+    return it;
+}
+
 void log_cleaner::finish(const std::shared_ptr<job>& j, std::shared_ptr<compaction_result> result) {
     auto l = j->target.lock();
-    auto discard = [this](const std::shared_ptr<segment>& s) { ctx_.deleter.schedule(s->file_paths(), 0); };
+    const std::string& dir = j->plan.dir;
+    auto discard = [this, &dir](const compacted_group& c) {
+        if (!c.cleaned) return;
+        std::vector<std::string> paths = c.cleaned->file_paths();
+        if (c.txn_index_written) paths.push_back(txn_index_path(dir, c.cleaned->base_offset(), layout::cleaned_suffix));
+        ctx_.deleter.schedule(std::move(paths), 0);
+    };
     cleaning_report report;
     if (!l || l->closed_ || l->offline_ || l->truncations_ != j->truncations || result->error != 0) {
-        for (auto& c : result->segments)
-            if (c.cleaned) discard(c.cleaned);
+        for (auto& c : result->groups) discard(c);
         report.error = result->error != 0 ? result->message : "the log changed while it was cleaned";
         end(j, report);
         return;
     }
     j->result = result;
-    for (size_t i = 0; i < result->segments.size(); ++i) {
-        auto& c = result->segments[i];
-        if (c.what != compacted_segment::outcome::replaced) continue;
-        const auto& src = j->plan.segments[i].seg;
-        if (std::find(l->segments_.begin(), l->segments_.end(), src) == l->segments_.end()) {
-            discard(c.cleaned);  // retention took the source meanwhile
+    for (auto& c : result->groups) {
+        if (c.what != compacted_group::outcome::replaced) continue;
+        if (group_in_log(*l, j->plan, c, l->segments_) == l->segments_.end()) {
+            discard(c);  // retention took a source meanwhile
             continue;
         }
-        if (int err = c.cleaned->rename_files(layout::swap_suffix); err != 0) {
+        // The txn index first and the .log last, so a .log.swap implies every other .swap file.
+        const int64_t base = c.cleaned->base_offset();
+        int err = 0;
+        if (c.txn_index_written &&
+            ::rename(txn_index_path(dir, base, layout::cleaned_suffix).c_str(), txn_index_path(dir, base, layout::swap_suffix).c_str()) < 0)
+            err = errno;
+        if (err == 0) err = c.cleaned->rename_files(layout::swap_suffix);
+        if (err != 0) {
             l->go_offline("cannot rename " + c.cleaned->log_path() + ": " + std::strerror(err));
-            discard(c.cleaned);
+            discard(c);
             continue;
         }
-        l->pending_swaps_.emplace_back(src.get(), c.cleaned);
-        j->swaps.emplace_back(src, c.cleaned);
+        l->pending_swaps_.emplace_back(j->plan.segments[c.first].seg.get(), c.cleaned);
+        j->swaps.emplace_back(j->plan.segments[c.first].seg, c.cleaned);
     }
     // The .swap files must be durable before the originals are replaced.
-    std::string dir = l->dir_;
     std::weak_ptr<bool> alive = alive_;
     ctx_.flush.run([dir] { return sync_dir(dir); }, [this, j, alive](int err) {
         if (alive.lock()) complete_swap(j, err);
@@ -182,6 +211,7 @@ void log_cleaner::complete_swap(const std::shared_ptr<job>& j, int fsync_error) 
     auto l = j->target.lock();
     cleaning_report report;
     const compaction_result& result = *j->result;
+    const std::string& dir = j->plan.dir;
     auto take_pending = [&](const segment* src) {
         if (!l) return false;
         auto& pending = l->pending_swaps_;
@@ -190,10 +220,20 @@ void log_cleaner::complete_swap(const std::shared_ptr<job>& j, int fsync_error) 
         pending.erase(it);
         return true;
     };
-    auto drop_swap = [this](const std::shared_ptr<segment>& cleaned) {
+    auto drop_swap = [this, &dir](const std::shared_ptr<segment>& cleaned) {
         int err = 0;
         auto paths = cleaned->rename_to_deleted(&err);
-        ctx_.deleter.schedule(err == 0 ? paths : cleaned->file_paths(), 0);
+        std::vector<std::string> gone = err == 0 ? paths : cleaned->file_paths();
+        const std::string txn = txn_index_path(dir, cleaned->base_offset(), layout::swap_suffix);
+        if (::access(txn.c_str(), F_OK) == 0) gone.push_back(txn);
+        ctx_.deleter.schedule(std::move(gone), 0);
+    };
+    // A source's .txnindex goes with it (the merged segment has its own).
+    auto drop_txn_index = [&](int64_t base) {
+        auto it = l->txn_indexes_.find(base);
+        if (it == l->txn_indexes_.end()) return;
+        (void)::unlink(it->second->path().c_str());
+        l->txn_indexes_.erase(it);
     };
     if (!l || fsync_error != 0 || l->truncations_ != j->truncations || l->closed_ || l->offline_) {
         // Not finished: a later start must not complete these swaps either.
@@ -204,38 +244,71 @@ void log_cleaner::complete_swap(const std::shared_ptr<job>& j, int fsync_error) 
         end(j, report);
         return;
     }
-    for (size_t i = 0; i < result.segments.size(); ++i) {
-        const auto& c = result.segments[i];
-        const auto& src = j->plan.segments[i].seg;
-        auto it = std::find(l->segments_.begin(), l->segments_.end(), src);
-        if (c.what == compacted_segment::outcome::replaced) {
-            if (!take_pending(src.get())) continue;
+    for (const auto& c : result.groups) {
+        if (c.what == compacted_group::outcome::replaced) {
+            if (!take_pending(j->plan.segments[c.first].seg.get())) continue;
+            auto it = group_in_log(*l, j->plan, c, l->segments_);
             if (it == l->segments_.end()) {
                 drop_swap(c.cleaned);
                 continue;
             }
-            if (int err = c.cleaned->rename_files(""); err != 0) {
+            const int64_t base = c.cleaned->base_offset();
+            // Kafka's order: the merged sources after the first go (renamed *.deleted) before
+            // the .swap files take their final names; a restart that still finds a .log.swap
+            // removes whatever segment its offsets cover (docs/storage.md).
+            for (size_t i = c.first + 1; i < c.end; ++i) {
+                const auto& src = j->plan.segments[i].seg;
+                l->retire_segment(src);
+                drop_txn_index(src->base_offset());
+            }
+            int err = 0;
+            if (c.txn_index_written &&
+                ::rename(txn_index_path(dir, base, layout::swap_suffix).c_str(), txn_index_path(dir, base, "").c_str()) < 0)
+                err = errno;
+            if (err == 0) err = c.cleaned->rename_files("");
+            if (err != 0) {
                 l->go_offline("cannot swap in " + c.cleaned->log_path() + ": " + std::strerror(err));
                 break;
             }
             *it = c.cleaned;
-            ++report.segments_replaced;
-        } else if (c.what == compacted_segment::outcome::emptied) {
+            l->segments_.erase(it + 1, it + static_cast<std::ptrdiff_t>(c.end - c.first));
+            if (c.txn_index_written) {
+                l->txn_indexes_.erase(base);
+                if (c.aborted.empty()) {
+                    (void)::unlink(txn_index_path(dir, base, "").c_str());
+                } else {
+                    auto idx = txn_index::open(txn_index_path(dir, base, ""), &err);
+                    if (!idx) {
+                        l->go_offline("cannot open " + txn_index_path(dir, base, "") + ": " + std::strerror(err));
+                        break;
+                    }
+                    l->txn_indexes_.emplace(base, std::move(idx));
+                }
+            }
+            report.segments_replaced += c.end - c.first;
+            if (c.end - c.first > 1) ++report.groups_merged;
+        } else if (c.what == compacted_group::outcome::emptied) {
             // The log's first segment stays, empty or not: it holds the log start offset.
+            auto it = group_in_log(*l, j->plan, c, l->segments_);
             if (it == l->segments_.end() || it == l->segments_.begin()) continue;
-            l->retire_segment(*it);
-            l->segments_.erase(it);
-            ++report.segments_removed;
+            for (size_t i = c.first; i < c.end; ++i) {
+                l->retire_segment(j->plan.segments[i].seg);
+                drop_txn_index(j->plan.segments[i].base_offset);
+            }
+            l->segments_.erase(it, it + static_cast<std::ptrdiff_t>(c.end - c.first));
+            report.segments_removed += c.end - c.first;
         }
     }
+    l->dir_dirty_ = true;
     l->cleaner_offset_ = std::max(l->cleaner_offset_, result.next_dirty_offset);
-    std::string dir = l->dir_;
     ctx_.flush.run([dir] { return sync_dir(dir); }, {});
     report.ran = true;
     report.cleaner_offset = l->cleaner_offset_;
     report.bytes_before = result.bytes_before;
     report.bytes_after = result.bytes_after;
     report.records_removed = result.records_removed;
+    report.batches_rebuilt = result.batches_rebuilt;
+    report.markers_removed = result.markers_removed;
     end(j, report);
 }
 

@@ -8,13 +8,16 @@
 // (cleaner-offset-checkpoint). A log is due when dirty bytes / cleanable bytes reaches
 // min.cleanable.dirty.ratio, or when its oldest dirty record is older than max.compaction.lag.ms.
 //
-// The swap, for each replaced segment (docs/storage.md has the recovery rules):
+// The swap, for each group of sources merged into one cleaned segment (Kafka's scheme; the
+// recovery rules are in docs/storage.md):
 //
-//   cleaner thread   write <base>.log.cleaned (+ .index.cleaned, .timeindex.cleaned), fsync
+//   cleaner thread   write <base>.log.cleaned (+ .index, .timeindex, .txnindex .cleaned), fsync
 //   loop thread      rename *.cleaned -> *.swap (indexes first, .log last)
 //   flusher thread   fsync the directory: from here a restart completes the swap
-//   loop thread      rename *.swap -> <base>.log, .index, .timeindex (replacing the originals),
-//                    and put the new segment in the log's list
+//   loop thread      rename the group's other sources *.deleted, then *.swap -> final names
+//                    (replacing the first source's files, .log last), and put the new segment
+//                    in the log's list in place of the group
+//   flusher thread   fsync the directory
 //
 // Readers holding ranges of a replaced segment keep reading the old file through its open
 // descriptor. A truncation while a cleaning runs discards the result (its key map may rest on
@@ -43,11 +46,14 @@ struct cleaning_report {
     bool ran = false;                // false: abandoned (truncation, shutdown) or failed
     std::string error;
     int64_t cleaner_offset = -1;     // the log's cleaner offset afterwards
-    size_t segments_replaced = 0;
+    size_t segments_replaced = 0;    // sources replaced by cleaned segments
+    size_t groups_merged = 0;        // cleaned segments that replaced more than one source
     size_t segments_removed = 0;
     uint64_t bytes_before = 0;
     uint64_t bytes_after = 0;
     uint64_t records_removed = 0;
+    uint64_t batches_rebuilt = 0;
+    uint64_t markers_removed = 0;
 };
 
 struct log_dirtiness {

@@ -2,6 +2,7 @@
 // finishing or discarding interrupted operations, and recovering after an unclean stop (rules in
 // storage/recovery.h and docs/storage.md). Runs on the loop thread before the log is used.
 
+#include "protocol/record_batch.h"
 #include "storage/checkpoint_file.h"
 #include "storage/file_handle.h"
 #include "storage/layout.h"
@@ -11,6 +12,7 @@
 #include "storage/segment.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -28,6 +30,27 @@ bool ends_with(std::string_view s, std::string_view suffix) { return s.ends_with
 std::optional<int64_t> index_base(std::string_view name) {
     if (auto b = layout::parse_segment_name(name, layout::index_suffix)) return b;
     return layout::parse_segment_name(name, layout::time_index_suffix);
+}
+
+// The last offset of the batches in a .log file, from their headers, or nullopt when it holds
+// none. A swapped-in file was complete and fsynced, so its headers are trusted here; the segment
+// is scanned properly afterwards.
+std::optional<int64_t> last_offset_in(const std::string& path) {
+    namespace pb = protocol::batch;
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return std::nullopt;
+    std::optional<int64_t> last;
+    uint8_t h[pb::header_size];
+    off_t pos = 0;
+    while (::pread(fd, h, sizeof h, pos) == static_cast<ssize_t>(sizeof h)) {
+        auto length = static_cast<int32_t>(pb::load_be32(h + pb::length_at));
+        if (length < static_cast<int32_t>(pb::header_size - pb::log_overhead)) break;
+        last = static_cast<int64_t>(pb::load_be64(h + pb::base_offset_at)) +
+               static_cast<int32_t>(pb::load_be32(h + pb::last_offset_delta_at));
+        pos += static_cast<off_t>(pb::log_overhead) + length;
+    }
+    ::close(fd);
+    return last;
 }
 
 } // namespace
@@ -50,6 +73,8 @@ bool log::load(const log_load_state& state, std::string* error) {
 
     std::set<int64_t> bases;
     std::set<int64_t> rebuild;  // indexes to rebuild: an interrupted compaction swap touched them
+    std::set<int64_t> swapped;  // a .log.swap was completed
+    std::vector<std::pair<int64_t, std::string>> txn_swaps;
     for (const auto& name : names) {
         std::string path = layout::join(dir_, name);
         // Half-done work of an earlier run: segments waiting for deletion, compaction output not
@@ -69,13 +94,43 @@ bool log::load(const log_load_state& state, std::string* error) {
                 }
                 bases.insert(*b);
                 rebuild.insert(*b);
+                swapped.insert(*b);
             } else if (auto ib = index_base(stem)) {
                 ::unlink(path.c_str());
                 rebuild.insert(*ib);
+            } else if (auto tb = layout::parse_segment_name(stem, layout::txn_index_suffix)) {
+                txn_swaps.emplace_back(*tb, path);
+            } else {
+                ::unlink(path.c_str());
             }
             continue;
         }
         if (auto b = layout::parse_segment_name(name, layout::log_suffix)) bases.insert(*b);
+    }
+    // A .txnindex.swap is renamed before its .log.swap and after the .cleaned files became
+    // .swap: with its .log.swap it belongs to the swap being completed, without it the swap was
+    // not committed (or its txn index was already in place).
+    for (const auto& [b, path] : txn_swaps) {
+        if (swapped.contains(b)) {
+            if (::rename(path.c_str(), layout::segment_path(dir_, b, layout::txn_index_suffix).c_str()) < 0) {
+                *error = "cannot finish swap of " + path + ": " + std::strerror(errno);
+                return false;
+            }
+        } else {
+            ::unlink(path.c_str());
+        }
+    }
+    // A completed swap replaces every segment its offsets cover (a merged group): segments of the
+    // group not yet renamed *.deleted when the broker stopped go now, with their txn indexes.
+    for (int64_t b : swapped) {
+        auto last = last_offset_in(layout::segment_path(dir_, b, layout::log_suffix));
+        if (!last) continue;
+        for (auto it = bases.upper_bound(b); it != bases.end() && *it <= *last;) {
+            for (auto suffix : {layout::log_suffix, layout::txn_index_suffix})
+                ::unlink(layout::segment_path(dir_, *it, suffix).c_str());
+            rebuild.erase(*it);
+            it = bases.erase(it);
+        }
     }
     for (const auto& name : names) {
         auto b = index_base(name);
@@ -107,13 +162,13 @@ bool log::load(const log_load_state& state, std::string* error) {
         epochs_->clear();
         for (const auto& seg : segments_)
             seg->walk(0, [&](const batch_location& b) {
-                if (b.leader_epoch >= 0 && b.leader_epoch > epochs_->latest_epoch())
-                    epochs_->assign(b.leader_epoch, b.base_offset);
+                if (b.leader_epoch >= 0 && protocol::leader_epoch(b.leader_epoch) > epochs_->latest_epoch())
+                    epochs_->assign(protocol::leader_epoch(b.leader_epoch), protocol::offset(b.base_offset));
                 return true;
             });
     }
-    bool changed = epochs_->truncate_from_end(log_end_offset_);
-    changed |= epochs_->truncate_from_start(log_start_offset_);
+    bool changed = epochs_->truncate_from_end(protocol::offset(log_end_offset_));
+    changed |= epochs_->truncate_from_start(protocol::offset(log_start_offset_));
     // A new log gets its (empty) checkpoint file too, as Kafka's do.
     if (changed || rebuild_epochs) write_leader_epoch_checkpoint();
     rebuild_producer_state(state.clean_shutdown);

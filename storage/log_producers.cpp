@@ -36,8 +36,8 @@ producer_batch_fields fields_of(std::span<const uint8_t> bytes, int64_t first_of
     const uint8_t* p = bytes.data();
     const uint16_t attributes = pb::load_be16(p + pb::attributes_at);
     producer_batch_fields f;
-    f.producer_id = static_cast<int64_t>(pb::load_be64(p + pb::producer_id_at));
-    f.epoch = static_cast<int16_t>(pb::load_be16(p + pb::producer_epoch_at));
+    f.producer_id = protocol::producer_id(static_cast<int64_t>(pb::load_be64(p + pb::producer_id_at)));
+    f.epoch = protocol::producer_epoch(static_cast<int16_t>(pb::load_be16(p + pb::producer_epoch_at)));
     f.base_seq = static_cast<int32_t>(pb::load_be32(p + pb::base_sequence_at));
     f.last_offset_delta = static_cast<int32_t>(pb::load_be32(p + pb::last_offset_delta_at));
     f.first_offset = first_offset;
@@ -133,7 +133,8 @@ void log::apply_producers(producer_state_update update) {
         if (!t.aborted) continue;
         txn_index* idx = txn_index_for(segments_[segment_index_for(t.last_offset)]->base_offset());
         if (!idx) return;
-        if (int err = idx->append({t.producer_id, t.first_offset, t.last_offset, t.last_stable_offset}); err != 0) {
+        if (int err = idx->append({t.producer_id.value(), t.first_offset, t.last_offset, t.last_stable_offset});
+            err != 0) {
             go_offline("cannot write " + idx->path() + ": " + std::strerror(err));
             return;
         }
@@ -152,7 +153,9 @@ void log::write_producer_snapshot(bool now) {
         return;
     }
     std::weak_ptr<log> self = weak_from_this();
-    ctx_.flush.run([path, bytes = std::move(bytes)] { return write_file_atomically(path, bytes); },
+    // Its own temporary file: a clean close may write the same snapshot on the loop thread while
+    // this one is still queued.
+    ctx_.flush.run([path, bytes = std::move(bytes)] { return write_file_atomically(path, bytes, ".flusher"); },
                    [self, path](int err) {
                        if (err == 0) return;
                        if (auto l = self.lock()) l->go_offline("cannot write " + path + ": " + std::strerror(err));
@@ -242,12 +245,12 @@ void log::rebuild_producer_state(bool clean_shutdown) {
             if (!loc) continue;
             position = loc->position;
         }
-        seg.walk(position, [&](const batch_location& b) {
+        // Large reads: after an unclean stop this walks every batch of the scanned segments again.
+        seg.walk_headers(position, size_t{1} << 20, [&](const batch_location& b, std::span<const uint8_t> header) {
             if (b.last_offset < *from) return true;
             if (b.base_offset >= log_end_offset_) return false;
-            bytes.resize(pb::header_size);
-            if (seg.file()->pread_some(bytes, b.position) != static_cast<int64_t>(pb::header_size)) return false;
-            if (producer_id_at(bytes) < 0) return true;
+            if (producer_id_at(header) < 0) return true;
+            bytes.assign(header.begin(), header.end());
             if ((pb::load_be16(bytes.data() + pb::attributes_at) & pb::control_flag) != 0) {
                 bytes.resize(b.size);
                 if (seg.file()->pread_some(bytes, b.position) != static_cast<int64_t>(b.size)) return false;
@@ -260,7 +263,7 @@ void log::rebuild_producer_state(bool clean_shutdown) {
             for (const auto& t : completed)
                 if (t.aborted)
                     if (txn_index* idx = txn_index_for(seg.base_offset()))
-                        (void)idx->append({t.producer_id, t.first_offset, t.last_offset, t.last_stable_offset});
+                        (void)idx->append({t.producer_id.value(), t.first_offset, t.last_offset, t.last_stable_offset});
             return true;
         });
     }

@@ -2,29 +2,30 @@
 
 #include "protocol/record_batch.h"
 
-#include <limits>
-
 namespace samsa::storage {
 
 using protocol::batch::load_be32;
 using protocol::batch::store_be32;
 
-offset_position offset_index::entry(size_t i) const noexcept {
-    const uint8_t* p = file_->entry(i);
-    return {base_offset_ + static_cast<int32_t>(load_be32(p)), load_be32(p + 4)};
+protocol::relative_offset offset_index::relative_at(size_t i) const noexcept {
+    return protocol::relative_offset(static_cast<int32_t>(load_be32(file_->entry(i))));
 }
 
-bool offset_index::append(int64_t offset, uint32_t position) noexcept {
-    int64_t relative = offset - base_offset_;
-    if (relative < 0 || relative > std::numeric_limits<int32_t>::max()) return false;
+offset_position offset_index::entry(size_t i) const noexcept {
+    return {protocol::absolute_offset(base_offset_, relative_at(i)), load_be32(file_->entry(i) + 4)};
+}
+
+bool offset_index::append(protocol::offset offset, uint32_t position) noexcept {
+    const auto relative = protocol::relative_to(base_offset_, offset);
+    if (!relative) return false;
     if (auto last = last_entry(); last && (offset <= last->offset || position <= last->position)) return false;
     uint8_t e[entry_size];
-    store_be32(e, static_cast<uint32_t>(relative));
+    store_be32(e, static_cast<uint32_t>(relative->value()));
     store_be32(e + 4, position);
     return file_->append(e);
 }
 
-offset_position offset_index::lookup(int64_t target) const noexcept {
+offset_position offset_index::lookup(protocol::offset target) const noexcept {
     // Binary search for the last entry with offset <= target.
     size_t lo = 0, hi = entries();
     while (lo < hi) {
@@ -61,13 +62,12 @@ void offset_index::truncate_to_position(uint32_t position) noexcept {
 }
 
 bool offset_index::validate(uint64_t log_size) const noexcept {
-    int64_t prev_offset = base_offset_ - 1;
+    protocol::offset prev_offset = base_offset_ - 1;
     uint32_t prev_position = 0;
     for (size_t i = 0; i < entries(); ++i) {
-        const uint8_t* p = file_->entry(i);
-        auto relative = static_cast<int32_t>(load_be32(p));
         offset_position e = entry(i);
-        if (relative < 0 || e.offset <= prev_offset || e.position <= prev_position || e.position >= log_size)
+        if (relative_at(i) < protocol::relative_offset(0) || e.offset <= prev_offset || e.position <= prev_position ||
+            e.position >= log_size)
             return false;
         prev_offset = e.offset;
         prev_position = e.position;

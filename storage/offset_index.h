@@ -7,9 +7,11 @@
 // one after every index.interval.bytes of log (the batch that crosses the interval gets the
 // entry; the first batch never does, so no valid entry has position 0). Lookups binary-search for
 // the last entry at or below a target and the caller scans batch headers forward from there, so any
-// subset of valid entries gives correct answers. Owned by a segment; event-loop thread only.
+// subset of valid entries gives correct answers. The API speaks absolute offsets; relative ones
+// stay inside the entry encoding. Owned by a segment; event-loop thread only.
 #pragma once
 
+#include "protocol/kafka_ids.h"
 #include "storage/index_file.h"
 
 #include <cstdint>
@@ -19,7 +21,7 @@
 namespace samsa::storage {
 
 struct offset_position {
-    int64_t offset = 0;      // absolute
+    protocol::offset offset;
     uint32_t position = 0;
 };
 
@@ -27,13 +29,13 @@ class offset_index {
 public:
     static constexpr size_t entry_size = 8;
 
-    offset_index(std::unique_ptr<index_file> file, int64_t base_offset) noexcept
+    offset_index(std::unique_ptr<index_file> file, protocol::offset base_offset) noexcept
         : file_(std::move(file)), base_offset_(base_offset) {}
 
     // Appends (offset, position); false when full, sealed, or not after the last entry.
-    [[nodiscard]] bool append(int64_t offset, uint32_t position) noexcept;
+    [[nodiscard]] bool append(protocol::offset offset, uint32_t position) noexcept;
     // The last entry with offset <= `target`, or {base offset, 0}.
-    [[nodiscard]] offset_position lookup(int64_t target) const noexcept;
+    [[nodiscard]] offset_position lookup(protocol::offset target) const noexcept;
     // The last entry with position <= `position`, or {base offset, 0}.
     [[nodiscard]] offset_position lookup_position(uint32_t position) const noexcept;
     [[nodiscard]] std::optional<offset_position> last_entry() const noexcept;
@@ -52,8 +54,11 @@ public:
     [[nodiscard]] const index_file& file() const noexcept { return *file_; }
 
 private:
+    // The raw relative offset of entry `i` (negative only in a corrupt file).
+    [[nodiscard]] protocol::relative_offset relative_at(size_t i) const noexcept;
+
     std::unique_ptr<index_file> file_;
-    int64_t base_offset_;
+    protocol::offset base_offset_;
 };
 
 } // namespace samsa::storage

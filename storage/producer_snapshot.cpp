@@ -46,8 +46,8 @@ std::string encode_producer_snapshot(const producer_state_table& table) {
     put32(out, static_cast<uint32_t>(table.producers().size()));
     for (const auto& [pid, e] : table.producers()) {
         const producer_batch* last = e.batches.empty() ? nullptr : &e.batches.back();
-        put64(out, static_cast<uint64_t>(pid));
-        put16(out, static_cast<uint16_t>(e.epoch));
+        put64(out, static_cast<uint64_t>(pid.value()));
+        put16(out, static_cast<uint16_t>(e.epoch.value()));
         put32(out, static_cast<uint32_t>(last ? last->last_seq : no_sequence));
         put64(out, static_cast<uint64_t>(last ? last->last_offset : -1));
         put32(out, static_cast<uint32_t>(last ? last->last_offset - last->first_offset : 0));
@@ -85,8 +85,8 @@ std::optional<std::vector<producer_entry>> decode_producer_snapshot(std::span<co
     const uint8_t* p = in.data() + producer_snapshot_header_size;
     for (int32_t i = 0; i < count; ++i, p += producer_snapshot_entry_size) {
         producer_entry e;
-        e.producer_id = static_cast<int64_t>(load_be64(p));
-        e.epoch = static_cast<int16_t>(load_be16(p + 8));
+        e.producer_id = protocol::producer_id(static_cast<int64_t>(load_be64(p)));
+        e.epoch = protocol::producer_epoch(static_cast<int16_t>(load_be16(p + 8)));
         const auto last_seq = static_cast<int32_t>(load_be32(p + 10));
         const auto last_offset = static_cast<int64_t>(load_be64(p + 14));
         const auto delta = static_cast<int32_t>(load_be32(p + 22));

@@ -28,14 +28,15 @@ int32_t increment_sequence(int32_t seq, int32_t delta) noexcept {
     return seq + delta;
 }
 
-const producer_batch* producer_entry::find_duplicate(int16_t batch_epoch, int32_t first, int32_t last) const noexcept {
+const producer_batch* producer_entry::find_duplicate(protocol::producer_epoch batch_epoch, int32_t first,
+                                                     int32_t last) const noexcept {
     if (batch_epoch != epoch) return nullptr;
     for (const auto& b : batches)
         if (b.first_seq == first && b.last_seq == last) return &b;
     return nullptr;
 }
 
-void producer_entry::add_batch(int16_t batch_epoch, const producer_batch& b) {
+void producer_entry::add_batch(protocol::producer_epoch batch_epoch, const producer_batch& b) {
     if (batch_epoch != epoch) {
         batches.clear();
         epoch = batch_epoch;
@@ -45,7 +46,7 @@ void producer_entry::add_batch(int16_t batch_epoch, const producer_batch& b) {
     last_timestamp = b.timestamp;
 }
 
-const producer_entry* producer_state_table::find(int64_t producer_id) const {
+const producer_entry* producer_state_table::find(protocol::producer_id producer_id) const {
     auto it = producers_.find(producer_id);
     return it == producers_.end() ? nullptr : &it->second;
 }
@@ -55,7 +56,8 @@ std::optional<int64_t> producer_state_table::first_unstable_offset() const {
     return ongoing_.begin()->first;
 }
 
-int64_t producer_state_table::last_stable_offset_without(int64_t producer_id, const producer_state_update& update) const {
+int64_t producer_state_table::last_stable_offset_without(protocol::producer_id producer_id,
+                                                         const producer_state_update& update) const {
     std::optional<int64_t> first;
     auto consider = [&](int64_t offset) {
         if (offset >= 0 && (!first || offset < *first)) first = offset;
@@ -90,18 +92,18 @@ producer_check producer_state_table::stage(producer_state_update& update, const 
         if (committed) entry = *committed;
         entry.producer_id = b.producer_id;
     }
-    const int16_t known_epoch = committed ? committed->epoch : no_producer_epoch;
+    const protocol::producer_epoch known_epoch = committed ? committed->epoch : no_producer_epoch;
 
     if (origin != append_origin::replication && b.epoch < entry.epoch)
         return fail(error_code::invalid_producer_epoch,
-                    "Epoch of producer " + std::to_string(b.producer_id) + " at offset " + std::to_string(b.first_offset) +
-                        " is " + std::to_string(b.epoch) + ", which is smaller than the last seen epoch " +
-                        std::to_string(entry.epoch));
+                    "Epoch of producer " + std::to_string(b.producer_id.value()) + " at offset " +
+                        std::to_string(b.first_offset) + " is " + std::to_string(b.epoch.value()) +
+                        ", which is smaller than the last seen epoch " + std::to_string(entry.epoch.value()));
 
     if (b.control) {
         if (origin != append_origin::replication && entry.coordinator_epoch > b.coordinator_epoch)
             return fail(error_code::transaction_coordinator_fenced,
-                        "Invalid coordinator epoch for producer " + std::to_string(b.producer_id) + ": " +
+                        "Invalid coordinator epoch for producer " + std::to_string(b.producer_id.value()) + ": " +
                             std::to_string(b.coordinator_epoch) + " (zombie), " + std::to_string(entry.coordinator_epoch) +
                             " (current)");
         if (b.epoch != entry.epoch) {
@@ -126,13 +128,14 @@ producer_check producer_state_table::stage(producer_state_update& update, const 
         if (b.epoch != entry.epoch) {
             if (b.base_seq != 0 && entry.epoch != no_producer_epoch)
                 return fail(error_code::out_of_order_sequence_number,
-                            "Invalid sequence number for new epoch of producer " + std::to_string(b.producer_id) + ": " +
-                                std::to_string(b.epoch) + " (request epoch), " + std::to_string(b.base_seq) +
-                                " (seq. number), " + std::to_string(entry.epoch) + " (current producer epoch)");
+                            "Invalid sequence number for new epoch of producer " +
+                                std::to_string(b.producer_id.value()) + ": " + std::to_string(b.epoch.value()) +
+                                " (request epoch), " + std::to_string(b.base_seq) + " (seq. number), " +
+                                std::to_string(entry.epoch.value()) + " (current producer epoch)");
         } else if (known_epoch != no_producer_epoch && !in_sequence(entry.last_seq(), b.base_seq)) {
             // A producer the partition has no state for (new, or expired) may start anywhere.
             return fail(error_code::out_of_order_sequence_number,
-                        "Out of order sequence number for producer " + std::to_string(b.producer_id) + " at offset " +
+                        "Out of order sequence number for producer " + std::to_string(b.producer_id.value()) + " at offset " +
                             std::to_string(b.first_offset) + ": " + std::to_string(b.base_seq) + " (incoming seq. number), " +
                             std::to_string(entry.last_seq()) + " (current end sequence number)");
         }
@@ -141,7 +144,7 @@ producer_check producer_state_table::stage(producer_state_update& update, const 
     entry.add_batch(b.epoch, producer_batch{b.base_seq, last_seq, b.first_offset, b.last_offset, b.max_timestamp});
     if (entry.current_txn_first_offset >= 0 && !b.transactional)
         return fail(error_code::invalid_txn_state, "Expected transactional write from producer " +
-                                                       std::to_string(b.producer_id) + " at offset " +
+                                                       std::to_string(b.producer_id.value()) + " at offset " +
                                                        std::to_string(b.first_offset));
     if (entry.current_txn_first_offset < 0 && b.transactional) entry.current_txn_first_offset = b.first_offset;
     return {};
@@ -180,7 +183,7 @@ void producer_state_table::clear() noexcept {
 
 void producer_state_table::load_entry(producer_entry entry) {
     if (entry.current_txn_first_offset >= 0) ongoing_[entry.current_txn_first_offset] = entry.producer_id;
-    const int64_t pid = entry.producer_id;
+    const protocol::producer_id pid = entry.producer_id;
     producers_[pid] = std::move(entry);
 }
 

@@ -7,10 +7,12 @@
 //
 // Owned by its log; loop thread only. An append is checked in two steps: stage() every batch
 // into a producer_state_update (the table is not changed, so a refused append leaves no trace),
-// then apply() the update once the bytes are written.
+// then apply() the update once the bytes are written. Producer ids and epochs have their own
+// types (protocol/kafka_ids.h): an id cannot be taken for an offset, nor an epoch for a sequence.
 #pragma once
 
 #include "protocol/errors.h"
+#include "protocol/kafka_ids.h"
 #include "storage/log.h"
 
 #include <cstdint>
@@ -22,8 +24,8 @@
 
 namespace samsa::storage {
 
-inline constexpr int64_t no_producer_id = -1;
-inline constexpr int16_t no_producer_epoch = -1;
+using protocol::no_producer_epoch;
+using protocol::no_producer_id;
 inline constexpr int32_t no_sequence = -1;
 
 // Where one batch of a producer landed.
@@ -40,8 +42,8 @@ struct producer_entry {
     // partition, so a retry of any of them is recognised.
     static constexpr size_t max_batches = 5;
 
-    int64_t producer_id = no_producer_id;
-    int16_t epoch = no_producer_epoch;
+    protocol::producer_id producer_id = no_producer_id;
+    protocol::producer_epoch epoch = no_producer_epoch;
     int32_t coordinator_epoch = -1;
     int64_t last_timestamp = -1;
     int64_t current_txn_first_offset = -1;  // -1: no transaction ongoing
@@ -50,15 +52,16 @@ struct producer_entry {
     [[nodiscard]] int32_t last_seq() const noexcept { return batches.empty() ? no_sequence : batches.back().last_seq; }
     [[nodiscard]] int64_t last_offset() const noexcept { return batches.empty() ? -1 : batches.back().last_offset; }
     // A retained batch of this epoch with exactly these sequences (a retried request).
-    [[nodiscard]] const producer_batch* find_duplicate(int16_t batch_epoch, int32_t first, int32_t last) const noexcept;
+    [[nodiscard]] const producer_batch* find_duplicate(protocol::producer_epoch batch_epoch, int32_t first,
+                                                       int32_t last) const noexcept;
     // Records a batch; a new epoch forgets the batches of the old one.
-    void add_batch(int16_t batch_epoch, const producer_batch& b);
+    void add_batch(protocol::producer_epoch batch_epoch, const producer_batch& b);
 };
 
 // What the table needs to know of one batch being appended (offsets as they will be assigned).
 struct producer_batch_fields {
-    int64_t producer_id = no_producer_id;
-    int16_t epoch = no_producer_epoch;
+    protocol::producer_id producer_id = no_producer_id;
+    protocol::producer_epoch epoch = no_producer_epoch;
     int32_t base_seq = no_sequence;
     int32_t last_offset_delta = 0;
     int64_t first_offset = -1;
@@ -73,7 +76,7 @@ struct producer_batch_fields {
 
 // A transaction a marker ended: its data lies in [first_offset, last_offset] (the marker's offset).
 struct completed_txn {
-    int64_t producer_id = no_producer_id;
+    protocol::producer_id producer_id = no_producer_id;
     int64_t first_offset = -1;
     int64_t last_offset = -1;
     bool aborted = false;
@@ -84,7 +87,7 @@ struct completed_txn {
 
 // The changes one append makes, staged batch by batch.
 struct producer_state_update {
-    std::map<int64_t, producer_entry> entries;  // updated copies, by producer id
+    std::map<protocol::producer_id, producer_entry> entries;  // updated copies, by producer id
     std::vector<completed_txn> completed;
 };
 
@@ -110,8 +113,10 @@ public:
     // Makes a staged update the table's state. `end_offset` is the log end offset after it.
     void apply(producer_state_update update, int64_t end_offset);
 
-    [[nodiscard]] const producer_entry* find(int64_t producer_id) const;
-    [[nodiscard]] const std::map<int64_t, producer_entry>& producers() const noexcept { return producers_; }
+    [[nodiscard]] const producer_entry* find(protocol::producer_id producer_id) const;
+    [[nodiscard]] const std::map<protocol::producer_id, producer_entry>& producers() const noexcept {
+        return producers_;
+    }
     // The first offset of the earliest ongoing transaction, or nullopt.
     [[nodiscard]] std::optional<int64_t> first_unstable_offset() const;
 
@@ -127,10 +132,11 @@ public:
     void load_entry(producer_entry entry);
 
 private:
-    [[nodiscard]] int64_t last_stable_offset_without(int64_t producer_id, const producer_state_update& update) const;
+    [[nodiscard]] int64_t last_stable_offset_without(protocol::producer_id producer_id,
+                                                     const producer_state_update& update) const;
 
-    std::map<int64_t, producer_entry> producers_;
-    std::map<int64_t, int64_t> ongoing_;  // first offset of an ongoing transaction -> producer id
+    std::map<protocol::producer_id, producer_entry> producers_;
+    std::map<int64_t, protocol::producer_id> ongoing_;  // first offset of an ongoing transaction -> producer id
     int64_t end_offset_ = 0;
 };
 

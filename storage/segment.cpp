@@ -69,8 +69,8 @@ std::shared_ptr<segment> segment::create(const std::string& dir, int64_t base_of
     if (!oi) return nullptr;
     auto ti = index_file::open(time_path, time_index::entry_size, true, options.index_max_bytes, err);
     if (!ti) return nullptr;
-    std::shared_ptr<segment> s(new segment(dir, base_offset, std::move(file), offset_index(std::move(oi), base_offset),
-                                           time_index(std::move(ti), base_offset), options, now_ms, suffix));
+    std::shared_ptr<segment> s(new segment(dir, base_offset, std::move(file), offset_index(std::move(oi), protocol::offset(base_offset)),
+                                           time_index(std::move(ti), protocol::offset(base_offset)), options, now_ms, suffix));
     s->mark_indexes_dirty();
     *err = 0;
     return s;
@@ -104,15 +104,15 @@ std::shared_ptr<segment> segment::open(const std::string& dir, int64_t base_offs
     if (!oi) return nullptr;
     auto ti = open_index(layout::time_index_suffix, time_index::entry_size);
     if (!ti) return nullptr;
-    std::shared_ptr<segment> s(new segment(dir, base_offset, std::move(file), offset_index(std::move(oi), base_offset),
-                                           time_index(std::move(ti), base_offset), options, now_ms, {}));
+    std::shared_ptr<segment> s(new segment(dir, base_offset, std::move(file), offset_index(std::move(oi), protocol::offset(base_offset)),
+                                           time_index(std::move(ti), protocol::offset(base_offset)), options, now_ms, {}));
     s->size_ = static_cast<uint32_t>(st.st_size);
     s->last_modified_ms_ = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1000000;
     auto last = s->offsets_.last_entry();
     s->bytes_since_index_entry_ = last && last->position < s->size_ ? s->size_ - last->position : s->size_;
     if (auto t = s->times_.last_entry()) {
         s->max_timestamp_ = t->timestamp;
-        s->offset_of_max_timestamp_ = t->offset;
+        s->offset_of_max_timestamp_ = t->offset.value();
     }
     if (created_index) s->mark_indexes_dirty();
     s->index_created_ = created_index;
@@ -149,8 +149,8 @@ void segment::index_batch(const batch_location& b) noexcept {
     }
     if (bytes_since_index_entry_ > options_.index_interval_bytes) {
         // Either append may refuse (a full index): the index stays a valid subset.
-        (void)offsets_.append(b.last_offset, b.position);
-        times_.maybe_append(max_timestamp_, offset_of_max_timestamp_);
+        (void)offsets_.append(protocol::offset(b.last_offset), b.position);
+        times_.maybe_append(max_timestamp_, protocol::offset(offset_of_max_timestamp_));
         bytes_since_index_entry_ = 0;
         ++index_changes_;
     }
@@ -158,15 +158,19 @@ void segment::index_batch(const batch_location& b) noexcept {
     size_ = std::max(size_, b.position + b.size);
 }
 
-void segment::walk(uint32_t from, const std::function<bool(const batch_location&)>& visit) const {
-    std::array<uint8_t, 16 * 1024> buf;
+namespace {
+
+// The header walk shared by walk and walk_headers: `buf` is the read window, `visit` gets each
+// location and a pointer to its header bytes in the window.
+template <class Visit>
+void walk_file(const file_handle& file, uint32_t size, uint32_t from, std::span<uint8_t> buf, Visit&& visit) {
     uint64_t window_start = 0;
     size_t window_len = 0;
     uint32_t pos = from;
-    while (static_cast<uint64_t>(pos) + batch::header_size <= size_) {
+    while (static_cast<uint64_t>(pos) + batch::header_size <= size) {
         if (pos < window_start || pos + batch::header_size > window_start + window_len) {
-            size_t want = std::min<size_t>(buf.size(), size_ - pos);
-            int64_t n = file_->pread_some({buf.data(), want}, pos);
+            size_t want = std::min<size_t>(buf.size(), size - pos);
+            int64_t n = file.pread_some({buf.data(), want}, pos);
             if (n < static_cast<int64_t>(batch::header_size)) return;
             window_start = pos;
             window_len = static_cast<size_t>(n);
@@ -175,7 +179,7 @@ void segment::walk(uint32_t from, const std::function<bool(const batch_location&
         auto length = static_cast<int32_t>(batch::load_be32(p + batch::length_at));
         if (length < static_cast<int32_t>(batch::header_size - batch::log_overhead) || p[batch::magic_at] != 2) return;
         uint64_t total = batch::log_overhead + static_cast<uint64_t>(length);
-        if (pos + total > size_) return;
+        if (pos + total > size) return;
         batch_location b;
         b.position = pos;
         b.size = static_cast<uint32_t>(total);
@@ -183,13 +187,29 @@ void segment::walk(uint32_t from, const std::function<bool(const batch_location&
         b.last_offset = b.base_offset + static_cast<int32_t>(batch::load_be32(p + batch::last_offset_delta_at));
         b.max_timestamp = static_cast<int64_t>(batch::load_be64(p + batch::max_timestamp_at));
         b.leader_epoch = static_cast<int32_t>(batch::load_be32(p + batch::leader_epoch_at));
-        if (!visit(b)) return;
+        if (!visit(b, p)) return;
         pos += static_cast<uint32_t>(total);
     }
 }
 
+
+} // namespace
+
+void segment::walk(uint32_t from, const std::function<bool(const batch_location&)>& visit) const {
+    std::array<uint8_t, 16 * 1024> buf;
+    walk_file(*file_, size_, from, buf, [&](const batch_location& b, const uint8_t*) { return visit(b); });
+}
+
+void segment::walk_headers(uint32_t from, size_t window_bytes,
+                           const std::function<bool(const batch_location&, std::span<const uint8_t>)>& visit) const {
+    std::vector<uint8_t> buf(std::max(window_bytes, batch::header_size));
+    walk_file(*file_, size_, from, buf, [&](const batch_location& b, const uint8_t* header) {
+        return visit(b, std::span<const uint8_t>(header, batch::header_size));
+    });
+}
+
 std::optional<batch_location> segment::translate_offset(int64_t target) const {
-    offset_position start = offsets_.lookup(target);
+    offset_position start = offsets_.lookup(protocol::offset(target));
     std::optional<batch_location> found;
     walk(start.position, [&](const batch_location& b) {
         if (b.last_offset >= target) {
@@ -234,7 +254,7 @@ void segment::reload_max_timestamp() {
     uint32_t from = 0;
     if (auto t = times_.last_entry()) {
         max_timestamp_ = t->timestamp;
-        offset_of_max_timestamp_ = t->offset;
+        offset_of_max_timestamp_ = t->offset.value();
         from = offsets_.lookup(t->offset).position;
     }
     walk(from, [&](const batch_location& b) {
@@ -277,7 +297,7 @@ bool segment::indexes_look_valid() const {
     if (auto last = offsets_.last_entry()) {
         bool ok = false;
         walk(last->position, [&](const batch_location& b) {
-            ok = b.position == last->position && b.last_offset == last->offset;
+            ok = b.position == last->position && protocol::offset(b.last_offset) == last->offset;
             return false;
         });
         if (!ok) return false;
@@ -289,7 +309,7 @@ int segment::truncate_bytes(uint32_t size, int64_t removed_from) {
     if (int err = file_->truncate(size); err != 0) return err;
     size_ = size;
     offsets_.truncate_to_position(size);
-    times_.truncate_to(removed_from);
+    times_.truncate_to(protocol::offset(removed_from));
     auto last = offsets_.last_entry();
     bytes_since_index_entry_ = last ? size_ - last->position : size_;
     if (size_ == 0) first_batch_timestamp_.reset();
@@ -308,7 +328,7 @@ std::optional<int64_t> segment::truncate_to(int64_t offset, int* err) {
 
 int segment::seal() {
     if (sealed()) return 0;
-    if (max_timestamp_ > 0 && times_.maybe_append(max_timestamp_, offset_of_max_timestamp_, true)) ++index_changes_;
+    if (max_timestamp_ > 0 && times_.maybe_append(max_timestamp_, protocol::offset(offset_of_max_timestamp_), true)) ++index_changes_;
     if (options_.preallocate) {
         if (int err = file_->truncate(size_); err != 0) return err;
     }

@@ -80,6 +80,10 @@ public:
     // Walks batch headers from `from` (a batch boundary) while `visit` returns true. Headers only:
     // no CRC check. Stops at the end or at anything that is not a plausible header.
     void walk(uint32_t from, const std::function<bool(const batch_location&)>& visit) const;
+    // The same walk, also passing each batch's header bytes (batch::header_size, valid during the
+    // call), with reads of `window_bytes`: for long walks (the producer-state replay at start-up).
+    void walk_headers(uint32_t from, size_t window_bytes,
+                      const std::function<bool(const batch_location&, std::span<const uint8_t>)>& visit) const;
     // The first batch whose last offset is >= `target`, or nullopt when the segment has none.
     [[nodiscard]] std::optional<batch_location> translate_offset(int64_t target) const;
     // The end of the last whole batch that ends at or before `limit`, walking from `from`.

@@ -7,9 +7,11 @@
 // added alongside offset-index entries, but only when the timestamp grew, so timestamps strictly
 // increase; the segment appends one final entry when it rolls or closes, so the last entry holds
 // the segment's largest timestamp. Entries with timestamp <= 0 are never written (a zero-filled
-// tail therefore never validates). Owned by a segment; event-loop thread only.
+// tail therefore never validates). The API speaks absolute offsets; relative ones stay inside the
+// entry encoding. Owned by a segment; event-loop thread only.
 #pragma once
 
+#include "protocol/kafka_ids.h"
 #include "storage/index_file.h"
 
 #include <cstdint>
@@ -20,25 +22,25 @@ namespace samsa::storage {
 
 struct time_offset {
     int64_t timestamp = -1;
-    int64_t offset = 0;     // absolute
+    protocol::offset offset;
 };
 
 class time_index {
 public:
     static constexpr size_t entry_size = 12;
 
-    time_index(std::unique_ptr<index_file> file, int64_t base_offset) noexcept
+    time_index(std::unique_ptr<index_file> file, protocol::offset base_offset) noexcept
         : file_(std::move(file)), base_offset_(base_offset) {}
 
     // Appends when `timestamp` is larger than the last entry's and positive. The last slot is kept
     // for the final entry a roll writes (`final_entry`). False when nothing was written.
-    bool maybe_append(int64_t timestamp, int64_t offset, bool final_entry = false) noexcept;
+    bool maybe_append(int64_t timestamp, protocol::offset offset, bool final_entry = false) noexcept;
     // The last entry with timestamp <= `target`, or {-1, base offset}.
     [[nodiscard]] time_offset lookup(int64_t target) const noexcept;
     [[nodiscard]] std::optional<time_offset> last_entry() const noexcept;
     [[nodiscard]] time_offset entry(size_t i) const noexcept;
     // Removes the entries whose offset is >= `offset`.
-    void truncate_to(int64_t offset) noexcept;
+    void truncate_to(protocol::offset offset) noexcept;
     void reset() noexcept { file_->truncate_entries(0); }
 
     [[nodiscard]] size_t entries() const noexcept { return file_->entries(); }
@@ -50,8 +52,11 @@ public:
     [[nodiscard]] const index_file& file() const noexcept { return *file_; }
 
 private:
+    // The raw relative offset of entry `i` (negative only in a corrupt file).
+    [[nodiscard]] protocol::relative_offset relative_at(size_t i) const noexcept;
+
     std::unique_ptr<index_file> file_;
-    int64_t base_offset_;
+    protocol::offset base_offset_;
 };
 
 } // namespace samsa::storage

@@ -1,6 +1,7 @@
 #include "broker/fetch/partition_read.h"
 
 #include "broker/partition_manager.h"
+#include "protocol/kafka_ids.h"
 #include "protocol/legacy_message_set.h"
 
 #include <algorithm>
@@ -45,10 +46,12 @@ partition_read_result read_partition(partition_manager& partitions, const fetch_
 
     // KIP-320: a consumer whose last fetched epoch ends before its fetch offset has data this log
     // never had (or no longer has); it must truncate to the epoch's end first.
-    if (options.version >= 12 && p.params.last_fetched_epoch >= 0 && log.latest_epoch() >= 0) {
-        const storage::epoch_end_offset e = log.end_offset_for_epoch(p.params.last_fetched_epoch);
-        if (e.epoch < p.params.last_fetched_epoch || e.end_offset < p.params.fetch_offset) {
-            out.diverging_epoch = std::make_pair(e.epoch, e.end_offset);
+    const protocol::leader_epoch last_fetched(p.params.last_fetched_epoch);
+    if (options.version >= 12 && last_fetched >= protocol::leader_epoch(0) &&
+        log.latest_epoch() >= protocol::leader_epoch(0)) {
+        const storage::epoch_end_offset e = log.end_offset_for_epoch(last_fetched);
+        if (e.epoch < last_fetched || e.end_offset < protocol::offset(p.params.fetch_offset)) {
+            out.diverging_epoch = std::make_pair(e.epoch.value(), e.end_offset.value());
             return out;
         }
     }

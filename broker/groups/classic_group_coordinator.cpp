@@ -500,6 +500,8 @@ void classic_group_coordinator::on_loaded(group_slot& slot) {
     for (auto& [id, m] : slot.classic->members()) schedule_session(slot, m, static_cast<uint64_t>(m.session_timeout_ms));
 }
 
+void classic_group_coordinator::rebalance(group_slot& slot) { maybe_prepare_rebalance(slot); }
+
 void classic_group_coordinator::shut_down(group_slot& slot, error_code error) {
     auto& g = *slot.classic;
     timers_.cancel(g.join_timer);

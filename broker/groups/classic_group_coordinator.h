@@ -77,6 +77,9 @@ public:
 
     // A group restored from the log: its members' sessions start now.
     void on_loaded(group_slot& slot);
+    // Starts a rebalance of a group whose members must rejoin (a consumer group just turned
+    // back into this classic group).
+    void rebalance(group_slot& slot);
     // The group goes away (deleted, expired or unloaded): parked requests get `error`, every
     // timer is cancelled and the group is Dead.
     void shut_down(group_slot& slot, protocol::error_code error);

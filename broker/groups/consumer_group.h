@@ -23,6 +23,7 @@
 //          the other member released them      +----------------------+
 #pragma once
 
+#include "broker/groups/classic_group.h"
 #include "protocol/wire.h"
 
 #include <cstdint>
@@ -47,6 +48,15 @@ enum class consumer_group_state : uint8_t { empty, assigning, reconciling, stabl
 inline constexpr int32_t leave_group_member_epoch = -1;
 inline constexpr int32_t leave_group_static_member_epoch = -2;
 
+// A member that speaks the classic protocol (JoinGroup/SyncGroup/Heartbeat) inside a consumer
+// group: the session timeout it asked for and the protocols of its last JoinGroup (Kafka keeps
+// both in the member's metadata record as ClassicMemberMetadata).
+struct classic_member_info {
+    int32_t session_timeout_ms = 0;
+    std::vector<member_protocol> protocols;
+    bool operator==(const classic_member_info&) const = default;
+};
+
 struct consumer_member {
     std::string member_id;
     std::optional<std::string> instance_id;
@@ -65,6 +75,10 @@ struct consumer_member {
     uint64_t session_deadline_ms = 0;
     uint64_t session_timer = 0;           // group_timers ids, 0 when none
     uint64_t rebalance_timer = 0;
+    std::optional<classic_member_info> classic;  // set: a classic member
+    // A classic member must send SyncGroup after its JoinGroup, and rejoin when told to, within
+    // its rebalance timeout: one timer for whichever deadline comes first.
+    uint64_t join_timer = 0;
 
     [[nodiscard]] bool reconciled_to(int32_t assignment_epoch) const noexcept {
         return state == consumer_member_state::stable && member_epoch == assignment_epoch;

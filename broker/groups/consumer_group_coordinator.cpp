@@ -126,6 +126,8 @@ consumer_heartbeat_result consumer_group_coordinator::heartbeat(group_slot& slot
     auto r = apply_heartbeat(slot, std::move(p));
     if (r.error != error_code::none) return r;
     const std::string member = r.member_id.value_or("");
+    // A leave that turns the group into a classic group is written with the conversion.
+    if (r.member_epoch == leave_group_member_epoch && store_.member_removed(slot)) return r;
     if (const auto e = store_.store_consumer_group(slot, &member); e != error_code::none) {
         roll_back(slot, std::move(before));
         return failure(e, "The group's records could not be written.");
@@ -140,15 +142,18 @@ void consumer_group_coordinator::roll_back(group_slot& slot, consumer_group befo
             m.session_timer = cur->session_timer;
             m.session_deadline_ms = cur->session_deadline_ms;
             m.rebalance_timer = cur->rebalance_timer;
+            m.join_timer = cur->join_timer;
         } else {
             m.session_timer = 0;
             m.rebalance_timer = 0;
+            m.join_timer = 0;
         }
     }
     for (auto& [id, m] : now.members()) {
         if (before.find(id) != nullptr) continue;
         timers_.cancel(m.session_timer);
         timers_.cancel(m.rebalance_timer);
+        timers_.cancel(m.join_timer);
     }
     now = std::move(before);
     for (auto& [id, m] : now.members()) {
@@ -171,6 +176,7 @@ void consumer_group_coordinator::on_loaded(group_slot& slot) {
     for (auto& [id, m] : slot.consumer->members()) {
         m.session_timer = 0;
         m.rebalance_timer = 0;
+        m.join_timer = 0;
         schedule_session(slot, m);
         if (m.state == consumer_member_state::unrevoked_partitions) schedule_rebalance(slot, m);
     }
@@ -263,10 +269,28 @@ consumer_heartbeat_result consumer_group_coordinator::apply_heartbeat(group_slot
     }
     updated.client_id = p.client_id;
     updated.client_host = p.client_host;
-    bool bump = !was_member || replaced.has_value() ||
-                updated.subscribed_topic_names != current.subscribed_topic_names ||
-                updated.subscribed_topic_regex != current.subscribed_topic_regex;
-    auto& stored = g.put(updated);
+    // A classic member that heartbeats with ConsumerGroupHeartbeat now speaks the new protocol.
+    updated.classic.reset();
+    timers_.cancel(updated.join_timer);
+    updated.join_timer = 0;
+    const bool bump = !was_member || replaced.has_value() ||
+                      updated.subscribed_topic_names != current.subscribed_topic_names ||
+                      updated.subscribed_topic_regex != current.subscribed_topic_regex;
+    const topic_partitions before = current.assigned;
+    auto& stored = settle(slot, std::move(updated), bump, replaced.has_value(), p.owned);
+
+    consumer_heartbeat_result r;
+    r.member_id = stored.member_id;
+    r.member_epoch = stored.member_epoch;
+    r.heartbeat_interval_ms = config_.consumer_heartbeat_interval_ms;
+    if (p.owned || p.member_epoch == 0 || stored.assigned != before) r.assignment = stored.assigned;
+    return r;
+}
+
+consumer_member& consumer_group_coordinator::settle(group_slot& slot, consumer_member updated, bool bump, bool replaced,
+                                                    const std::optional<topic_partitions>& owned) {
+    auto& g = *slot.consumer;
+    auto& stored = g.put(std::move(updated));
 
     // 2. Topics created, deleted or grown since the last target also bump the epoch.
     auto resolved = resolve_subscriptions(g);
@@ -278,11 +302,11 @@ consumer_heartbeat_result consumer_group_coordinator::apply_heartbeat(group_slot
     if (g.group_epoch() > g.assignment_epoch() || replaced) compute_target(g);
 
     // 3. Move the member one step towards its target.
-    const topic_partitions before = stored.assigned;
     if (!stored.reconciled_to(g.assignment_epoch())) {
-        consumer_member next = reconcile(stored, g.assignment_epoch(), g.target_of(stored.member_id), p.owned, g);
+        consumer_member next = reconcile(stored, g.assignment_epoch(), g.target_of(stored.member_id), owned, g);
         next.session_timer = stored.session_timer;
         next.rebalance_timer = stored.rebalance_timer;
+        next.join_timer = stored.join_timer;
         const bool waits_for_revocation = next.state == consumer_member_state::unrevoked_partitions;
         if (waits_for_revocation && !(stored.state == consumer_member_state::unrevoked_partitions &&
                                       stored.member_epoch == next.member_epoch && stored.rebalance_timer != 0)) {
@@ -294,13 +318,7 @@ consumer_heartbeat_result consumer_group_coordinator::apply_heartbeat(group_slot
         stored = std::move(next);
     }
     schedule_session(slot, stored);
-
-    consumer_heartbeat_result r;
-    r.member_id = stored.member_id;
-    r.member_epoch = stored.member_epoch;
-    r.heartbeat_interval_ms = config_.consumer_heartbeat_interval_ms;
-    if (p.owned || p.member_epoch == 0 || stored.assigned != before) r.assignment = stored.assigned;
-    return r;
+    return stored;
 }
 
 consumer_heartbeat_result consumer_group_coordinator::leave(group_slot& slot, const consumer_heartbeat_params& p) {
@@ -331,12 +349,15 @@ consumer_heartbeat_result consumer_group_coordinator::leave(group_slot& slot, co
     return r;
 }
 
-void consumer_group_coordinator::fence(group_slot& slot, const std::string& member_id, std::string_view why) {
+void consumer_group_coordinator::fence(group_slot& slot, const std::string& id, std::string_view why) {
+    // `id` may be the member's own field, which the removal below frees.
+    const std::string member_id = id;
     auto& g = *slot.consumer;
     auto* m = g.find(member_id);
     if (m == nullptr) return;
     timers_.cancel(m->session_timer);
     timers_.cancel(m->rebalance_timer);
+    timers_.cancel(m->join_timer);
     g.remove(member_id, store_.wall_clock_ms());
     g.set_group_epoch(g.group_epoch() + 1);
     g.subscription_metadata = resolve_subscriptions(g);
@@ -345,6 +366,7 @@ void consumer_group_coordinator::fence(group_slot& slot, const std::string& memb
 
 void consumer_group_coordinator::fence_and_store(group_slot& slot, const std::string& member_id, std::string_view why) {
     fence(slot, member_id, why);
+    if (store_.member_removed(slot)) return;  // written with the conversion to a classic group
     // Nobody waits for an answer here: what the log did not take is written with the group's next change.
     if (const auto e = store_.store_consumer_group(slot, nullptr); e != error_code::none)
         log_warn("consumer group ", slot.id, ": the records of a fenced member could not be written (error ", to_int(e), ")");
@@ -381,7 +403,9 @@ void consumer_group_coordinator::compute_target(consumer_group& g) {
 }
 
 void consumer_group_coordinator::schedule_session(group_slot& slot, consumer_member& m) {
-    const uint64_t deadline = timers_.now_ms() + static_cast<uint64_t>(config_.consumer_session_timeout_ms);
+    // A classic member keeps the session timeout of its JoinGroup.
+    const int32_t timeout = m.classic ? m.classic->session_timeout_ms : config_.consumer_session_timeout_ms;
+    const uint64_t deadline = timers_.now_ms() + static_cast<uint64_t>(std::max(timeout, 0));
     m.session_deadline_ms = deadline;
     if (timers_.due_at(m.session_timer) <= deadline) return;
     timers_.cancel(m.session_timer);
@@ -421,6 +445,8 @@ error_code consumer_group_coordinator::validate_commit(group_slot& slot, std::st
     if (member_epoch < 0 && g.members().empty()) return error_code::none;
     auto* m = g.find(member_id);
     if (m == nullptr) return error_code::unknown_member_id;
+    // A classic member commits with its generation, which is its member epoch.
+    if (m->classic) return member_epoch == m->member_epoch ? error_code::none : error_code::illegal_generation;
     if (api_version < 9) return error_code::unsupported_version;
     if (member_epoch > m->member_epoch) return error_code::fenced_member_epoch;
     if (member_epoch < m->member_epoch) return error_code::stale_member_epoch;
@@ -440,8 +466,10 @@ void consumer_group_coordinator::shut_down(group_slot& slot) {
     for (auto& [id, m] : slot.consumer->members()) {
         timers_.cancel(m.session_timer);
         timers_.cancel(m.rebalance_timer);
+        timers_.cancel(m.join_timer);
         m.session_timer = 0;
         m.rebalance_timer = 0;
+        m.join_timer = 0;
     }
 }
 

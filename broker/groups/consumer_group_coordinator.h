@@ -8,6 +8,7 @@
 // answered; a change the log refused is undone. Loop thread only.
 #pragma once
 
+#include "broker/groups/classic_group_coordinator.h"
 #include "broker/groups/consumer_group.h"
 #include "broker/groups/group_config.h"
 #include "broker/groups/group_table.h"
@@ -32,6 +33,13 @@ public:
     // Writes what changed in the group since its last write. `member`: the one member a change
     // without a new group or assignment epoch touched (null: compare them all).
     [[nodiscard]] virtual protocol::error_code store_consumer_group(group_slot& slot, const std::string* member) = 0;
+    // A member left or was fenced, its removal not written yet: the owner may turn the group back
+    // into a classic group (group.consumer.migration.policy), the removal and the conversion in
+    // one write. True: converted, `slot.consumer` is gone; false: the caller writes the removal.
+    [[nodiscard]] virtual bool member_removed(group_slot& slot) = 0;
+    // A classic static member (`joining`, already in the group, not written yet) took the place
+    // of the group's last KIP-848 member: as member_removed, without a rebalance afterwards.
+    [[nodiscard]] virtual bool static_member_replaced(group_slot& slot, const std::string& joining) = 0;
 };
 
 struct consumer_heartbeat_params {
@@ -75,6 +83,17 @@ public:
     [[nodiscard]] protocol::error_code validate_fetch(group_slot& slot, const std::optional<std::string>& member_id,
                                                       int32_t member_epoch);
 
+    // Classic members of a consumer group (Kafka's online migration; consumer_group_classic.cpp):
+    // JoinGroup with protocol type "consumer" takes part in the server-side assignment,
+    // SyncGroup hands out the member's current assignment, Heartbeat answers
+    // REBALANCE_IN_PROGRESS when the member must rejoin to move on. The group has members.
+    void classic_join(group_slot& slot, join_params p, const join_callback& done);
+    [[nodiscard]] sync_result classic_sync(group_slot& slot, const sync_params& p);
+    [[nodiscard]] protocol::error_code classic_heartbeat(group_slot& slot, std::string_view member_id,
+                                                         const std::optional<std::string>& instance_id, int32_t generation);
+    // One member of a LeaveGroup request: fenced, not written (the caller offers member_removed, then writes).
+    [[nodiscard]] protocol::error_code classic_leave(group_slot& slot, const member_identity& who);
+
     // The topics the group's members subscribe to, resolved now (describe, retention).
     [[nodiscard]] std::map<std::string, consumer_group::topic_snapshot> resolve_subscriptions(const consumer_group& g) const;
     // Cancels every timer of the group (delete, unload, shutdown).
@@ -85,6 +104,19 @@ public:
 
 private:
     consumer_heartbeat_result apply_heartbeat(group_slot& slot, consumer_heartbeat_params p);
+    // Steps 2 and 3 of every join or heartbeat: puts `updated` in the group, bumps the group
+    // epoch when asked or when subscribed topics changed, computes a new target when the epoch
+    // moved, moves the member one step towards its target and renews its session.
+    consumer_member& settle(group_slot& slot, consumer_member updated, bool bump, bool replaced,
+                            const std::optional<topic_partitions>& owned);
+    // Looks up the member a classic request names (by instance id for a static member).
+    [[nodiscard]] std::pair<consumer_member*, protocol::error_code> classic_member_of(
+        group_slot& slot, std::string_view member_id, const std::optional<std::string>& instance_id);
+    // Whether a classic member must rejoin to move towards its target (a REBALANCE_IN_PROGRESS).
+    [[nodiscard]] bool classic_must_rejoin(const consumer_group& g, const consumer_member& m) const;
+    void schedule_join_timeout(group_slot& slot, consumer_member& m);
+    void schedule_sync_timeout(group_slot& slot, consumer_member& m);
+    void on_join_timer(const std::string& group_id, const std::string& member_id, std::string_view why);
     // Puts the group back as it was before a change the log refused, keeping timers consistent.
     void roll_back(group_slot& slot, consumer_group before);
     void schedule_rebalance(group_slot& slot, consumer_member& m);

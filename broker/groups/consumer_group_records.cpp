@@ -92,6 +92,11 @@ consumer_member_log_state member_state_of(const consumer_group& g, const consume
     md.subscribed_topic_regex = m.subscribed_topic_regex;
     md.rebalance_timeout_ms = m.rebalance_timeout_ms;
     md.server_assignor = m.server_assignor;
+    if (m.classic) {
+        auto& cm = md.classic_member_metadata.emplace();
+        cm.session_timeout_ms = m.classic->session_timeout_ms;
+        for (const auto& p : m.classic->protocols) cm.supported_protocols.push_back({p.name, p.metadata});
+    }
     out.target.emplace().topic_partitions =
         to_record_partitions<decltype(protocol::consumer_group_target_assignment_member_value::topic_partitions)>(
             g.target_of(m.member_id));
@@ -270,6 +275,11 @@ consumer_group restore_consumer_group(const std::string& group_id, const consume
         m.subscribed_topic_regex = ms.metadata->subscribed_topic_regex;
         m.rebalance_timeout_ms = ms.metadata->rebalance_timeout_ms;
         m.server_assignor = ms.metadata->server_assignor;
+        if (const auto& cm = ms.metadata->classic_member_metadata) {
+            auto& c = m.classic.emplace();
+            c.session_timeout_ms = cm->session_timeout_ms;
+            for (const auto& p : cm->supported_protocols) c.protocols.push_back({p.name, p.metadata});
+        }
         if (ms.current) {
             m.member_epoch = ms.current->member_epoch;
             m.previous_member_epoch = ms.current->previous_member_epoch;

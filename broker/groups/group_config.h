@@ -6,9 +6,20 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace samsa::broker {
+
+// group.consumer.migration.policy: which way a non-empty group may change protocol.
+enum class migration_policy : uint8_t { disabled, upgrade, downgrade, bidirectional };
+
+[[nodiscard]] inline migration_policy parse_migration_policy(std::string_view s) noexcept {
+    if (s == "disabled") return migration_policy::disabled;
+    if (s == "upgrade") return migration_policy::upgrade;
+    if (s == "downgrade") return migration_policy::downgrade;
+    return migration_policy::bidirectional;
+}
 
 struct group_config {
     int32_t offsets_topic_partitions = 50;           // offsets.topic.num.partitions
@@ -24,9 +35,17 @@ struct group_config {
     int32_t consumer_session_timeout_ms = 45000;     // group.consumer.session.timeout.ms
     int32_t consumer_max_size = INT32_MAX;           // group.consumer.max.size
     std::vector<std::string> consumer_assignors{"uniform", "range"};  // group.consumer.assignors
+    migration_policy consumer_migration = migration_policy::bidirectional;  // group.consumer.migration.policy
     // How long a member that joined for the first time may wait in a rebalance before it is
     // dropped (Kafka's fixed 5 minutes): it has no member id to heartbeat with yet.
     int32_t new_member_join_timeout_ms = 300000;
+
+    [[nodiscard]] bool upgrade_allowed() const noexcept {
+        return consumer_migration == migration_policy::upgrade || consumer_migration == migration_policy::bidirectional;
+    }
+    [[nodiscard]] bool downgrade_allowed() const noexcept {
+        return consumer_migration == migration_policy::downgrade || consumer_migration == migration_policy::bidirectional;
+    }
 
     [[nodiscard]] static group_config from(const broker_config& c) {
         group_config g;
@@ -43,6 +62,7 @@ struct group_config {
         g.consumer_session_timeout_ms = c.group_consumer_session_timeout_ms;
         g.consumer_max_size = c.group_consumer_max_size;
         g.consumer_assignors = c.group_consumer_assignors;
+        g.consumer_migration = parse_migration_policy(c.group_consumer_migration_policy);
         return g;
     }
 };

@@ -40,7 +40,10 @@ error_code write_error(error_code e) {
     }
 }
 
-constexpr int32_t load_chunk_bytes = 1 << 20;
+int64_t appended_base_offset(protocol::bytes_view batch) {
+    const auto h = protocol::batch::header_view::parse(batch);
+    return h ? h->base_offset() : -1;
+}
 
 } // namespace
 
@@ -52,133 +55,7 @@ group_coordinator::group_coordinator(group_config config, loop_services& loop, o
 
 group_coordinator::~group_coordinator() { close(); }
 
-// ---- start-up, loading, shutdown --------------------------------------------------------------
-
-void group_coordinator::start() {
-    partitions_ = log_.partitions();
-    partition_states_.assign(static_cast<size_t>(partitions_), partition_state::loading);
-    if (partitions_ > 0) {
-        log_info("loading groups from ", partitions_, " partitions of ", offsets_topic_name);
-        loop_.post([this] { load_partition(0, 0); });
-    }
-    schedule_retention();
-}
-
-void group_coordinator::load_partition(int32_t partition, int64_t from) {
-    if (closed_ || partition >= partitions_) return;
-    const auto chunk = log_.read(partition, from, load_chunk_bytes);
-    if (chunk.error != error_code::none) {
-        // An unreadable partition stays loading: its groups keep answering COORDINATOR_LOAD_IN_PROGRESS
-        // rather than forgetting committed offsets.
-        log_error(offsets_topic_name, "-", partition, " cannot be read (error ", to_int(chunk.error),
-                  "); its groups stay unavailable");
-    } else {
-        replay(partition, chunk.batches);
-        if (!chunk.end && chunk.next_offset > from) {
-            loop_.post([this, partition, next = chunk.next_offset] { load_partition(partition, next); });
-            return;
-        }
-        finish_load(partition);
-    }
-    if (partition + 1 < partitions_) loop_.post([this, next = partition + 1] { load_partition(next, 0); });
-}
-
-void group_coordinator::replay(int32_t partition, protocol::bytes_view batches) {
-    const uint64_t now = timers_.now_ms();
-    while (batches.size() >= protocol::batch::log_overhead) {
-        const auto header = protocol::batch::header_view::parse(batches);
-        if (!header) break;
-        const auto one = batches.first(header->total_size());
-        batches = batches.subspan(header->total_size());
-        // A transaction marker decides the transactional offset commits of its producer before it.
-        if (header->is_control()) {
-            protocol::record_reader markers(one);
-            protocol::record marker;
-            while (markers.next(marker))
-                if (const auto m = protocol::parse_control_record(marker);
-                    m && (m->type == protocol::control_type::commit || m->type == protocol::control_type::abort))
-                    complete_txn_offsets(header->producer_id(), m->type == protocol::control_type::commit);
-            continue;
-        }
-        const bool transactional = header->is_transactional();
-        protocol::record_reader reader(one);
-        protocol::record rec;
-        while (reader.next(rec)) {
-            if (!rec.key) continue;
-            const auto key = decode_group_record_key(*rec.key);
-            if (key.what == group_record_key::kind::offset_commit) {
-                if (!rec.value) {
-                    if (auto* slot = groups_.find(key.group)) slot->offsets.erase(key.topic, key.partition);
-                    continue;
-                }
-                auto v = decode_offset_commit_value(*rec.value);
-                if (v && transactional)
-                    txn_offsets_.add(header->producer_id(), key.group, key.topic, key.partition, std::move(*v));
-                else if (v)
-                    groups_.get_or_create(key.group, partition, now).offsets.put(key.topic, key.partition, std::move(*v));
-            } else if (key.what == group_record_key::kind::group_metadata) {
-                if (!rec.value) loaded_metadata_[key.group] = std::nullopt;
-                else if (auto v = decode_group_metadata_value(*rec.value)) loaded_metadata_[key.group] = std::move(*v);
-            } else if (key.what == group_record_key::kind::consumer_group) {
-                if (!replay_consumer_record(loaded_consumer_groups_[key.group], key, rec.value))
-                    log_warn(offsets_topic_name, "-", partition, ": a record of consumer group ", key.group,
-                             " (key version ", key.version, ") could not be read and was skipped");
-            }
-        }
-        if (!reader.ok()) log_warn(offsets_topic_name, "-", partition, ": a batch could not be read and was skipped");
-    }
-}
-
-void group_coordinator::finish_load(int32_t partition) {
-    const uint64_t now = timers_.now_ms();
-    for (auto& [id, value] : loaded_metadata_) {
-        if (!value) {
-            // The group was deleted; offsets written after that (if any) stay as a simple group.
-            if (auto* slot = groups_.find(id); slot && slot->offsets.empty()) groups_.erase(id);
-            continue;
-        }
-        auto& slot = groups_.get_or_create(id, partition, now);
-        slot.metadata_in_log = true;
-        slot.classic = std::make_unique<classic_group>(id, now);
-        for (auto& mm : value->members) {
-            classic_member m;
-            m.member_id = mm.member_id;
-            m.group_instance_id = mm.group_instance_id;
-            m.client_id = mm.client_id;
-            m.client_host = mm.client_host;
-            m.rebalance_timeout_ms = mm.rebalance_timeout > 0 ? mm.rebalance_timeout : mm.session_timeout;
-            m.session_timeout_ms = mm.session_timeout;
-            m.protocol_type = value->protocol_type;
-            if (value->protocol) m.protocols.push_back({*value->protocol, std::move(mm.subscription)});
-            m.assignment = std::move(mm.assignment);
-            slot.classic->add(std::move(m));
-        }
-        std::optional<std::string> type;
-        if (!value->protocol_type.empty()) type = value->protocol_type;
-        slot.classic->restore(value->generation, type, value->protocol, value->leader, now);
-        classic_.on_loaded(slot);
-    }
-    loaded_metadata_.clear();
-    for (auto& [id, state] : loaded_consumer_groups_) {
-        if (state.empty()) continue;  // deleted: its offsets (if any) stay as they are
-        auto& slot = groups_.get_or_create(id, partition, now);
-        if (slot.classic && slot.metadata_in_log)
-            log_warn("group ", id, " has both classic and consumer group records; the consumer group wins");
-        slot.become(group_type::consumer, now);
-        *slot.consumer = restore_consumer_group(id, state, wall_());
-        slot.consumer_log = std::make_unique<consumer_group_log_state>(std::move(state));
-        consumer_.on_loaded(slot);
-    }
-    loaded_consumer_groups_.clear();
-    // Groups whose every record was tombstoned are gone.
-    for (auto* slot : groups_.in_partition(partition))
-        if (slot->offsets.empty() && !slot->metadata_in_log && !slot->consumer_log && slot->has_no_members())
-            groups_.erase(slot->id);
-    partition_states_[static_cast<size_t>(partition)] = partition_state::loaded;
-    log_debug(offsets_topic_name, "-", partition, " loaded");
-    if (std::all_of(partition_states_.begin(), partition_states_.end(), [](auto s) { return s == partition_state::loaded; }))
-        log_info("groups loaded: ", groups_.size(), " groups from ", offsets_topic_name);
-}
+// ---- shutdown --------------------------------------------------------------------------------
 
 void group_coordinator::close() {
     if (closed_) return;
@@ -238,7 +115,7 @@ error_code group_coordinator::find_coordinator(std::string_view group_id) {
     return ensure_topic();
 }
 
-error_code group_coordinator::write(int32_t partition, const std::vector<pending_record>& records) {
+error_code group_coordinator::write(int32_t partition, const std::vector<pending_record>& records, int64_t* base_offset) {
     if (records.empty()) return error_code::none;
     if (const auto e = ensure_topic(); e != error_code::none) return e;
     if (partition >= partitions_) return error_code::not_coordinator;
@@ -253,7 +130,21 @@ error_code group_coordinator::write(int32_t partition, const std::vector<pending
     }
     auto built = builder.build();
     if (built.status != protocol::codec_status::ok || built.bytes.empty()) return error_code::unknown_server_error;
-    return write_error(log_.append(partition, built.bytes, now));
+    const auto e = write_error(log_.append(partition, built.bytes, now));
+    // The append wrote the batch's base offset into its header.
+    if (e == error_code::none && base_offset != nullptr) *base_offset = appended_base_offset(built.bytes);
+    return e;
+}
+
+bool group_coordinator::waits_for_fsync(std::string_view group_id) const {
+    return partitions_ > 0 && log_.waits_for_fsync(partition_for(group_id));
+}
+
+void group_coordinator::when_durable(std::string_view group_id, std::function<void(error_code)> done) {
+    log_.when_durable(partition_for(group_id), [done = std::move(done)](error_code e) {
+        // Kafka's coordinators answer NOT_COORDINATOR when their log append fails in storage.
+        done(e == error_code::kafka_storage_error ? error_code::not_coordinator : write_error(e));
+    });
 }
 
 error_code group_coordinator::store_group(group_slot& slot) {
@@ -273,14 +164,18 @@ error_code group_coordinator::store_consumer_group(group_slot& slot, const std::
     const std::string* only = one ? member : nullptr;
     auto next = one ? log_state_of(g, *member) : log_state_of(g);
     auto records = records_between(slot.id, logged, next, only);
-    if (records.empty()) return error_code::none;
+    // A classic group's record still in the log (the group was just converted) goes in the same batch.
+    const bool classic_record = slot.metadata_in_log;
+    if (records.empty() && !classic_record) return error_code::none;
     std::vector<pending_record> pending;
-    pending.reserve(records.size());
+    pending.reserve(records.size() + 1);
+    if (classic_record) pending.push_back({encode_group_metadata_key(slot.id), std::nullopt});
     for (auto& r : records) pending.push_back({std::move(r.key), std::move(r.value)});
     if (const auto e = write(slot.partition, pending); e != error_code::none) {
         logged.lagging = true;
         return e;
     }
+    slot.metadata_in_log = false;
     commit_log_state(logged, std::move(next), only);
     return error_code::none;
 }
@@ -305,7 +200,8 @@ void group_coordinator::join_group(const std::string& group_id, join_params para
         slot = &groups_.get_or_create(group_id, partition_for(group_id), timers_.now_ms());
     }
     if (slot->consumer) {
-        if (!slot->has_no_members()) return done(join_error(params.member_id, error_code::inconsistent_group_protocol));
+        // A classic member joins a consumer group that has members (whatever the migration policy).
+        if (!slot->has_no_members()) return consumer_.classic_join(*slot, std::move(params), done);
         // The consumer group's records go (Kafka deletes the empty consumer group, offsets stay).
         if (slot->consumer_log && !slot->consumer_log->empty()) {
             std::vector<pending_record> records;
@@ -334,10 +230,11 @@ void group_coordinator::sync_group(const std::string& group_id, sync_params para
         return done(std::move(r));
     }
     auto* slot = groups_.find(group_id);
-    if (slot == nullptr || !slot->classic) {
+    if (slot == nullptr || (slot->consumer && slot->has_no_members())) {
         r.error = error_code::unknown_member_id;
         return done(std::move(r));
     }
+    if (slot->consumer) return done(consumer_.classic_sync(*slot, params));
     classic_.sync(*slot, std::move(params), std::move(done));
 }
 
@@ -347,7 +244,8 @@ error_code group_coordinator::heartbeat(const std::string& group_id, std::string
     if (err == error_code::coordinator_load_in_progress) return error_code::none;  // Kafka answers blindly
     if (err != error_code::none) return err;
     auto* slot = groups_.find(group_id);
-    if (slot == nullptr || !slot->classic) return error_code::unknown_member_id;
+    if (slot == nullptr) return error_code::unknown_member_id;
+    if (slot->consumer) return consumer_.classic_heartbeat(*slot, member_id, instance_id, generation);
     return classic_.heartbeat(*slot, member_id, instance_id, generation);
 }
 
@@ -356,8 +254,20 @@ std::pair<error_code, std::vector<error_code>> group_coordinator::leave_group(co
     if (const auto e = check_group(group_id, false); e != error_code::none) return {e, {}};
     auto* slot = groups_.find(group_id);
     std::vector<error_code> out;
+    if (slot != nullptr && slot->consumer) {
+        bool removed = false;
+        for (const auto& m : members) {
+            out.push_back(consumer_.classic_leave(*slot, m));
+            removed = removed || out.back() == error_code::none;
+        }
+        // The removals are written together, with the conversion when the group becomes classic.
+        if (removed && !member_removed(*slot))
+            if (const auto w = store_consumer_group(*slot, nullptr); w != error_code::none)
+                log_warn("consumer group ", group_id, ": the records of members that left could not be written (error ", to_int(w), ")");
+        return {error_code::none, std::move(out)};
+    }
     for (const auto& m : members)
-        out.push_back(slot == nullptr || !slot->classic ? error_code::unknown_member_id : classic_.leave(*slot, m));
+        out.push_back(slot == nullptr ? error_code::unknown_member_id : classic_.leave(*slot, m));
     return {error_code::none, std::move(out)};
 }
 
@@ -378,21 +288,28 @@ consumer_heartbeat_result group_coordinator::consumer_heartbeat(const std::strin
         }
         slot = &groups_.get_or_create(group_id, partition_for(group_id), timers_.now_ms());
     }
-    if (slot->classic) {
-        if (!slot->has_no_members()) {
-            r.error = error_code::group_id_not_found;
-            r.error_message = "Group " + group_id + " is not a consumer group.";
+    std::unique_ptr<classic_group> upgraded_from;  // set while an upgrade is not written yet
+    if (slot->classic && !slot->has_no_members()) {
+        // Only a joining member converts the group (Kafka's online upgrade).
+        std::string why;
+        const auto e = params.member_epoch == 0 ? upgrade_to_consumer_group(*slot, &why, &upgraded_from)
+                                                : error_code::group_id_not_found;
+        if (e != error_code::none) {
+            r.error = e;
+            if (e == error_code::group_id_not_found)
+                r.error_message = why.empty() ? "Group " + group_id + " is not a consumer group." : std::move(why);
             return r;
         }
-        if (slot->metadata_in_log) {
-            // The classic group's record goes: the group lives on as a consumer group.
-            if (write(slot->partition, {{encode_group_metadata_key(slot->id), std::nullopt}}) == error_code::none)
-                slot->metadata_in_log = false;
-        }
+    }
+    if (slot->classic) {
+        // An empty classic group's record goes with the member's first write (store_consumer_group).
         slot->become(group_type::consumer, wall_());
         slot->consumer->empty_since_wall_ms = wall_();
     }
-    return consumer_.heartbeat(*slot, std::move(params));
+    auto result = consumer_.heartbeat(*slot, std::move(params));
+    // Kafka writes the conversion with the joining member's records, or neither.
+    if (upgraded_from && slot->consumer && slot->metadata_in_log) undo_upgrade(*slot, std::move(upgraded_from));
+    return result;
 }
 
 std::vector<consumer_described_group> group_coordinator::consumer_describe(const std::vector<std::string>& group_ids) {
@@ -469,12 +386,14 @@ std::vector<error_code> group_coordinator::commit_offsets(const offset_commit_re
         written.push_back(i);
         values.push_back(std::move(value));
     }
-    if (const auto e = write(slot->partition, records); e != error_code::none) {
+    int64_t base = -1;
+    if (const auto e = write(slot->partition, records, &base); e != error_code::none) {
         for (const size_t i : written) out[i] = e;
         return out;
     }
     for (size_t k = 0; k < written.size(); ++k) {
         const auto& o = req.offsets[written[k]];
+        values[k].record_offset = base < 0 ? -1 : base + static_cast<int64_t>(k);
         slot->offsets.put(o.topic, o.partition, std::move(values[k]));
     }
     return out;
@@ -571,16 +490,20 @@ std::vector<error_code> group_coordinator::commit_txn_offsets(const txn_offset_c
     }
     if (written.empty()) return out;
     auto e = ensure_topic();
+    int64_t base = -1;
     if (e == error_code::none) {
         auto built = builder.build();
         if (built.status != protocol::codec_status::ok || built.bytes.empty()) e = error_code::unknown_server_error;
         else e = write_error(log_.append(partition_for(req.group_id), built.bytes, now));
+        if (e == error_code::none) base = appended_base_offset(built.bytes);
     }
     for (size_t k = 0; k < written.size(); ++k) {
         const size_t i = written[k];
         out[i] = e;
-        if (e == error_code::none)
+        if (e == error_code::none) {
+            values[k].record_offset = base < 0 ? -1 : base + static_cast<int64_t>(k);
             txn_offsets_.add(req.producer_id, req.group_id, req.offsets[i].topic, req.offsets[i].partition, std::move(values[k]));
+        }
     }
     return out;
 }
@@ -589,8 +512,14 @@ void group_coordinator::complete_txn_offsets(int64_t producer_id, bool commit) {
     auto entries = txn_offsets_.take(producer_id);
     if (!commit) return;
     const uint64_t now = timers_.now_ms();
-    for (auto& e : entries)
-        groups_.get_or_create(e.group, partition_for(e.group), now).offsets.put(std::move(e.topic), e.partition, std::move(e.value));
+    for (auto& e : entries) {
+        auto& offsets = groups_.get_or_create(e.group, partition_for(e.group), now).offsets;
+        // Kafka's precedence: a plain commit whose record came after the transactional one in
+        // the log (committed before the marker) stays.
+        if (const auto* current = offsets.find(e.topic, e.partition); current != nullptr && !current->older_than(e.value))
+            continue;
+        offsets.put(std::move(e.topic), e.partition, std::move(e.value));
+    }
 }
 
 bool group_coordinator::subscribed(const group_slot& slot, std::string_view topic) const {

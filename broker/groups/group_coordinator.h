@@ -5,6 +5,8 @@
 // loaded partition by partition at start-up (groups of a partition still loading answer
 // COORDINATOR_LOAD_IN_PROGRESS), compacted, with offset retention. Owned by the node and built
 // before the server runs; every call is on the loop thread. Its arguments outlive it.
+// A non-empty group may change type while its members run (group.consumer.migration.policy):
+// classic members may join a consumer group, and the group converts between the two types.
 #pragma once
 
 #include "broker/groups/classic_group_coordinator.h"
@@ -182,6 +184,13 @@ public:
     [[nodiscard]] std::pair<protocol::error_code, std::vector<protocol::error_code>> delete_offsets(
         const std::string& group_id, const std::vector<std::pair<std::string, int32_t>>& partitions);
 
+    // Whether writes for the group wait for an fsync before they count (the flush policy of its
+    // __consumer_offsets partition: the rule of an acks=-1 Produce).
+    [[nodiscard]] bool waits_for_fsync(std::string_view group_id) const;
+    // Calls `done` (loop thread, later) once every write made so far to the group's partition is
+    // durable: none, or Kafka's answer for a failed write (NOT_COORDINATOR for a storage error).
+    void when_durable(std::string_view group_id, std::function<void(protocol::error_code)> done);
+
     // Administration.
     [[nodiscard]] std::pair<protocol::error_code, std::vector<listed_group>> list_groups(
         const std::vector<std::string>& states, const std::vector<std::string>& types) const;
@@ -207,13 +216,30 @@ private:
     // classic_group_store / consumer_group_store
     [[nodiscard]] protocol::error_code store_group(group_slot& slot) override;
     [[nodiscard]] protocol::error_code store_consumer_group(group_slot& slot, const std::string* member) override;
+    // group_migration.cpp: a classic group of the consumer protocol becomes a consumer group when
+    // a KIP-848 member joins it (none, or the error the joining member gets), and a consumer
+    // group whose members all use the classic protocol becomes a classic group again.
+    // GROUP_ID_NOT_FOUND when the group cannot convert; `why`, when given, gets Kafka's message
+    // for a refusal it explains (malformed bytes, a custom assignor's userData).
+    // `previous` gets the classic group, for undo_upgrade until the joining member's write (which
+    // carries the conversion) succeeds.
+    [[nodiscard]] protocol::error_code upgrade_to_consumer_group(group_slot& slot, std::string* why,
+                                                                 std::unique_ptr<classic_group>* previous);
+    void undo_upgrade(group_slot& slot, std::unique_ptr<classic_group> previous);
+    [[nodiscard]] bool member_removed(group_slot& slot) override;
+    [[nodiscard]] bool static_member_replaced(group_slot& slot, const std::string& joining) override;
+    // Both of the above: `joining` null after a removal (the classic group then rebalances).
+    [[nodiscard]] bool downgrade_to_classic_group(group_slot& slot, const std::string* joining);
     // The tombstones that remove a group's own records (not its offsets) from the log.
     [[nodiscard]] std::vector<pending_record> group_tombstones(const group_slot& slot) const;
     [[nodiscard]] group_slot* find_group(std::string_view id) override { return groups_.find(id); }
     [[nodiscard]] int64_t wall_clock_ms() const override { return wall_(); }
 
     [[nodiscard]] protocol::error_code ensure_topic();
-    [[nodiscard]] protocol::error_code write(int32_t partition, const std::vector<pending_record>& records);
+    // Appends the records as one batch; `base_offset`, when given, receives the log offset of the
+    // first (the others follow it one by one).
+    [[nodiscard]] protocol::error_code write(int32_t partition, const std::vector<pending_record>& records,
+                                             int64_t* base_offset = nullptr);
     [[nodiscard]] protocol::error_code check_group(std::string_view group_id, bool allow_empty) const;
     void load_partition(int32_t partition, int64_t from);
     void replay(int32_t partition, protocol::bytes_view batches);

@@ -2,6 +2,7 @@
 // transaction, so that the offsets TxnOffsetCommit writes there become visible (or are
 // dropped) with the transaction's marker. The group's partition is the group coordinator's.
 #include "broker/groups/group_coordinator.h"
+#include "broker/handlers/durable_answer.h"
 #include "broker/handlers/handlers.h"
 #include "broker/request_context.h"
 #include "broker/transactions/transaction_coordinator.h"
@@ -32,7 +33,9 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
     }
     if (e == error_code::producer_fenced && v < 2) e = error_code::invalid_producer_epoch;
     resp.error_code = to_int(e);
-    return ctx.respond(resp);
+    if (e != error_code::none) return ctx.respond(resp);
+    return respond_when_durable(ctx, txns, req.transactional_id, resp,
+                                [](add_offsets_to_txn_response& out, error_code failed) { out.error_code = to_int(failed); });
 }
 
 } // namespace

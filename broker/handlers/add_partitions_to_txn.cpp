@@ -3,6 +3,7 @@
 // a batch of producers (brokers), each of which may ask only whether its partitions are in the
 // transaction (verify_only, KIP-890). A partition of an unknown topic fails the whole
 // transaction: it gets UNKNOWN_TOPIC_OR_PARTITION and the others OPERATION_NOT_ATTEMPTED.
+#include "broker/handlers/durable_answer.h"
 #include "broker/handlers/handlers.h"
 #include "broker/request_context.h"
 #include "broker/transactions/transaction_coordinator.h"
@@ -61,6 +62,20 @@ topic_results run(request_context& ctx, const std::string& transactional_id, int
     return out;
 }
 
+// A durable-write failure replaces every success of the answer.
+void fail_successes(topic_results& results, error_code e) {
+    for (auto& t : results)
+        for (auto& p : t.results_by_partition)
+            if (p.partition_error_code == to_int(error_code::none)) p.partition_error_code = to_int(e);
+}
+
+bool any_success(const topic_results& results) {
+    for (const auto& t : results)
+        for (const auto& p : t.results_by_partition)
+            if (p.partition_error_code == to_int(error_code::none)) return true;
+    return false;
+}
+
 handler_result handle(request_context& ctx, protocol::bytes_view body) {
     const int16_t v = ctx.api_version();
     add_partitions_to_txn_request req;
@@ -70,13 +85,24 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
     if (v < 4) {
         resp.results_by_topic_v3_and_below = run(ctx, req.v3_and_below_transactional_id, req.v3_and_below_producer_id,
                                                  req.v3_and_below_producer_epoch, req.v3_and_below_topics, false);
-        return ctx.respond(resp);
+        if (!any_success(resp.results_by_topic_v3_and_below)) return ctx.respond(resp);
+        return respond_when_durable(ctx, ctx.transactions(), req.v3_and_below_transactional_id, resp,
+                                    [](add_partitions_to_txn_response& out, error_code e) {
+                                        fail_successes(out.results_by_topic_v3_and_below, e);
+                                    });
     }
     resp.error_code = to_int(error_code::none);
     for (const auto& t : req.transactions)
         resp.results_by_transaction.push_back(
             {t.transactional_id, run(ctx, t.transactional_id, t.producer_id, t.producer_epoch, t.topics, t.verify_only)});
-    return ctx.respond(resp);
+    // A verification writes nothing; an added partition is answered once it is durable.
+    std::vector<std::string> wrote;
+    for (size_t i = 0; i < req.transactions.size(); ++i)
+        if (!req.transactions[i].verify_only && any_success(resp.results_by_transaction[i].topic_results))
+            wrote.push_back(req.transactions[i].transactional_id);
+    return respond_when_durable(ctx, ctx.transactions(), wrote, resp, [](add_partitions_to_txn_response& out, error_code e) {
+        for (auto& t : out.results_by_transaction) fail_successes(t.topic_results, e);
+    });
 }
 
 } // namespace

@@ -1,9 +1,13 @@
 // ApiVersions (key 18): the APIs and versions this broker serves, straight from the handler
-// table, plus (v3+) the features Kafka 3.9 reports. An unsupported version is answered with
+// table, plus (v3+) the features: metadata.version as Kafka 3.9 reports it and
+// transaction.version as Kafka 4 does (supported 0-2; the finalized level is explained in
+// transaction_metadata.h). Below v4 a supported feature whose minimum is 0 is left out, and a
+// finalized level 0 never appears (Kafka's rules, KAFKA-17011). An unsupported version is answered with
 // UNSUPPORTED_VERSION in a v0 response listing ApiVersions' own range, as Kafka does, so a
 // newer client can retry with a version both sides know.
 #include "broker/handlers/handlers.h"
 #include "broker/request_context.h"
+#include "broker/transactions/transaction_metadata.h"
 #include "protocol/messages/api_versions.h"
 
 namespace samsa::broker {
@@ -54,8 +58,12 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
     for (const auto& h : ctx.handlers()) resp.api_keys.push_back(range_of(h));
     if (v >= 3) {
         resp.supported_features.push_back({"metadata.version", metadata_version_min, metadata_version_max});
+        if (v >= 4) resp.supported_features.push_back({"transaction.version", 0, supported_transaction_version_max});
         resp.finalized_features_epoch = ctx.metadata().epoch();
         resp.finalized_features.push_back({"metadata.version", metadata_version_max, metadata_version_max});
+        if (finalized_transaction_version > 0)
+            resp.finalized_features.push_back(
+                {"transaction.version", finalized_transaction_version, finalized_transaction_version});
     }
     return ctx.respond(resp);
 }

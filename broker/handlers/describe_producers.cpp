@@ -33,8 +33,8 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
             if (h.ok()) {
                 for (const auto& [id, e] : h.log->producers().producers()) {
                     describe_producers_response::producer_state ps;
-                    ps.producer_id = id;
-                    ps.producer_epoch = e.epoch;
+                    ps.producer_id = id.value();
+                    ps.producer_epoch = e.epoch.value();
                     ps.last_sequence = e.last_seq();
                     ps.last_timestamp = e.last_timestamp;
                     ps.coordinator_epoch = e.coordinator_epoch;

@@ -6,6 +6,7 @@
 // and asks the broker only when it needs a new id. Transactional ids are the transaction
 // coordinator's (broker/transactions/transaction_coordinator.h): a new id or an epoch bump, and
 // the fencing of an older instance's transaction.
+#include "broker/handlers/durable_answer.h"
 #include "broker/handlers/handlers.h"
 #include "broker/logger.h"
 #include "broker/request_context.h"
@@ -44,7 +45,13 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
         resp.error_code = to_int(r.error);
         resp.producer_id = r.producer_id;
         resp.producer_epoch = r.producer_epoch;
-        return ctx.respond(resp);
+        if (r.error != error_code::none) return ctx.respond(resp);
+        // The new epoch is on __transaction_state: answered once that is durable.
+        return respond_when_durable(ctx, txns, *req.transactional_id, resp, [](init_producer_id_response& out, error_code e) {
+            out.error_code = to_int(e);
+            out.producer_id = -1;
+            out.producer_epoch = -1;
+        });
     }
     std::string why;
     auto* ids = ctx.producer_ids();

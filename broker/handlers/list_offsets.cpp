@@ -7,6 +7,7 @@
 #include "broker/handlers/handlers.h"
 #include "broker/partition_manager.h"
 #include "broker/request_context.h"
+#include "protocol/kafka_ids.h"
 #include "protocol/messages/list_offsets.h"
 
 namespace samsa::broker {
@@ -49,12 +50,12 @@ list_offsets_response::list_offsets_partition_response answer(partition_manager&
     switch (p.timestamp) {
         case latest:
             out.offset = visible_end;
-            out.leader_epoch = log.latest_epoch();
+            out.leader_epoch = log.latest_epoch().value();
             break;
         case earliest:
         case earliest_local:
             out.offset = log.log_start_offset();
-            out.leader_epoch = log.epoch_for_offset(out.offset);
+            out.leader_epoch = log.epoch_for_offset(protocol::offset(out.offset)).value();
             break;
         case latest_tiered:
             break;

@@ -2,9 +2,13 @@
 // __consumer_offsets for a classic group member (generation), a KIP-848 member (v9+, member
 // epoch) or a group without group management (generation -1). One error per partition.
 #include "broker/groups/group_coordinator.h"
+#include "broker/handlers/durable_answer.h"
 #include "broker/handlers/handlers.h"
 #include "broker/request_context.h"
 #include "protocol/messages/offset_commit.h"
+
+#include <algorithm>
+#include <string>
 
 namespace samsa::broker {
 
@@ -31,6 +35,7 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
                                  part.committed_metadata, part.commit_timestamp});
     const auto errors = ctx.groups().commit_offsets(p);
 
+    const std::string group_id = p.group_id;
     offset_commit_response resp;
     size_t i = 0;
     for (const auto& t : req.topics) {
@@ -39,7 +44,13 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
         for (const auto& part : t.partitions) rt.partitions.push_back({part.partition_index, to_int(errors[i++])});
         resp.topics.push_back(std::move(rt));
     }
-    return ctx.respond(resp);
+    if (std::find(errors.begin(), errors.end(), protocol::error_code::none) == errors.end()) return ctx.respond(resp);
+    // The offsets are on __consumer_offsets: answered once they are durable.
+    return respond_when_durable(ctx, &ctx.groups(), group_id, resp, [](offset_commit_response& out, protocol::error_code e) {
+        for (auto& t : out.topics)
+            for (auto& part : t.partitions)
+                if (part.error_code == 0) part.error_code = to_int(e);
+    });
 }
 
 } // namespace

@@ -5,6 +5,7 @@
 #include "broker/handlers/handlers.h"
 #include "broker/partition_manager.h"
 #include "broker/request_context.h"
+#include "protocol/kafka_ids.h"
 #include "protocol/messages/offset_for_leader_epoch.h"
 
 namespace samsa::broker {
@@ -34,9 +35,10 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
             if (e != error_code::none) {
                 r.error_code = to_int(e);
             } else {
-                const storage::epoch_end_offset eo = h.log->end_offset_for_epoch(p.leader_epoch);
-                r.leader_epoch = eo.epoch;
-                r.end_offset = eo.end_offset;
+                const storage::epoch_end_offset eo =
+                    h.log->end_offset_for_epoch(protocol::leader_epoch(p.leader_epoch));
+                r.leader_epoch = eo.epoch.value();
+                r.end_offset = eo.end_offset.value();
             }
             tr.partitions.push_back(std::move(r));
         }

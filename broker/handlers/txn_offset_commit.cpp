@@ -4,10 +4,14 @@
 // transaction; the group coordinator checks the member (v3+), writes the offsets as the
 // producer's transactional records and holds them until the transaction's marker.
 #include "broker/groups/group_coordinator.h"
+#include "broker/handlers/durable_answer.h"
 #include "broker/handlers/handlers.h"
 #include "broker/request_context.h"
 #include "broker/transactions/transaction_coordinator.h"
 #include "protocol/messages/txn_offset_commit.h"
+
+#include <algorithm>
+#include <string>
 
 namespace samsa::broker {
 
@@ -61,7 +65,13 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
         for (const auto& part : t.partitions) rt.partitions.push_back({part.partition_index, to_int(errors[i++])});
         resp.topics.push_back(std::move(rt));
     }
-    return ctx.respond(resp);
+    if (std::find(errors.begin(), errors.end(), error_code::none) == errors.end()) return ctx.respond(resp);
+    // The pending offsets are on __consumer_offsets: answered once they are durable.
+    return respond_when_durable(ctx, &ctx.groups(), req.group_id, resp, [](txn_offset_commit_response& out, error_code e) {
+        for (auto& t : out.topics)
+            for (auto& part : t.partitions)
+                if (part.error_code == 0) part.error_code = to_int(e);
+    });
 }
 
 } // namespace

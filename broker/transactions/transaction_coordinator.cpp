@@ -292,7 +292,7 @@ error_code transaction_coordinator::fence_and_abort(transaction_metadata& curren
     log_info("transactional id ", current.transactional_id, ": producer epoch ", current.producer_epoch,
              " fenced, its transaction is aborted");
     current = std::move(aborting);
-    send_markers(current.transactional_id);
+    send_markers_when_durable(current.transactional_id);
     return error_code::none;
 }
 
@@ -300,6 +300,11 @@ error_code transaction_coordinator::add_partitions(const std::string& transactio
                                                    int16_t producer_epoch, const std::set<txn_topic_partition>& partitions) {
     if (const auto e = check_serving(transactional_id); e != error_code::none) return e;
     const auto it = table_.find(transactional_id);
+    // A V2 client whose epoch ran out already has the next id while the markers of its last
+    // transaction are being written: it retries once they are.
+    if (it != table_.end() && is_prepare(it->second.state) && it->second.next_producer_id == producer_id &&
+        producer_id != no_producer_id)
+        return error_code::concurrent_transactions;
     if (it == table_.end() || it->second.producer_id != producer_id) return error_code::invalid_producer_id_mapping;
     auto& current = it->second;
     if (current.producer_epoch != producer_epoch) return error_code::producer_fenced;
@@ -344,7 +349,7 @@ error_code transaction_coordinator::end_transaction(const std::string& transacti
             auto next = current.prepare_end(commit, wall_());
             if (const auto e = write(transactional_id, &next); e != error_code::none) return e;
             current = std::move(next);
-            send_markers(transactional_id);
+            send_markers_when_durable(transactional_id);
             return error_code::none;
         }
         // A retry of an EndTxn that was already done (or is being done) is answered as such.
@@ -359,7 +364,104 @@ error_code transaction_coordinator::end_transaction(const std::string& transacti
     return error_code::invalid_txn_state;
 }
 
+// ---- durability -------------------------------------------------------------------------------
+
+bool transaction_coordinator::waits_for_fsync(std::string_view transactional_id) const {
+    return partitions_ > 0 && log_.waits_for_fsync(partition_for(transactional_id));
+}
+
+void transaction_coordinator::when_durable(std::string_view transactional_id, std::function<void(error_code)> done) {
+    log_.when_durable(partition_for(transactional_id), [done = std::move(done)](error_code e) { done(write_error(e)); });
+}
+
+end_txn_result transaction_coordinator::end_transaction_v2(const std::string& transactional_id, int64_t producer_id,
+                                                          int16_t producer_epoch, bool commit) {
+    end_txn_result r;
+    auto fail = [&r](error_code e) {
+        r.error = e;
+        return r;
+    };
+    if (const auto e = check_serving(transactional_id); e != error_code::none) return fail(e);
+    const auto it = table_.find(transactional_id);
+    if (it == table_.end()) return fail(error_code::invalid_producer_id_mapping);
+    auto& current = it->second;
+    // A retry after the epoch ran out names the old id at its last epoch; one after a bump
+    // names the epoch before it.
+    const bool retry_on_overflow = current.last_producer_id == producer_id && producer_epoch == INT16_MAX - 1 &&
+                                   current.producer_epoch == 0;
+    const bool retry_on_bump = current.producer_id == producer_id && current.producer_epoch == producer_epoch + 1;
+    const bool is_retry = retry_on_bump || retry_on_overflow;
+    if (current.producer_id != producer_id && !retry_on_overflow) return fail(error_code::invalid_producer_id_mapping);
+    bool valid_epoch = false;
+    switch (current.state) {
+        case txn_state::prepare_commit:
+        case txn_state::prepare_abort: valid_epoch = retry_on_bump; break;
+        case txn_state::complete_commit:
+        case txn_state::complete_abort: valid_epoch = is_retry || producer_epoch == current.producer_epoch; break;
+        default: valid_epoch = producer_epoch == current.producer_epoch; break;
+    }
+    if (!valid_epoch) return fail(error_code::producer_fenced);
+
+    auto begin_end = [&](bool to_commit, bool no_partitions) {
+        int64_t next_id = no_producer_id;
+        if (current.epoch_exhausted()) {
+            const auto id = producer_ids_ ? producer_ids_() : std::nullopt;
+            if (!id) return fail(error_code::coordinator_load_in_progress);
+            next_id = *id;
+        }
+        auto next = current.prepare_end_v2(to_commit, next_id, no_partitions, wall_());
+        if (!valid_transition(current.state, next.state)) return fail(error_code::invalid_txn_state);
+        if (const auto e = write(transactional_id, &next); e != error_code::none) return fail(e);
+        current = std::move(next);
+        // What the client uses next: the bumped epoch, or the new id once the epoch ran out.
+        r.producer_id = next_id != no_producer_id ? next_id : current.producer_id;
+        r.producer_epoch = next_id != no_producer_id ? int16_t{0} : current.producer_epoch;
+        send_markers_when_durable(transactional_id);
+        return r;
+    };
+    auto already_done = [&] {
+        r.producer_id = current.producer_id;
+        r.producer_epoch = current.producer_epoch;
+        return r;
+    };
+    switch (current.state) {
+        case txn_state::ongoing: return begin_end(commit, false);
+        case txn_state::complete_commit:
+            if (commit) return is_retry ? already_done() : fail(error_code::invalid_txn_state);
+            return is_retry ? fail(error_code::invalid_txn_state) : begin_end(false, true);
+        case txn_state::complete_abort:
+            if (!commit) return is_retry ? already_done() : begin_end(false, true);
+            return fail(error_code::invalid_txn_state);
+        case txn_state::prepare_commit: return fail(commit ? error_code::concurrent_transactions : error_code::invalid_txn_state);
+        case txn_state::prepare_abort: return fail(commit ? error_code::invalid_txn_state : error_code::concurrent_transactions);
+        case txn_state::empty: return commit ? fail(error_code::invalid_txn_state) : begin_end(false, true);
+        case txn_state::dead:
+        case txn_state::prepare_epoch_fence: return fail(error_code::invalid_txn_state);
+    }
+    return fail(error_code::invalid_txn_state);
+}
+
 // ---- markers ----------------------------------------------------------------------------------
+
+void transaction_coordinator::send_markers_when_durable(const std::string& transactional_id) {
+    if (!waits_for_fsync(transactional_id)) return send_markers(transactional_id);
+    when_durable(transactional_id, [this, id = transactional_id, alive = std::weak_ptr<bool>(alive_)](error_code e) {
+        const auto token = alive.lock();
+        if (!token || !*token || closed_) return;
+        if (e != error_code::none) {
+            // The partition went offline with the decision maybe not on disk; a restart reads
+            // back what is and completes it.
+            log_error("transactional id ", id, ": the end of its transaction could not be made durable (error ",
+                      to_int(e), "); no markers are sent");
+            return;
+        }
+        // A Prepare state leaves only through its markers, so one still without a send is the
+        // transaction this wait was for.
+        const auto it = table_.find(id);
+        if (it != table_.end() && is_prepare(it->second.state) && !in_flight_.contains(id)) send_markers(id);
+    });
+}
+
 
 void transaction_coordinator::send_markers(const std::string& transactional_id) {
     const auto& m = table_.at(transactional_id);

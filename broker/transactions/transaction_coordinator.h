@@ -10,8 +10,9 @@
 //
 // Owned by the node and built before the server runs; every call is on the loop thread. Its
 // constructor arguments outlive it. Writes to __transaction_state are synchronous appends (as
-// the group coordinator's are), so every request is answered before its call returns; only the
-// markers complete later.
+// the group coordinator's are), so every call returns its result at once; when the topic's flush
+// policy asks for an fsync, the handler holds the answer until when_durable() reports the write
+// on disk (as an acks=-1 Produce would), and markers are sent only after the Prepare record is.
 #pragma once
 
 #include "broker/loop_services.h"
@@ -35,6 +36,13 @@
 namespace samsa::broker {
 
 struct init_producer_id_result {
+    protocol::error_code error = protocol::error_code::none;
+    int64_t producer_id = no_producer_id;
+    int16_t producer_epoch = no_producer_epoch;
+};
+
+// EndTxn's answer; v5 (transactions V2) also returns the producer id and epoch to use next.
+struct end_txn_result {
     protocol::error_code error = protocol::error_code::none;
     int64_t producer_id = no_producer_id;
     int16_t producer_epoch = no_producer_epoch;
@@ -111,6 +119,21 @@ public:
     // EndTxn: none once PrepareCommit/PrepareAbort is on the log; the markers follow.
     [[nodiscard]] protocol::error_code end_transaction(const std::string& transactional_id, int64_t producer_id,
                                                        int16_t producer_epoch, bool commit);
+    // EndTxn v5 (transactions V2, Kafka's rules): PrepareCommit/PrepareAbort at epoch + 1, the
+    // new epoch (or, once exhausted, the next producer id at epoch 0) returned. A retry with the
+    // epoch before the bump after completion answers none with the current id and epoch; the
+    // current epoch after completion starts an abort of an empty transaction (commit:
+    // INVALID_TXN_STATE); any other epoch is PRODUCER_FENCED.
+    [[nodiscard]] end_txn_result end_transaction_v2(const std::string& transactional_id, int64_t producer_id,
+                                                    int16_t producer_epoch, bool commit);
+
+    // Whether writes for the id wait for an fsync before they count (the flush policy of its
+    // __transaction_state partition: the rule of an acks=-1 Produce).
+    [[nodiscard]] bool waits_for_fsync(std::string_view transactional_id) const;
+    // Calls `done` (loop thread, later) once every write made so far for the id's partition is
+    // durable: none, or the error Kafka's coordinator answers for a failed write (NOT_COORDINATOR
+    // for a storage error).
+    void when_durable(std::string_view transactional_id, std::function<void(protocol::error_code)> done);
 
     [[nodiscard]] described_transaction describe(const std::string& transactional_id) const;
     // Filters: Kafka's state names (unknown ones are reported back), producer ids, and the
@@ -145,6 +168,9 @@ private:
     // Fences the producer of an Ongoing transaction and writes PrepareAbort; the markers follow.
     [[nodiscard]] protocol::error_code fence_and_abort(transaction_metadata& current);
     void send_markers(const std::string& transactional_id);
+    // send_markers once the Prepare record just written is durable (a crash must not leave
+    // markers on the partitions of a transaction whose decision was lost).
+    void send_markers_when_durable(const std::string& transactional_id);
     void dispatch_markers(const std::string& transactional_id);
     void on_marker_results(const std::string& transactional_id, uint64_t generation, const std::vector<txn_marker_result>& results);
     void complete(const std::string& transactional_id);

@@ -45,6 +45,9 @@ std::vector<uint8_t> encode_transaction_log_value(const transaction_metadata& m)
     }
     v.transaction_last_update_timestamp_ms = m.last_update_ms;
     v.transaction_start_timestamp_ms = m.start_ms;
+    v.previous_producer_id = m.last_producer_id;
+    v.next_producer_id = m.next_producer_id;
+    v.client_transaction_version = m.client_transaction_version;
     return encode_versioned(v, transaction_log_value_version);
 }
 
@@ -78,6 +81,9 @@ std::optional<transaction_metadata> decode_transaction_log_value(protocol::bytes
             for (const int32_t p : t.partition_ids) m.partitions.emplace(t.topic, p);
     m.last_update_ms = v.transaction_last_update_timestamp_ms;
     m.start_ms = v.transaction_start_timestamp_ms;
+    m.last_producer_id = v.previous_producer_id;
+    m.next_producer_id = v.next_producer_id;
+    m.client_transaction_version = v.client_transaction_version;
     return m;
 }
 

@@ -7,7 +7,9 @@
 //   value version 0  TransactionLogValue  (producer id and epoch, timeout, status, partitions,
 //                                          last update and start timestamps); a null value is a
 //                                          tombstone: the id expired.
-//   value version 1 (flexible, transactions V2) is read too; its tagged fields are ignored.
+//   value version 1  the same, flexible (transaction.version 1+, what this broker writes), with
+//                    tagged fields: 0 PreviousProducerId, 1 NextProducerId (the ids around a
+//                    V2 rotation) and 2 ClientTransactionVersion.
 #pragma once
 
 #include "broker/transactions/transaction_metadata.h"
@@ -24,7 +26,8 @@ namespace samsa::broker {
 inline constexpr std::string_view transaction_state_topic_name = "__transaction_state";
 
 inline constexpr int16_t transaction_log_key_version = 0;
-inline constexpr int16_t transaction_log_value_version = 0;
+// Kafka writes version 1 once transaction.version 1 is finalized, as it is on this broker.
+inline constexpr int16_t transaction_log_value_version = 1;
 
 [[nodiscard]] std::vector<uint8_t> encode_transaction_log_key(std::string_view transactional_id);
 // The state as written: Empty has null partitions (Kafka's choice), the others a list per topic.

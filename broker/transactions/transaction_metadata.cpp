@@ -9,6 +9,10 @@ namespace {
 constexpr std::array<std::string_view, 8> names = {"Empty",          "Ongoing",       "PrepareCommit", "PrepareAbort",
                                                    "CompleteCommit", "CompleteAbort", "Dead",          "PrepareEpochFence"};
 
+bool is_idle_state(txn_state s) noexcept {
+    return s == txn_state::empty || s == txn_state::complete_commit || s == txn_state::complete_abort;
+}
+
 } // namespace
 
 std::string_view to_string(txn_state s) noexcept {
@@ -33,7 +37,8 @@ bool valid_transition(txn_state from, txn_state to) noexcept {
         case empty: return from == empty || from == complete_commit || from == complete_abort;
         case ongoing: return from == ongoing || from == empty || from == complete_commit || from == complete_abort;
         case prepare_commit: return from == ongoing;
-        case prepare_abort: return from == ongoing || from == prepare_epoch_fence;
+        // Kafka 4's set: a V2 client may abort with nothing in its transaction.
+        case prepare_abort: return from == ongoing || from == prepare_epoch_fence || is_idle_state(from);
         case complete_commit: return from == prepare_commit;
         case complete_abort: return from == prepare_abort;
         case dead: return from == empty || from == complete_commit || from == complete_abort;
@@ -85,6 +90,8 @@ transaction_metadata transaction_metadata::prepare_add_partitions(const std::set
     if (state == txn_state::empty || state == txn_state::complete_commit || state == txn_state::complete_abort)
         next.start_ms = now_ms;
     next.state = txn_state::ongoing;
+    // A client's AddPartitionsToTxn (v0-3) or AddOffsetsToTxn is transaction.version 0 (Kafka).
+    next.client_transaction_version = transaction_version_0;
     next.partitions.insert(added.begin(), added.end());
     next.last_update_ms = now_ms;
     return next;
@@ -103,7 +110,20 @@ transaction_metadata transaction_metadata::prepare_fence() const {
 transaction_metadata transaction_metadata::prepare_end(bool commit, int64_t now_ms) const {
     transaction_metadata next = *this;
     next.state = commit ? txn_state::prepare_commit : txn_state::prepare_abort;
+    next.client_transaction_version = transaction_version_0;  // EndTxn v0-4 and fencing (Kafka's V1 path)
     next.last_update_ms = now_ms;
+    return next;
+}
+
+transaction_metadata transaction_metadata::prepare_end_v2(bool commit, int64_t next_id, bool no_partitions,
+                                                          int64_t now_ms) const {
+    transaction_metadata next = prepare_end(commit, now_ms);
+    // The caller rotates the id before the epoch can pass INT16_MAX - 1, so + 1 always fits.
+    next.last_producer_epoch = producer_epoch;
+    next.producer_epoch = static_cast<int16_t>(producer_epoch + 1);
+    next.next_producer_id = next_id;
+    next.client_transaction_version = transaction_version_2;
+    if (no_partitions) next.start_ms = now_ms;
     return next;
 }
 
@@ -112,6 +132,14 @@ transaction_metadata transaction_metadata::prepare_complete(int64_t now_ms) cons
     next.state = state == txn_state::prepare_commit ? txn_state::complete_commit : txn_state::complete_abort;
     next.partitions.clear();
     next.last_update_ms = now_ms;
+    if (client_transaction_version >= transaction_version_2 && next_producer_id != no_producer_id) {
+        // The epoch ran out: the client continues with the new id. last_producer_epoch stays the
+        // last epoch it used, so that a retried EndTxn of the old id is still recognised.
+        next.last_producer_id = producer_id;
+        next.producer_id = next_producer_id;
+        next.producer_epoch = 0;
+    }
+    next.next_producer_id = no_producer_id;
     return next;
 }
 

@@ -15,6 +15,11 @@
 //          │                                             EndTxn(abort)
 //          ├── AddPartitionsToTxn starts the next transaction ──▶ Ongoing
 //          └── idle for transactional.id.expiration.ms (Empty too) ──▶ Dead: a tombstone, forgotten
+//
+// Transactions V2 (KIP-890, an EndTxn v5 client): PrepareCommit/PrepareAbort carry the epoch + 1
+// (the markers are written with it, so a late write of the old epoch is refused), and an abort
+// may also start from Empty, CompleteCommit or CompleteAbort (no partitions, no markers). An
+// exhausted epoch is replaced by next_producer_id at epoch 0 when the markers are done.
 #pragma once
 
 #include <cstdint>
@@ -50,11 +55,25 @@ using txn_topic_partition = std::pair<std::string, int32_t>;
 inline constexpr int16_t no_producer_epoch = -1;
 inline constexpr int64_t no_producer_id = -1;
 
+// Kafka's transaction.version levels: 0 the original protocol, 1 flexible __transaction_state
+// values, 2 the epoch bump at the end of every transaction (what an EndTxn v5 client speaks).
+inline constexpr int16_t transaction_version_0 = 0;
+inline constexpr int16_t transaction_version_1 = 1;
+inline constexpr int16_t transaction_version_2 = 2;
+// What ApiVersions reports. This broker implements the coordinator's side of level 2 (EndTxn v5)
+// but not the partition leader's: a level-2 client skips AddPartitionsToTxn and AddOffsetsToTxn
+// and relies on Produce v12 and TxnOffsetCommit v5 to add partitions, versions outside the
+// protocol this broker speaks. So level 1 is finalized: clients that follow it (Kafka's Java
+// client) stay on V1, and EndTxn v5 still gets the V2 rules for a client that asks for them.
+inline constexpr int16_t supported_transaction_version_max = transaction_version_2;
+inline constexpr int16_t finalized_transaction_version = transaction_version_1;
+
 struct transaction_metadata {
     std::string transactional_id;
     int64_t producer_id = no_producer_id;
     // The id before the last rotation and the epoch before the last bump: an InitProducerId
-    // retried after its answer was lost is recognised by them. Memory only, as in Kafka's v0 record.
+    // (or a V2 EndTxn) retried after its answer was lost is recognised by them. The id is kept
+    // in the v1 value (PreviousProducerId); the epoch is memory only, as in Kafka.
     int64_t last_producer_id = no_producer_id;
     int16_t producer_epoch = no_producer_epoch;
     int16_t last_producer_epoch = no_producer_epoch;
@@ -63,6 +82,12 @@ struct transaction_metadata {
     std::set<txn_topic_partition> partitions;
     int64_t start_ms = -1;        // when the first partition joined the current transaction
     int64_t last_update_ms = -1;  // the last state change (transactional.id.expiration.ms counts from it)
+    // Transactions V2: the id that replaces an exhausted one once this transaction's markers
+    // are written (PrepareCommit/PrepareAbort only), and the transaction.version of the client
+    // request that made this state (0 for AddPartitionsToTxn v0-3 and EndTxn v0-4, 2 for EndTxn
+    // v5), as Kafka records them in the value's tagged fields.
+    int64_t next_producer_id = no_producer_id;
+    int16_t client_transaction_version = transaction_version_0;
 
     // Epoch INT16_MAX - 1 is the last one a producer may use: one more bump must rotate the id.
     [[nodiscard]] bool epoch_exhausted() const noexcept { return producer_epoch >= INT16_MAX - 1; }
@@ -83,7 +108,13 @@ struct transaction_metadata {
     [[nodiscard]] transaction_metadata prepare_fence() const;
     // Ongoing (or PrepareEpochFence) -> PrepareCommit / PrepareAbort.
     [[nodiscard]] transaction_metadata prepare_end(bool commit, int64_t now_ms) const;
+    // Transactions V2: -> PrepareCommit / PrepareAbort at epoch + 1 (the last epoch is kept for
+    // retries). `next_id` replaces an exhausted epoch's id at completion (no_producer_id when not
+    // exhausted); `no_partitions` is an abort with nothing added, which starts now.
+    [[nodiscard]] transaction_metadata prepare_end_v2(bool commit, int64_t next_id, bool no_partitions,
+                                                      int64_t now_ms) const;
     // PrepareCommit -> CompleteCommit, PrepareAbort -> CompleteAbort; the partitions are done.
+    // Under V2 a pending next_producer_id becomes the producer id, at epoch 0.
     [[nodiscard]] transaction_metadata prepare_complete(int64_t now_ms) const;
     // The id expired: it is removed (a tombstone in the log).
     [[nodiscard]] transaction_metadata prepare_dead() const;

@@ -1,9 +1,9 @@
 #!/usr/bin/python3
 """Tests the matrix runner itself with a scripted client whose every scenario ends a known way:
 a pass, a failure with a reason, "cannot express", a hang past the time limit, an odd exit
-status, a member process left behind, a not-yet-supported feature failing and one passing. The
-runner must report each one as the contract says, count them, write the table, exit non-zero
-and leave no process behind.
+status, a codec scenario that claims success with nothing stored, a member process left behind,
+a not-yet-supported feature failing and one passing. The runner must report each one as the
+contract says, count them, write the table, exit non-zero and leave no process behind.
 Usage: runner_test.py RUNNER SAMSA
 """
 import json
@@ -33,6 +33,8 @@ if scenario == "produce-consume-snappy":
     time.sleep(60)
 if scenario == "produce-consume-lz4":
     sys.exit(7)
+if scenario == "produce-consume-zstd":
+    sys.exit(0)  # claims success without having produced anything
 if scenario == "group":
     member = subprocess.Popen(["sleep", "300"])
     open(os.path.join(state, "member.pid"), "w").write(str(member.pid))
@@ -58,6 +60,7 @@ EXPECTED = [
     ("produce-consume-gzip", "n/a", "fake has no gzip"),
     ("produce-consume-snappy", "FAIL", "killed after the 3s time limit"),
     ("produce-consume-lz4", "FAIL", "exit status 7"),
+    ("produce-consume-zstd", "FAIL", "no zstd data batch stored"),
     ("group", "FAIL", "FAIL: a member did not leave"),
     ("offsets-restart", "pass", ""),
     ("idempotent", "not-yet", "not yet supported (#7): FAIL: no producer id"),
@@ -109,7 +112,7 @@ def main():
             words = line.split(" ", 4)
             if words[2] != outcome or not words[3].endswith("s") or reason not in (words[4] if len(words) > 4 else ""):
                 failures.append(f"{scenario}: got {line!r}, expected {outcome} with {reason!r}")
-        if lines[-1:] != ["3 passed, 4 failed, 1 n/a, 1 not yet supported"]:
+        if lines[-1:] != ["3 passed, 5 failed, 1 n/a, 1 not yet supported"]:
             failures.append(f"closing line {lines[-1:]}")
         if not any("NOT_YET table is stale" in l and "transactions" in l for l in lines):
             failures.append("no note that the NOT_YET table is stale for transactions")

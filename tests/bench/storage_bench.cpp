@@ -6,12 +6,15 @@
 //                               lookup (which includes recovery) or open; all by default.
 //
 //   1. append throughput for 1 KiB, 16 KiB and 1 MiB batches, next to plain write() of the same
-//      bytes to a file in the same directory (both into the page cache, no fsync), by the wall
-//      clock and by the appending thread's CPU time (user + system: what the code costs, which
-//      on a machine shared with other jobs is steadier than the wall clock);
+//      bytes to a file in the same directory (both into the page cache, no fsync; each side
+//      writes its file back and drops it from the cache after its run, and the two alternate
+//      which goes first), by the wall clock and by the appending thread's CPU time (user +
+//      system: what the code costs, which on a machine shared with other jobs is steadier than
+//      the wall clock);
 //   2. random offset lookup latency (log::read) in a 1 GiB log, p50 and p99;
 //   3. recovery time of that 1 GiB log after an unclean stop (no recovery point: every byte is
-//      scanned), with the file in the page cache and evicted from it;
+//      scanned), with the file in the page cache and evicted from it, next to a plain
+//      sequential read() of the same evicted file (the disk's own pace), alternating;
 //   4. open time of 1,000 partitions after a clean stop (log_manager::open).
 #include "protocol/crc32c.h"
 #include "protocol/record_batch.h"
@@ -24,6 +27,7 @@
 
 #include <fcntl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -51,20 +55,32 @@ double thread_cpu_seconds() {
     return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
-// One timed run: MB/s by the wall clock and by the thread's CPU time.
+double process_cpu_seconds() {
+    timespec ts{};
+    if (::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) != 0) return 0;
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+// How long this thread has waited for a CPU while runnable (other jobs on a shared machine).
+double runqueue_wait_seconds() {
+    FILE* f = std::fopen("/proc/thread-self/schedstat", "r");
+    if (!f) return 0;
+    unsigned long long on_cpu = 0, waited = 0;
+    const bool ok = std::fscanf(f, "%llu %llu", &on_cpu, &waited) == 2;
+    std::fclose(f);
+    return ok ? static_cast<double>(waited) * 1e-9 : 0;
+}
+
+// MB/s by the wall clock and by the thread's CPU time.
 struct throughput {
     double wall_mbps = 0;
     double cpu_mbps = 0;
 };
 
-struct run_timer {
-    clock_type::time_point wall = clock_type::now();
-    double cpu = thread_cpu_seconds();
-    throughput rate_for(uint64_t bytes) const {
-        const auto b = static_cast<double>(bytes);
-        return {b / seconds_since(wall) / 1e6, b / (thread_cpu_seconds() - cpu) / 1e6};
-    }
-};
+uint64_t file_size_of(const std::string& path) {
+    struct stat st{};
+    return ::stat(path.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+}
 
 size_t varint_size(uint64_t v) {
     size_t n = 1;
@@ -138,70 +154,111 @@ void drain(services& s) {
     while (!done) s.completions.wait_and_run(50);
 }
 
-throughput plain_write_mbps(const std::string& path, const std::vector<std::vector<uint8_t>>& batches, uint64_t total) {
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0) {
-        std::perror("open");
-        std::exit(1);
+// Time and CPU time spent by one side of the comparison, summed over its slices.
+struct side_totals {
+    double wall = 0;
+    double cpu = 0;
+    uint64_t bytes = 0;
+    void add(const clock_type::time_point& start, double cpu_start, uint64_t n) {
+        wall += seconds_since(start);
+        cpu += thread_cpu_seconds() - cpu_start;
+        bytes += n;
     }
-    uint64_t written = 0;
-    size_t i = 0;
-    const run_timer timer;
-    while (written < total) {
-        const auto& b = batches[i++ % batches.size()];
-        if (::write(fd, b.data(), b.size()) != static_cast<ssize_t>(b.size())) {
-            std::perror("write");
-            std::exit(1);
-        }
-        written += b.size();
+    [[nodiscard]] throughput rate() const {
+        const auto b = static_cast<double>(bytes);
+        return {b / wall / 1e6, b / cpu / 1e6};
     }
-    const throughput rate = timer.rate_for(written);
-    // Outside the timing: write the dirty pages back and drop them, so runs do not slow each other.
-    ::fdatasync(fd);
-    ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
-    ::close(fd);
-    ::unlink(path.c_str());
-    return rate;
-}
+};
 
-throughput log_append_mbps(const std::string& dir, std::vector<std::vector<uint8_t>> batches, uint64_t total) {
-    services svc;
-    log_load_state state;
-    state.clean_shutdown = true;
-    std::string error;
-    auto l = log::open(dir, {"bench", 0}, bench_config(), svc.context(), state, &error);
-    if (!l) {
-        std::fprintf(stderr, "open: %s\n", error.c_str());
-        std::exit(1);
-    }
-    append_options o;
-    o.now_ms = 1'700'000'000'000;
-    uint64_t written = 0;
-    size_t i = 0;
-    const run_timer timer;
-    while (written < total) {
-        auto& b = batches[i++ % batches.size()];
-        auto r = l->append(b, o);
-        if (r.error != samsa::protocol::error_code::none) {
-            std::fprintf(stderr, "append: %s\n", r.error_message.c_str());
+// Writes the batches, in turn, to the end of a plain file with write().
+class plain_writer {
+public:
+    explicit plain_writer(std::string path) : path_(std::move(path)) {
+        fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd_ < 0) {
+            std::perror("open");
             std::exit(1);
         }
-        written += b.size();
     }
-    const throughput rate = timer.rate_for(written);
-    bool flushed = false;
-    l->flush([&](samsa::protocol::error_code) { flushed = true; });
-    while (!flushed) svc.completions.wait_and_run(50);
-    std::string seg = layout::segment_path(dir, 0, layout::log_suffix);
-    int fd = ::open(seg.c_str(), O_RDONLY);
-    ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
-    ::close(fd);
-    drain(svc);
-    l->close();
-    l.reset();
-    (void)remove_tree(dir);
-    return rate;
-}
+    // Writes about `bytes` (whole batches) and adds the time to `totals`.
+    void write(const std::vector<std::vector<uint8_t>>& batches, uint64_t bytes, side_totals& totals) {
+        uint64_t written = 0;
+        const auto start = clock_type::now();
+        const double cpu = thread_cpu_seconds();
+        while (written < bytes) {
+            const auto& b = batches[next_++ % batches.size()];
+            if (::write(fd_, b.data(), b.size()) != static_cast<ssize_t>(b.size())) {
+                std::perror("write");
+                std::exit(1);
+            }
+            written += b.size();
+        }
+        totals.add(start, cpu, written);
+    }
+    // Outside the timing: writes the dirty pages back and drops them, so runs do not slow each other.
+    void finish() {
+        ::fdatasync(fd_);
+        ::posix_fadvise(fd_, 0, 0, POSIX_FADV_DONTNEED);
+        ::close(fd_);
+        ::unlink(path_.c_str());
+    }
+
+private:
+    std::string path_;
+    int fd_ = -1;
+    size_t next_ = 0;
+};
+
+// Appends the batches, in turn, to a new log.
+class log_appender {
+public:
+    explicit log_appender(std::string dir) : dir_(std::move(dir)) {
+        log_load_state state;
+        state.clean_shutdown = true;
+        std::string error;
+        log_ = log::open(dir_, {"bench", 0}, bench_config(), svc_.context(), state, &error);
+        if (!log_) {
+            std::fprintf(stderr, "open: %s\n", error.c_str());
+            std::exit(1);
+        }
+        options_.now_ms = 1'700'000'000'000;
+    }
+    void write(std::vector<std::vector<uint8_t>>& batches, uint64_t bytes, side_totals& totals) {
+        uint64_t written = 0;
+        const auto start = clock_type::now();
+        const double cpu = thread_cpu_seconds();
+        while (written < bytes) {
+            auto& b = batches[next_++ % batches.size()];
+            auto r = log_->append(b, options_);
+            if (r.error != samsa::protocol::error_code::none) {
+                std::fprintf(stderr, "append: %s\n", r.error_message.c_str());
+                std::exit(1);
+            }
+            written += b.size();
+        }
+        totals.add(start, cpu, written);
+    }
+    void finish() {
+        bool flushed = false;
+        log_->flush([&](samsa::protocol::error_code) { flushed = true; });
+        while (!flushed) svc_.completions.wait_and_run(50);
+        std::string seg = layout::segment_path(dir_, 0, layout::log_suffix);
+        int fd = ::open(seg.c_str(), O_RDONLY);
+        ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+        ::close(fd);
+        drain(svc_);
+        log_->close();
+        log_.reset();
+        (void)remove_tree(dir_);
+    }
+
+private:
+    services svc_;
+    std::string dir_;
+    std::shared_ptr<samsa::storage::log> log_;
+    append_options options_;
+    size_t next_ = 0;
+};
 
 std::vector<std::vector<uint8_t>> batches_of(size_t size, size_t count) {
     std::vector<std::vector<uint8_t>> out;
@@ -234,9 +291,12 @@ int main(int argc, char** argv) {
 
     // ---- 1. append throughput ----------------------------------------------------------------
     if (wanted("append")) {
-    const int runs = 7;
+    const int runs = 9;
+    const int slices = 16;
     const uint64_t total = 256ULL * 1024 * 1024;
-    std::printf("append throughput into the page cache, %d alternating runs of 256 MiB each, median:\n", runs);
+    std::printf("append throughput into the page cache, %d runs of 256 MiB per side, each run interleaving\n"
+                "%d slices of 16 MiB of plain write() and of log appends (alternating which goes first); medians:\n",
+                runs, slices);
     std::printf("  %-10s %14s %14s %8s   %14s %14s %8s\n", "batch", "log MB/s", "write() MB/s", "ratio",
                 "log MB/CPU-s", "write() MB/CPU-s", "ratio");
     // A log always lives in a process with storage threads (flusher, file deleter), and once a
@@ -244,27 +304,46 @@ int main(int argc, char** argv) {
     // (about 6% of a 1 KiB write here). The plain write() runs with the same threads alive, so
     // the comparison is of the two code paths, not of a one-thread and a many-thread process.
     services background_threads;
+    auto median = [](std::vector<double> v) {
+        std::sort(v.begin(), v.end());
+        return v[v.size() / 2];
+    };
     for (size_t size : {size_t{1024}, size_t{16 * 1024}, size_t{1024 * 1024}}) {
-        auto batches = batches_of(size, size >= 1024 * 1024 ? 8 : 64);
-        std::vector<double> logs, plains, log_cpus, plain_cpus;
+        // The sources rotate through 64 batches (1 KiB, 16 KiB) or 2 (1 MiB): at most 2 MiB, which
+        // stays in the CPU cache as a request just received from a socket would. Both sides read
+        // the same buffers in the same state.
+        auto batches = batches_of(size, size >= 1024 * 1024 ? 2 : 64);
+        std::vector<double> logs, plains, log_cpus, plain_cpus, ratios, cpu_ratios;
         for (int run = 0; run < runs; ++run) {
-            const throughput plain = plain_write_mbps(root + "/plain.bin", batches, total);
-            const throughput appended = log_append_mbps(root + "/append-0", batches, total);
-            plains.push_back(plain.wall_mbps);
-            plain_cpus.push_back(plain.cpu_mbps);
-            logs.push_back(appended.wall_mbps);
-            log_cpus.push_back(appended.cpu_mbps);
+            // Both files grow side by side, slice after slice, so the two sides meet the same
+            // page cache, memory and machine load; each is written back and dropped afterwards.
+            plain_writer plain(root + "/plain.bin");
+            log_appender appender(root + "/append-0");
+            side_totals p, l;
+            for (int slice = 0; slice < slices; ++slice) {
+                if ((slice + run) % 2 == 0) {
+                    plain.write(batches, total / slices, p);
+                    appender.write(batches, total / slices, l);
+                } else {
+                    appender.write(batches, total / slices, l);
+                    plain.write(batches, total / slices, p);
+                }
+            }
+            plain.finish();
+            appender.finish();
+            const throughput pr = p.rate(), lr = l.rate();
+            plains.push_back(pr.wall_mbps);
+            plain_cpus.push_back(pr.cpu_mbps);
+            logs.push_back(lr.wall_mbps);
+            log_cpus.push_back(lr.cpu_mbps);
+            ratios.push_back(lr.wall_mbps / pr.wall_mbps);
+            cpu_ratios.push_back(lr.cpu_mbps / pr.cpu_mbps);
         }
-        auto median = [](std::vector<double>& v) {
-            std::sort(v.begin(), v.end());
-            return v[v.size() / 2];
-        };
-        const double log_mbps = median(logs), plain_mbps = median(plains);
-        const double log_cpu = median(log_cpus), plain_cpu = median(plain_cpus);
         char label[32];
         std::snprintf(label, sizeof label, "%zu KiB", size / 1024);
-        std::printf("  %-10s %14.0f %14.0f %7.0f%%   %14.0f %14.0f %7.0f%%\n", label, log_mbps, plain_mbps,
-                    100.0 * log_mbps / plain_mbps, log_cpu, plain_cpu, 100.0 * log_cpu / plain_cpu);
+        // The ratio columns are medians of the runs' own ratios (each run's two sides ran together).
+        std::printf("  %-10s %14.0f %14.0f %7.0f%%   %14.0f %14.0f %7.0f%%\n", label, median(logs), median(plains),
+                    100.0 * median(ratios), median(log_cpus), median(plain_cpus), 100.0 * median(cpu_ratios));
     }
     }
 
@@ -312,48 +391,89 @@ int main(int argc, char** argv) {
 
     // ---- 3. recovery of the 1 GiB log ---------------------------------------------------------
     if (wanted("lookup")) {
-    std::printf("\nrecovery of the 1 GiB log after an unclean stop (no recovery point: every byte scanned):\n");
-    for (bool evict : {false, true}) {
-        std::string seg = layout::segment_path(big, 0, layout::log_suffix);
-        auto drop_from_cache = [&] {
-            int fd = ::open(seg.c_str(), O_RDONLY);
-            ::fdatasync(fd);
-            ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
-            ::close(fd);
-        };
-        if (evict) {
-            // The disk's own pace first, for comparison: read() of the evicted file, 1 MiB at a time.
-            drop_from_cache();
-            int fd = ::open(seg.c_str(), O_RDONLY);
-            std::vector<uint8_t> chunk(1 << 20);
-            uint64_t total_read = 0;
-            auto start = clock_type::now();
-            for (ssize_t n; (n = ::read(fd, chunk.data(), chunk.size())) > 0;) total_read += static_cast<uint64_t>(n);
-            double s = seconds_since(start);
-            ::close(fd);
-            std::printf("  %-32s %.3f s (%.0f MB/s)\n", "plain read() of the evicted file:", s,
-                        static_cast<double>(total_read) / s / 1e6);
-            drop_from_cache();
-        }
+    const int rounds = 5;
+    std::printf("\nrecovery of the 1 GiB log after an unclean stop (no recovery point: every byte scanned),\n"
+                "%d rounds, median (wall clock; CPU time of the whole process, read-ahead thread included):\n", rounds);
+    const std::string seg = layout::segment_path(big, 0, layout::log_suffix);
+    auto drop_from_cache = [&] {
+        int fd = ::open(seg.c_str(), O_RDONLY);
+        ::fdatasync(fd);
+        ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+        ::close(fd);
+    };
+    // The disk's own sequential pace, for comparison: read() of the whole file, 4 MiB at a time,
+    // with the kernel told the reads are sequential (the fastest plain read found here).
+    auto plain_read_seconds = [&] {
+        int fd = ::open(seg.c_str(), O_RDONLY);
+        ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+        std::vector<uint8_t> chunk(4 << 20);
+        auto start = clock_type::now();
+        for (ssize_t n; (n = ::read(fd, chunk.data(), chunk.size())) > 0;) {}
+        double s = seconds_since(start);
+        ::close(fd);
+        return s;
+    };
+    struct timing {
+        double wall = 0;
+        double cpu = 0;
+        double cpu_wait = 0;  // of the opening thread, waiting for a CPU
+    };
+    auto recover = [&]() -> timing {
         services svc;
         log_load_state state;
         state.clean_shutdown = false;
         std::string error;
         auto start = clock_type::now();
-        const double cpu_start = thread_cpu_seconds();
+        const double cpu_start = process_cpu_seconds();
+        const double wait_start = runqueue_wait_seconds();
         auto l = log::open(big, {"big", 0}, bench_config(), svc.context(), state, &error);
-        double s = seconds_since(start);
-        const double cpu = thread_cpu_seconds() - cpu_start;
+        const timing t{seconds_since(start), process_cpu_seconds() - cpu_start, runqueue_wait_seconds() - wait_start};
         if (!l || l->log_end_offset() != end || l->load_info().recovered_segments != 1) {
             std::fprintf(stderr, "recovery did not find the log intact\n");
-            return 1;
+            std::exit(1);
         }
-        std::printf("  %-32s %.3f s (%.0f MB/s), %.3f s of CPU\n",
-                    evict ? "file evicted from the page cache:" : "file in the page cache:", s,
-                    static_cast<double>(l->size_bytes()) / s / 1e6, cpu);
         drain(svc);
         l->close();
+        return t;
+    };
+    auto median_of = [](std::vector<double> v) {
+        std::sort(v.begin(), v.end());
+        return v[v.size() / 2];
+    };
+    const double mb = static_cast<double>(file_size_of(seg)) / 1e6;
+    std::vector<double> hot_wall, hot_cpu, cold_wall, cold_cpu, raw;
+    for (int round = 0; round < rounds; ++round) {
+        (void)recover();  // leaves the whole file in the page cache
+        timing hot = recover();
+        hot_wall.push_back(hot.wall);
+        hot_cpu.push_back(hot.cpu);
+        // Cold: the plain read and the recovery alternate which goes first.
+        timing cold;
+        double plain = 0;
+        if (round % 2 == 0) {
+            drop_from_cache();
+            plain = plain_read_seconds();
+            drop_from_cache();
+            cold = recover();
+        } else {
+            drop_from_cache();
+            cold = recover();
+            drop_from_cache();
+            plain = plain_read_seconds();
+        }
+        cold_wall.push_back(cold.wall);
+        cold_cpu.push_back(cold.cpu);
+        raw.push_back(plain);
+        std::printf("  round %d: in cache %.3f s; evicted %.3f s, plain read() of the evicted file %.3f s"
+                    " (waits for a CPU: %.3f s, %.3f s)\n",
+                    round + 1, hot.wall, cold.wall, plain, hot.cpu_wait, cold.cpu_wait);
     }
+    std::printf("  %-34s %.3f s (%.0f MB/s), %.3f s of CPU\n", "file in the page cache:", median_of(hot_wall),
+                mb / median_of(hot_wall), median_of(hot_cpu));
+    std::printf("  %-34s %.3f s (%.0f MB/s), %.3f s of CPU\n", "file evicted from the page cache:", median_of(cold_wall),
+                mb / median_of(cold_wall), median_of(cold_cpu));
+    std::printf("  %-34s %.3f s (%.0f MB/s)\n", "plain read() of the evicted file:", median_of(raw),
+                mb / median_of(raw));
     (void)remove_tree(big);
     }
 

@@ -199,6 +199,13 @@ public:
 
     // Hands out producer ids (InitProducerId) from `ids` from now on.
     void set_producer_ids(producer_id_manager* ids) { services_.producer_ids = ids; }
+    // Serves the transaction and group APIs with these coordinators from now on (null: none).
+    void set_coordinators(transaction_coordinator* txns, group_coordinator* groups) {
+        services_.transactions = txns;
+        services_.groups = groups;
+    }
+    metadata_service& metadata() { return md_; }
+    storage::log_manager& logs() { return storage_.manager(); }
 
     manual_loop& loop() { return loop_; }
     partition_manager& partitions() { return partitions_; }

@@ -111,6 +111,42 @@ TEST_CASE("fetch: from the middle of a batch returns that whole batch") {
     CHECK_FALSE(part(end).records.is_null());
 }
 
+TEST_CASE("fetch: a batch carrying a KIP-534 delete horizon is sent byte for byte") {
+    data_path_fixture f;
+    f.create_topic("t", 1);
+    // As the log cleaner leaves it: a tombstone whose batch holds a delete horizon in its base
+    // timestamp (attribute bit 6), written where replication writes, offsets kept.
+    batch_options o;
+    o.delete_horizon_ms = 1'700'000'090'000;
+    record_batch_builder b(o);
+    const std::string key = "gone";
+    b.append({.key = bytes_view(reinterpret_cast<const uint8_t*>(key.data()), key.size()),
+              .value = std::nullopt, .headers = {}, .timestamp = 1'700'000'000'000});
+    auto flagged = b.build().bytes;
+    REQUIRE(batch::header_view::parse(flagged)->has_delete_horizon());
+    const auto sent = flagged;
+    auto l = f.log("t", 0);
+    samsa::storage::append_options ao;
+    ao.origin = samsa::storage::append_origin::replication;
+    REQUIRE(l->append(flagged, ao).error == error_code::none);
+    l->set_high_watermark(l->log_end_offset());
+
+    const auto resp = f.call(make_fetch({{"t", 0, 0}}), 12);
+    const auto& d = part(resp);
+    CHECK(d.error_code == 0);
+    const auto bytes = d.records.bytes();
+    CHECK(std::vector<uint8_t>(bytes.begin(), bytes.end()) == sent);
+    const auto h = batch::header_view::parse(bytes);
+    REQUIRE(h);
+    CHECK(h->crc_ok());
+    CHECK(h->delete_horizon_ms() == std::optional<int64_t>(1'700'000'090'000));
+    const auto recs = read_records(bytes);
+    REQUIRE(recs.size() == 1);
+    CHECK(recs[0].key == "gone");
+    CHECK(recs[0].value == "<null>");
+    CHECK(recs[0].timestamp == 1'700'000'000'000);  // base timestamp + a negative delta
+}
+
 TEST_CASE("fetch: an offset outside the log is OFFSET_OUT_OF_RANGE with the log's offsets") {
     data_path_fixture f;
     f.create_topic("t", 1);

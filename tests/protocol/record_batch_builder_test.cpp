@@ -170,6 +170,43 @@ TEST_CASE("record_batch_builder: explicit offset deltas keep gaps and must incre
     CHECK(deltas == std::vector<int32_t>{0, 5, 6});
 }
 
+TEST_CASE("record_batch_builder: a delete horizon goes into base_timestamp and the attributes, records keep their times") {
+    std::vector<record_input> in = {
+        {.key = view_of("a"), .value = std::nullopt, .headers = {}, .timestamp = 1'000},
+        {.key = view_of("b"), .value = view_of("v"), .headers = {}, .timestamp = 1'500},
+    };
+    for (auto c : all_codecs) {
+        INFO(static_cast<int>(c));
+        batch_options o;
+        o.codec = c;
+        o.base_offset = 40;
+        o.delete_horizon_ms = 90'000;
+        auto out = build(in, o);
+        REQUIRE(out.status == codec_status::ok);
+        auto h = batch::header_view::parse(out.bytes);
+        REQUIRE(h);
+        CHECK(h->crc_ok());
+        CHECK(h->has_delete_horizon());
+        CHECK(h->delete_horizon_ms() == std::optional<int64_t>(90'000));
+        CHECK(h->base_timestamp() == 90'000);
+        CHECK(h->max_timestamp() == 1'500);
+        CHECK(h->codec() == c);
+        record_reader r(out.bytes);
+        record rec;
+        std::vector<int64_t> times;
+        while (r.next(rec)) times.push_back(rec.timestamp);
+        REQUIRE(r.ok());
+        CHECK(times == std::vector<int64_t>{1'000, 1'500});
+    }
+    // Without the option there is no horizon, and the base timestamp is the first record's.
+    auto plain = build(in);
+    auto h = batch::header_view::parse(plain.bytes);
+    REQUIRE(h);
+    CHECK_FALSE(h->has_delete_horizon());
+    CHECK_FALSE(h->delete_horizon_ms());
+    CHECK(h->base_timestamp() == 1'000);
+}
+
 TEST_CASE("record_batch_builder: an empty builder builds nothing") {
     record_batch_builder b;
     auto out = b.build();

@@ -8,6 +8,8 @@
 
 using namespace samsa::storage;
 using namespace samsa::storage::test;
+using samsa::protocol::leader_epoch;
+using samsa::protocol::offset;
 
 TEST_CASE("checkpoint_file: offsets round trip in Kafka's format") {
     checkpoint::offset_map m{{{"orders", 0}, 1042}, {{"orders", 1}, 977}, {{"a.b-c", 12}, 0}};
@@ -26,7 +28,7 @@ TEST_CASE("checkpoint_file: malformed offset files are refused") {
 }
 
 TEST_CASE("checkpoint_file: leader epochs round trip and must grow") {
-    std::vector<checkpoint::epoch_entry> e{{3, 0}, {5, 1200}};
+    std::vector<checkpoint::epoch_entry> e{{leader_epoch(3), offset(0)}, {leader_epoch(5), offset(1200)}};
     std::string text = checkpoint::format_epochs(e);
     CHECK(text == "0\n2\n3 0\n5 1200\n");
     CHECK(checkpoint::parse_epochs(text) == e);

@@ -108,7 +108,7 @@ TEST_CASE("log: a duplicate is still caught after a clean restart, from the snap
     log_fixture fx;
     auto l = fx.open(dir / "t-0", small_config(), clean_state());
     CHECK(l->load_info().problem.empty());
-    REQUIRE(l->producers().find(9));
+    REQUIRE(l->producers().find(samsa::protocol::producer_id(9)));
     auto retry = produce(*l, id_batch(9, 0, 2, 2));
     CHECK(retry.duplicate);
     CHECK(retry.base_offset == 2);
@@ -127,8 +127,8 @@ TEST_CASE("log: after an unclean stop the producer state is rebuilt from the log
     }
     log_fixture fx;
     auto l = fx.open(dir / "t-0", small_config(), unclean_state(0));
-    REQUIRE(l->producers().find(9));
-    CHECK(l->producers().find(9)->batches.size() == 4);
+    REQUIRE(l->producers().find(samsa::protocol::producer_id(9)));
+    CHECK(l->producers().find(samsa::protocol::producer_id(9))->batches.size() == 4);
     // Every batch still in the window is recognised, not only the last.
     CHECK(produce(*l, id_batch(9, 0, 2, 2)).duplicate);
     CHECK(produce(*l, id_batch(9, 0, 6, 2)).duplicate);
@@ -151,7 +151,7 @@ TEST_CASE("log: a corrupt snapshot is ignored and the state rebuilt from the log
     auto l = fx.open(dir / "t-0", small_config(), clean_state());
     CHECK(l->load_info().problem.find("snapshot") != std::string::npos);
     CHECK_FALSE(file_exists(snap));
-    REQUIRE(l->producers().find(9));
+    REQUIRE(l->producers().find(samsa::protocol::producer_id(9)));
     CHECK(produce(*l, id_batch(9, 0, 0, 2)).duplicate);
     CHECK(produce(*l, id_batch(9, 0, 4, 1)).base_offset == 4);
 }
@@ -179,7 +179,7 @@ TEST_CASE("log: a roll writes a snapshot named after the new segment, and retent
     for (int64_t o : snapshots)
         CHECK(file_exists(layout::segment_path(dir / "t-0", o, layout::snapshot_suffix)) == (o >= l->log_start_offset()));
     // The producer is still known: Kafka keeps state whose batches were deleted.
-    CHECK(l->producers().find(4));
+    CHECK(l->producers().find(samsa::protocol::producer_id(4)));
 }
 
 TEST_CASE("log: transaction markers move the last stable offset and aborted transactions reach the txnindex") {
@@ -227,7 +227,7 @@ TEST_CASE("log: transaction markers move the last stable offset and aborted tran
     auto aborted = l->aborted_transactions(0, l->log_end_offset());
     REQUIRE(aborted.size() == 1);
     CHECK(aborted[0] == aborted_txn{1, 2, 5, 4});
-    CHECK(l->producers().find(2)->current_txn_first_offset == -1);
+    CHECK(l->producers().find(samsa::protocol::producer_id(2))->current_txn_first_offset == -1);
 }
 
 TEST_CASE("log: a transaction left open across a restart keeps the last stable offset at its start") {
@@ -252,8 +252,8 @@ TEST_CASE("log: truncation rebuilds the producer state from before the cut") {
     REQUIRE(produce(*l, id_batch(3, 0, 0, 2)).error == error_code::none);
     REQUIRE(produce(*l, id_batch(3, 0, 2, 2)).error == error_code::none);
     REQUIRE(l->truncate_to(2) == error_code::none);
-    REQUIRE(l->producers().find(3));
-    CHECK(l->producers().find(3)->last_seq() == 1);
+    REQUIRE(l->producers().find(samsa::protocol::producer_id(3)));
+    CHECK(l->producers().find(samsa::protocol::producer_id(3))->last_seq() == 1);
     CHECK(produce(*l, id_batch(3, 0, 2, 2)).base_offset == 2);
     CHECK(produce(*l, id_batch(3, 0, 2, 2)).duplicate);
 }

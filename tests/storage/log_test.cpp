@@ -11,11 +11,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <mutex>
+#include <thread>
 
 using namespace samsa::storage;
 using namespace samsa::storage::test;
 using samsa::protocol::error_code;
+using samsa::protocol::leader_epoch;
 namespace batch = samsa::protocol::batch;
 
 namespace {
@@ -499,28 +502,29 @@ TEST_CASE("log: leader epochs are recorded, persisted and answer end-offset quer
     temp_dir dir;
     log_fixture fx;
     auto l = fx.open(dir / "t-0", small_config(), clean_state());
-    CHECK(l->latest_epoch() == -1);
+    CHECK(l->latest_epoch() == leader_epoch(-1));
     REQUIRE(append_copy(*l, make_simple_batch(3, 10, 100), at(1000, append_origin::client, 1)).error == error_code::none);
     REQUIRE(append_copy(*l, make_simple_batch(3, 10, 100), at(1000, append_origin::client, 1)).error == error_code::none);
     REQUIRE(append_copy(*l, make_simple_batch(3, 10, 100), at(1000, append_origin::client, 4)).error == error_code::none);
-    CHECK(l->latest_epoch() == 4);
-    CHECK(l->end_offset_for_epoch(1).end_offset == 6);
-    CHECK(l->end_offset_for_epoch(1).epoch == 1);
-    CHECK(l->end_offset_for_epoch(3).epoch == 1);
-    CHECK(l->end_offset_for_epoch(3).end_offset == 6);
-    CHECK(l->end_offset_for_epoch(4).end_offset == 9);
-    CHECK(l->epoch_for_offset(5) == 1);
-    CHECK(l->epoch_for_offset(6) == 4);
+    CHECK(l->latest_epoch() == leader_epoch(4));
+    CHECK(l->end_offset_for_epoch(leader_epoch(1)).end_offset == samsa::protocol::offset(6));
+    CHECK(l->end_offset_for_epoch(leader_epoch(1)).epoch == leader_epoch(1));
+    CHECK(l->end_offset_for_epoch(leader_epoch(3)).epoch == leader_epoch(1));
+    CHECK(l->end_offset_for_epoch(leader_epoch(3)).end_offset == samsa::protocol::offset(6));
+    CHECK(l->end_offset_for_epoch(leader_epoch(4)).end_offset == samsa::protocol::offset(9));
+    CHECK(l->epoch_for_offset(samsa::protocol::offset(5)) == leader_epoch(1));
+    CHECK(l->epoch_for_offset(samsa::protocol::offset(6)) == leader_epoch(4));
     // The batch carries the epoch it was appended in.
     auto bytes = l->read_copy(6, 1, 9).bytes;
     CHECK(batch::header_view::parse(bytes)->partition_leader_epoch() == 4);
     fx.settle();
     std::vector<checkpoint::epoch_entry> entries;
     REQUIRE(checkpoint::read_epochs(dir / "t-0/leader-epoch-checkpoint", &entries) == checkpoint::read_status::ok);
-    CHECK(entries == std::vector<checkpoint::epoch_entry>{{1, 0}, {4, 6}});
+    CHECK(entries == std::vector<checkpoint::epoch_entry>{{leader_epoch(1), samsa::protocol::offset(0)},
+                                                         {leader_epoch(4), samsa::protocol::offset(6)}});
     // Truncation drops the epochs that started after the new end.
     CHECK(l->truncate_to(6) == error_code::none);
-    CHECK(l->latest_epoch() == 1);
+    CHECK(l->latest_epoch() == leader_epoch(1));
 }
 
 TEST_CASE("log: replication appends keep their offsets and refuse going backwards") {
@@ -535,7 +539,7 @@ TEST_CASE("log: replication appends keep their offsets and refuse going backward
     REQUIRE(r.error == error_code::none);
     CHECK(r.base_offset == 10);
     CHECK(l->log_end_offset() == 12);
-    CHECK(l->latest_epoch() == 3);
+    CHECK(l->latest_epoch() == leader_epoch(3));
     o.base_offset = 11;
     auto back = make_batch({{std::nullopt, std::string("c"), 100}}, o);
     CHECK(l->append(back, at(1000, append_origin::replication)).error == error_code::invalid_record);
@@ -559,12 +563,17 @@ TEST_CASE("log: flush.messages flushes by itself and many appends share one fsyn
     cfg.flush_messages = 1;
     auto l = fx.open(dir / "t-0", cfg, clean_state());
     // Hold the flusher busy so the flushes requested by 50 appends queue up behind it.
+    // Wait until the flusher runs the blocking job: a flush queued before it starts could be taken
+    // in the same pass as that job, and the rest in a second pass.
     std::mutex gate;
     gate.lock();
-    fx.flush.run([&gate] {
+    std::atomic<bool> entered{false};
+    fx.flush.run([&gate, &entered] {
+        entered = true;
         std::lock_guard hold(gate);
         return 0;
     }, {});
+    while (!entered) std::this_thread::yield();
     uint64_t before = fx.flush.sync_count();
     for (int i = 0; i < 50; ++i) REQUIRE(append_copy(*l, make_simple_batch(1, 10, 100), at(1000)).error == error_code::none);
     gate.unlock();
@@ -609,7 +618,7 @@ TEST_CASE("log: a clean close and reopen finds the same data without scanning") 
     CHECK(l->load_info().recovered_segments == 0);
     CHECK(l->load_info().rebuilt_indexes == 0);
     CHECK(l->log_end_offset() == 60);
-    CHECK(l->latest_epoch() == 2);
+    CHECK(l->latest_epoch() == leader_epoch(2));
     CHECK(l->max_timestamp().timestamp == 130);
     CHECK(read_all(*l) == before);
     CHECK(append_copy(*l, make_simple_batch(1, 10, 100), at(1000)).base_offset == 60);

@@ -17,8 +17,8 @@ producer_state_table sample_table() {
     producer_state_table t;
     producer_state_update u;
     producer_batch_fields a;
-    a.producer_id = 1000;
-    a.epoch = 3;
+    a.producer_id = samsa::protocol::producer_id(1000);
+    a.epoch = samsa::protocol::producer_epoch(3);
     a.base_seq = 10;
     a.last_offset_delta = 4;
     a.first_offset = 50;
@@ -26,8 +26,8 @@ producer_state_table sample_table() {
     a.max_timestamp = 1700000000000;
     REQUIRE(t.stage(u, a, append_origin::client).error == samsa::protocol::error_code::none);
     producer_batch_fields b = a;
-    b.producer_id = 1001;
-    b.epoch = 0;
+    b.producer_id = samsa::protocol::producer_id(1001);
+    b.epoch = samsa::protocol::producer_epoch(0);
     b.base_seq = 0;
     b.last_offset_delta = 0;
     b.first_offset = b.last_offset = 55;
@@ -66,8 +66,8 @@ TEST_CASE("producer_snapshot: decoding gives each producer back with its last ba
     REQUIRE(entries);
     REQUIRE(entries->size() == 2);
     const producer_entry& a = (*entries)[0];
-    CHECK(a.producer_id == 1000);
-    CHECK(a.epoch == 3);
+    CHECK(a.producer_id == samsa::protocol::producer_id(1000));
+    CHECK(a.epoch == samsa::protocol::producer_epoch(3));
     REQUIRE(a.batches.size() == 1);
     CHECK(a.batches[0].first_seq == 10);
     CHECK(a.batches[0].last_seq == 14);
@@ -81,8 +81,8 @@ TEST_CASE("producer_snapshot: decoding gives each producer back with its last ba
     // The last batch is still recognised as a duplicate after a reload.
     producer_state_update u;
     producer_batch_fields retry;
-    retry.producer_id = 1000;
-    retry.epoch = 3;
+    retry.producer_id = samsa::protocol::producer_id(1000);
+    retry.epoch = samsa::protocol::producer_epoch(3);
     retry.base_seq = 10;
     retry.last_offset_delta = 4;
     CHECK(t.stage(u, retry, append_origin::client).duplicate);

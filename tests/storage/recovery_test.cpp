@@ -16,6 +16,7 @@
 using namespace samsa::storage;
 using namespace samsa::storage::test;
 using samsa::protocol::error_code;
+using samsa::protocol::leader_epoch;
 namespace batch = samsa::protocol::batch;
 
 namespace {
@@ -279,12 +280,13 @@ TEST_CASE("recovery: a missing leader-epoch checkpoint is rebuilt from the batch
     SUBCASE("garbage") { write_file(ckpt, {'x', '\n', '9'}); }
     log_fixture fx;
     auto l = fx.open(dir / "t-0", config(), unclean_state(0));
-    CHECK(l->latest_epoch() == 7);
-    CHECK(l->end_offset_for_epoch(3).end_offset == 2);
+    CHECK(l->latest_epoch() == leader_epoch(7));
+    CHECK(l->end_offset_for_epoch(leader_epoch(3)).end_offset == samsa::protocol::offset(2));
     fx.settle();
     std::vector<checkpoint::epoch_entry> entries;
     REQUIRE(checkpoint::read_epochs(ckpt, &entries) == checkpoint::read_status::ok);
-    CHECK(entries == std::vector<checkpoint::epoch_entry>{{3, 0}, {7, 2}});
+    CHECK(entries == std::vector<checkpoint::epoch_entry>{{leader_epoch(3), samsa::protocol::offset(0)},
+                                                         {leader_epoch(7), samsa::protocol::offset(2)}});
 }
 
 TEST_CASE("recovery: leftovers of interrupted operations are cleaned up") {
@@ -318,4 +320,85 @@ TEST_CASE("recovery: scan_log_file reports why it stopped") {
     auto r2 = scan_log_file(*f, static_cast<uint64_t>(f->size()), 0, 0, 10, [](const batch_location&) {});
     CHECK(r2.stop == scan_stop::bad_offsets);
     CHECK(r2.valid_bytes == 0);
+}
+
+namespace {
+
+// A .log file of about 9 MiB whose batches straddle the scan's 4 MiB read chunks: the header of
+// the batch at `header_at` (4 MiB - 30) and the body of another across 8 MiB. Returns the batch
+// positions (and the file's size as the last element).
+std::vector<uint64_t> write_straddling_log(const std::string& path) {
+    constexpr uint64_t header_at = (uint64_t{4} << 20) - 30;
+    std::vector<uint8_t> file;
+    std::vector<uint64_t> starts;
+    int64_t offset = 0;
+    auto add = [&](std::vector<uint8_t> b) {
+        batch::set_base_offset(b, offset);
+        offset = batch::header_view::parse(b)->last_offset() + 1;
+        starts.push_back(file.size());
+        file.insert(file.end(), b.begin(), b.end());
+    };
+    while (file.size() + 2 * 100000 < header_at) add(make_simple_batch(1, 100000, 1000, static_cast<uint32_t>(offset)));
+    // One batch sized so that the next one starts exactly at header_at.
+    size_t value = header_at - file.size();
+    while (make_simple_batch(1, value, 1000).size() > header_at - file.size()) --value;
+    auto filler = make_simple_batch(1, value, 1000);
+    REQUIRE(file.size() + filler.size() == header_at);
+    add(std::move(filler));
+    while (file.size() < (uint64_t{9} << 20)) add(make_simple_batch(2, 70000, 1000, static_cast<uint32_t>(offset)));
+    write_file(path, file);
+    starts.push_back(file.size());
+    return starts;
+}
+
+} // namespace
+
+TEST_CASE("recovery: batches that straddle the scan's read chunks are checked like any other") {
+    temp_dir dir;
+    const auto starts = write_straddling_log(dir / "s.log");
+    int err = 0;
+    auto f = samsa::storage::file_handle::open(dir / "s.log", O_RDONLY, 0, &err);
+    REQUIRE(f);
+    std::vector<uint64_t> seen;
+    auto r = scan_log_file(*f, starts.back(), 0, 0, 0, [&](const batch_location& b) { seen.push_back(b.position); });
+    CHECK(r.stop == scan_stop::end_of_file);
+    CHECK(r.valid_bytes == starts.back());
+    CHECK(seen == std::vector<uint64_t>(starts.begin(), starts.end() - 1));
+}
+
+TEST_CASE("recovery: a flipped byte in a batch across two read chunks stops the scan at that batch") {
+    temp_dir dir;
+    const auto starts = write_straddling_log(dir / "s.log");
+    const uint64_t header_at = (uint64_t{4} << 20) - 30;
+    // The batch across 8 MiB, and the batch whose header is cut by 4 MiB (a flip in the header
+    // part the CRC covers, then one in its body).
+    auto across = [&](uint64_t at) {
+        size_t i = 0;
+        while (starts[i + 1] <= at) ++i;
+        return i;
+    };
+    for (uint64_t flip : {(uint64_t{8} << 20) + 3, header_at + 25, header_at + 5000}) {
+        CAPTURE(flip);
+        write_straddling_log(dir / "s.log");
+        flip_byte(dir / "s.log", flip);
+        int err = 0;
+        auto f = samsa::storage::file_handle::open(dir / "s.log", O_RDONLY, 0, &err);
+        REQUIRE(f);
+        auto r = scan_log_file(*f, starts.back(), 0, 0, 0, [](const batch_location&) {});
+        CHECK(r.stop == scan_stop::bad_crc);
+        CHECK(r.valid_bytes == starts[across(flip)]);
+    }
+    // Cut inside the batch across 8 MiB: torn there.
+    write_straddling_log(dir / "s.log");
+    cut_file(dir / "s.log", (size_t{8} << 20) + 3);
+    int err = 0;
+    auto f = samsa::storage::file_handle::open(dir / "s.log", O_RDONLY, 0, &err);
+    REQUIRE(f);
+    auto r = scan_log_file(*f, static_cast<uint64_t>(f->size()), 0, 0, 0, [](const batch_location&) {});
+    CHECK(r.stop == scan_stop::torn);
+    CHECK(r.valid_bytes == starts[across(uint64_t{8} << 20)]);
+    // The file shorter than the size the scan was given (it shrank meanwhile): torn as well.
+    auto r2 = scan_log_file(*f, starts.back(), 0, 0, 0, [](const batch_location&) {});
+    CHECK(r2.stop == scan_stop::torn);
+    CHECK(r2.valid_bytes == starts[across(uint64_t{8} << 20)]);
 }

@@ -240,14 +240,19 @@ TEST_CASE("consumer_group_coordinator: the range assignor gives contiguous range
     CHECK(target.at(low).at(f.topics.id("orders")) == std::set<int32_t>{0, 1, 2});
 }
 
-TEST_CASE("consumer_group_coordinator: classic and consumer groups share ids only when the group is empty") {
-    group_fixture f;
-    // A classic group with members refuses KIP-848 members, and the reverse.
+TEST_CASE("consumer_group_coordinator: without migration, groups change type only when empty") {
+    auto cfg = group_fixture::test_config();
+    cfg.consumer_migration = migration_policy::disabled;
+    group_fixture f(cfg);
+    // A classic group with members refuses KIP-848 members; a consumer group takes classic
+    // members only if they speak the consumer protocol.
     auto a = f.join_new("classic", f.params());
     f.loop.advance(0);
     CHECK(f.gc().consumer_heartbeat("classic", join_params_for({"orders"}), 0).error == error_code::group_id_not_found);
     (void)join(f, "modern");
-    CHECK(f.join("modern", f.params()).get().error == error_code::inconsistent_group_protocol);
+    auto connect = f.params();
+    connect.protocol_type = "connect";
+    CHECK(f.join("modern", connect).get().error == error_code::inconsistent_group_protocol);
 
     // An empty group with offsets changes type and keeps them.
     offset_commit_request_params c;

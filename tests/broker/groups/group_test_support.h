@@ -1,7 +1,8 @@
 // Helpers for the group coordinator tests: a loop_services with a fake clock (timers fire when
 // the test advances time, posted work runs when the test says so), __consumer_offsets kept in
-// memory as real v2 batches, a fixed topic table, and a fixture that wires them to a
-// group_coordinator with a test configuration (initial rebalance delay 0 unless set).
+// memory as real v2 batches (with fsyncs the test may hold, then complete or fail), a fixed
+// topic table, and a fixture that wires them to a group_coordinator with a test configuration
+// (initial rebalance delay 0 unless set).
 #pragma once
 
 #include "broker/groups/group_coordinator.h"
@@ -142,6 +143,20 @@ public:
     int creates = 0;
     int appends = 0;
     int32_t created_segment_bytes = 0;
+
+    // A flush policy the test plays: when `hold_fsync` is set, appends wait for their fsync
+    // and when_durable() answers only when the test calls release().
+    [[nodiscard]] bool waits_for_fsync(int32_t) const override { return hold_fsync; }
+    void when_durable(int32_t, std::function<void(protocol::error_code)> done) override { held.push_back(std::move(done)); }
+    // Completes every durability wait so far with `error`; returns how many there were.
+    size_t release(protocol::error_code error = protocol::error_code::none) {
+        auto waits = std::move(held);
+        held.clear();
+        for (auto& w : waits) w(error);
+        return waits.size();
+    }
+    bool hold_fsync = false;
+    std::vector<std::function<void(protocol::error_code)>> held;
 
 private:
     struct part {

@@ -530,3 +530,182 @@ TEST_CASE("transaction_coordinator: list filters by state, producer id and durat
     CHECK(f.c().list({"Ongoing"}, {}, 9999).transactions.size() == 1);
     CHECK(f.c().list({"Ongoing"}, {}, 10000).transactions.empty());
 }
+
+// ---- EndTxn v5: transactions V2 ------------------------------------------------------------------
+
+namespace {
+
+// Writes `m` for "tx" to the log and restarts the coordinator over it, as a broker restart would.
+void load_state(txn_fixture& f, const transaction_metadata& m) {
+    auto key = encode_transaction_log_key("tx");
+    auto value = encode_transaction_log_value(m);
+    protocol::record_batch_builder b;
+    protocol::record_input in;
+    in.key = protocol::bytes_view(key);
+    in.value = protocol::bytes_view(value);
+    b.append(in);
+    auto built = b.build();
+    REQUIRE(f.log.append(f.c().partition_for("tx"), built.bytes, 0) == error_code::none);
+    f.rebuild();
+}
+
+} // namespace
+
+TEST_CASE("transaction_coordinator: a V2 commit writes PrepareCommit at epoch + 1, the markers carry it, the answer too") {
+    txn_fixture f;
+    start_transaction(f);
+    CHECK(f.c().find("tx")->client_transaction_version == 0);  // AddPartitionsToTxn v0-3
+    const auto r = f.c().end_transaction_v2("tx", 1000, 0, true);
+    CHECK(r.error == error_code::none);
+    CHECK(r.producer_id == 1000);
+    CHECK(r.producer_epoch == 1);
+    const auto prepared = f.log.last_for("tx")->value;
+    REQUIRE(prepared.has_value());
+    CHECK(prepared->state == txn_state::prepare_commit);
+    CHECK(prepared->producer_epoch == 1);
+    CHECK(prepared->client_transaction_version == 2);
+    CHECK(prepared->partitions == ab);
+    REQUIRE(f.markers.requests.size() == 1);
+    CHECK(f.markers.requests.front().commit);
+    CHECK(f.markers.requests.front().producer_epoch == 1);
+    f.markers.answer();
+    CHECK(f.state("tx") == txn_state::complete_commit);
+    CHECK(f.c().find("tx")->producer_epoch == 1);
+    CHECK(f.c().find("tx")->last_producer_epoch == 0);
+    CHECK(f.log.last_for("tx")->value->client_transaction_version == 2);
+    CHECK(f.told == std::vector<std::pair<int64_t, bool>>{{1000, true}});
+    // The next transaction runs at the new epoch; the old one is fenced from it.
+    CHECK(f.c().add_partitions("tx", 1000, 0, ab) == error_code::producer_fenced);
+    CHECK(f.c().add_partitions("tx", 1000, 1, ab) == error_code::none);
+}
+
+TEST_CASE("transaction_coordinator: a V2 retry with the epoch before the bump waits for the markers, then succeeds") {
+    txn_fixture f;
+    start_transaction(f);
+    REQUIRE(f.c().end_transaction_v2("tx", 1000, 0, true).error == error_code::none);
+    CHECK(f.c().end_transaction_v2("tx", 1000, 0, true).error == error_code::concurrent_transactions);
+    CHECK(f.c().end_transaction_v2("tx", 1000, 0, false).error == error_code::invalid_txn_state);
+    // The bumped epoch is no retry while the markers are written.
+    CHECK(f.c().end_transaction_v2("tx", 1000, 1, true).error == error_code::producer_fenced);
+    f.markers.answer();
+    const auto retry = f.c().end_transaction_v2("tx", 1000, 0, true);
+    CHECK(retry.error == error_code::none);
+    CHECK(retry.producer_id == 1000);
+    CHECK(retry.producer_epoch == 1);
+    CHECK(f.c().end_transaction_v2("tx", 1000, 0, false).error == error_code::invalid_txn_state);
+    CHECK(f.markers.requests.size() == 1);  // nothing written again
+}
+
+TEST_CASE("transaction_coordinator: after a V2 end the current epoch may abort an empty transaction, never commit it") {
+    txn_fixture f;
+    f.markers.answer_at_once = true;
+    start_transaction(f);
+    REQUIRE(f.c().end_transaction_v2("tx", 1000, 0, true).error == error_code::none);
+    REQUIRE(f.state("tx") == txn_state::complete_commit);
+    CHECK(f.c().end_transaction_v2("tx", 1000, 1, true).error == error_code::invalid_txn_state);
+    f.wall_ms += 100;
+    const auto aborted = f.c().end_transaction_v2("tx", 1000, 1, false);
+    CHECK(aborted.error == error_code::none);
+    CHECK(aborted.producer_epoch == 2);
+    CHECK(f.state("tx") == txn_state::complete_abort);  // no partitions: completed at once
+    CHECK(f.c().find("tx")->start_ms == f.wall_ms);
+    // An abort answered as done is a retry; the same epoch aborts again (another bump).
+    CHECK(f.c().end_transaction_v2("tx", 1000, 1, false).producer_epoch == 2);
+    CHECK(f.c().end_transaction_v2("tx", 1000, 2, false).producer_epoch == 3);
+    // Further back is neither current nor a retry.
+    CHECK(f.c().end_transaction_v2("tx", 1000, 0, false).error == error_code::producer_fenced);
+    CHECK(f.c().end_transaction_v2("tx", 1000, 0, true).error == error_code::producer_fenced);
+}
+
+TEST_CASE("transaction_coordinator: V2 EndTxn from Empty and Ongoing: errors follow Kafka's table") {
+    txn_fixture f;
+    f.markers.answer_at_once = true;
+    (void)f.init("tx");
+    (void)f.init("tx");  // epoch 1
+    CHECK(f.c().end_transaction_v2("tx", 1000, 1, true).error == error_code::invalid_txn_state);
+    CHECK(f.c().end_transaction_v2("tx", 1000, 0, false).error == error_code::producer_fenced);
+    CHECK(f.c().end_transaction_v2("nope", 1000, 1, false).error == error_code::invalid_producer_id_mapping);
+    CHECK(f.c().end_transaction_v2("tx", 1005, 1, false).error == error_code::invalid_producer_id_mapping);
+    CHECK(f.c().end_transaction_v2("", 1000, 1, false).error == error_code::invalid_request);
+    const auto empty_abort = f.c().end_transaction_v2("tx", 1000, 1, false);
+    CHECK(empty_abort.error == error_code::none);
+    CHECK(empty_abort.producer_epoch == 2);
+    REQUIRE(f.c().add_partitions("tx", 1000, 2, ab) == error_code::none);
+    CHECK(f.c().end_transaction_v2("tx", 1000, 1, true).error == error_code::producer_fenced);
+    CHECK(f.c().end_transaction_v2("tx", 1000, 3, true).error == error_code::producer_fenced);
+    CHECK(f.state("tx") == txn_state::ongoing);
+    // A failed write answers its error and leaves the transaction as it was.
+    f.log.fail_appends = error_code::kafka_storage_error;
+    const auto failed = f.c().end_transaction_v2("tx", 1000, 2, true);
+    CHECK(failed.error == error_code::not_coordinator);
+    CHECK(failed.producer_epoch == -1);
+    CHECK(f.state("tx") == txn_state::ongoing);
+    CHECK(f.c().find("tx")->producer_epoch == 2);
+}
+
+TEST_CASE("transaction_coordinator: a V2 end at the last epoch hands over the next producer id at epoch 0") {
+    txn_fixture f;
+    (void)f.init("tx");
+    transaction_metadata m = *f.c().find("tx");
+    m.producer_epoch = INT16_MAX - 1;
+    m.state = txn_state::ongoing;
+    m.partitions = ab;
+    m.start_ms = f.wall_ms;
+    load_state(f, m);
+    const auto r = f.c().end_transaction_v2("tx", 1000, INT16_MAX - 1, true);
+    CHECK(r.error == error_code::none);
+    CHECK(r.producer_id == 1001);
+    CHECK(r.producer_epoch == 0);
+    const auto prepared = f.log.last_for("tx")->value;
+    CHECK(prepared->producer_id == 1000);
+    CHECK(prepared->producer_epoch == INT16_MAX);
+    CHECK(prepared->next_producer_id == 1001);
+    REQUIRE(f.markers.requests.size() == 1);
+    CHECK(f.markers.requests.front().producer_epoch == INT16_MAX);
+    // The client already holds the new id: it waits for the markers.
+    CHECK(f.c().add_partitions("tx", 1001, 0, ab) == error_code::concurrent_transactions);
+    f.markers.answer();
+    const auto* done = f.c().find("tx");
+    CHECK(done->state == txn_state::complete_commit);
+    CHECK(done->producer_id == 1001);
+    CHECK(done->producer_epoch == 0);
+    CHECK(done->last_producer_id == 1000);
+    CHECK(done->next_producer_id == -1);
+    // A retry names the old id at its last epoch.
+    const auto retry = f.c().end_transaction_v2("tx", 1000, INT16_MAX - 1, true);
+    CHECK(retry.error == error_code::none);
+    CHECK(retry.producer_id == 1001);
+    CHECK(retry.producer_epoch == 0);
+    CHECK(f.c().add_partitions("tx", 1001, 0, ab) == error_code::none);
+    CHECK(f.next_id == 1002);
+}
+
+TEST_CASE("transaction_coordinator: a V2 PrepareCommit found at start-up completes with its bumped epoch and keeps the retry rule") {
+    txn_fixture f;
+    start_transaction(f);
+    REQUIRE(f.c().end_transaction_v2("tx", 1000, 0, true).error == error_code::none);
+    f.markers.pending.clear();  // the broker stopped before the markers were written
+    f.markers.requests.clear();
+    f.rebuild();
+    REQUIRE(f.markers.requests.size() == 1);
+    CHECK(f.markers.requests.front().producer_epoch == 1);
+    CHECK(f.c().find("tx")->client_transaction_version == 2);
+    f.markers.answer();
+    CHECK(f.state("tx") == txn_state::complete_commit);
+    f.rebuild();
+    CHECK(f.c().find("tx")->producer_epoch == 1);
+    CHECK(f.c().find("tx")->client_transaction_version == 2);
+    const auto retry = f.c().end_transaction_v2("tx", 1000, 0, true);
+    CHECK(retry.error == error_code::none);
+    CHECK(retry.producer_epoch == 1);
+}
+
+TEST_CASE("transaction_coordinator: a V1 EndTxn keeps the epoch and records transaction.version 0") {
+    txn_fixture f;
+    f.markers.answer_at_once = true;
+    start_transaction(f);
+    REQUIRE(f.c().end_transaction("tx", 1000, 0, true) == error_code::none);
+    CHECK(f.c().find("tx")->producer_epoch == 0);
+    CHECK(f.c().find("tx")->client_transaction_version == 0);
+    CHECK(f.markers.requests.front().producer_epoch == 0);
+}

@@ -1,6 +1,6 @@
 // The transaction handlers at every version they serve, over a socket to an in-process node:
 // InitProducerId (transactional), AddPartitionsToTxn (single-producer and batched forms,
-// verify_only), AddOffsetsToTxn, EndTxn, TxnOffsetCommit, DescribeTransactions,
+// verify_only), AddOffsetsToTxn, EndTxn (v5: transactions V2), TxnOffsetCommit, DescribeTransactions,
 // ListTransactions and OffsetFetch's require_stable, each laid out as a client does and
 // answered at the same version.
 #include "tests/broker/broker_test_util.h"
@@ -110,7 +110,7 @@ std::string settled_state(client& c, const std::string& id) {
 
 } // namespace
 
-TEST_CASE("transaction handlers: ApiVersions advertises the transaction APIs (EndTxn up to v4)") {
+TEST_CASE("transaction handlers: ApiVersions advertises the transaction APIs (EndTxn up to v5)") {
     node_fixture node;
     client c(node.port());
     protocol::api_versions_request req;
@@ -124,10 +124,40 @@ TEST_CASE("transaction handlers: ApiVersions advertises the transaction APIs (En
     CHECK(range(protocol::api_key::init_producer_id) == std::pair<int16_t, int16_t>{0, 5});
     CHECK(range(protocol::api_key::add_partitions_to_txn) == std::pair<int16_t, int16_t>{0, 5});
     CHECK(range(protocol::api_key::add_offsets_to_txn) == std::pair<int16_t, int16_t>{0, 4});
-    CHECK(range(protocol::api_key::end_txn) == std::pair<int16_t, int16_t>{0, 4});
+    CHECK(range(protocol::api_key::end_txn) == std::pair<int16_t, int16_t>{0, 5});
     CHECK(range(protocol::api_key::txn_offset_commit) == std::pair<int16_t, int16_t>{0, 4});
     CHECK(range(protocol::api_key::describe_transactions) == std::pair<int16_t, int16_t>{0, 0});
     CHECK(range(protocol::api_key::list_transactions) == std::pair<int16_t, int16_t>{0, 1});
+}
+
+TEST_CASE("transaction handlers: ApiVersions v4 reports transaction.version supported 0-2, finalized at 1; v3 leaves the range out") {
+    node_fixture node;
+    client c(node.port());
+    protocol::api_versions_request req;
+    req.client_software_name = "samsa-test";
+    req.client_software_version = "1.0";
+    for (int16_t v = 3; v <= 4; ++v) {
+        CAPTURE(v);
+        const auto resp = c.call(req, v);
+        REQUIRE(resp.error_code == 0);
+        const protocol::api_versions_response::supported_feature_key* supported = nullptr;
+        for (const auto& f : resp.supported_features)
+            if (f.name == "transaction.version") supported = &f;
+        if (v >= 4) {
+            REQUIRE(supported != nullptr);
+            CHECK(supported->min_version == 0);
+            CHECK(supported->max_version == 2);
+        } else {
+            CHECK(supported == nullptr);  // a minimum of 0 cannot be carried below v4
+        }
+        const protocol::api_versions_response::finalized_feature_key* finalized = nullptr;
+        for (const auto& f : resp.finalized_features)
+            if (f.name == "transaction.version") finalized = &f;
+        REQUIRE(finalized != nullptr);
+        CHECK(finalized->min_version_level == 1);
+        CHECK(finalized->max_version_level == 1);
+        CHECK(resp.finalized_features_epoch >= 0);
+    }
 }
 
 TEST_CASE("transaction handlers: FindCoordinator for a transactional id answers this node and creates __transaction_state") {
@@ -174,7 +204,7 @@ TEST_CASE("transaction handlers: a transaction at each AddPartitionsToTxn and En
     node_fixture node;
     client c(node.port());
     create_topic(c, "orders", 3);
-    for (int16_t v = 0; v <= 4; ++v) {
+    for (int16_t v = 0; v <= 5; ++v) {
         CAPTURE(v);
         const auto id = "tx-" + std::to_string(v);
         const auto r = init_until_ready(c, id, 2);
@@ -187,9 +217,76 @@ TEST_CASE("transaction handlers: a transaction at each AddPartitionsToTxn and En
         CHECK(d.transaction_state == "Ongoing");
         REQUIRE(d.topics.size() == 1);
         CHECK(d.topics.front().partitions == std::vector<int32_t>{0, 2});
-        CHECK(end(c, v, id, r.producer_id, r.producer_epoch, v % 2 == 0).error_code == 0);
+        const auto ended = end(c, v, id, r.producer_id, r.producer_epoch, v % 2 == 0);
+        CHECK(ended.error_code == 0);
         CHECK(settled_state(c, id) == (v % 2 == 0 ? "CompleteCommit" : "CompleteAbort"));
+        // v5 (transactions V2) bumps the epoch and says so; v0-v4 keep it (no such fields).
+        const int16_t epoch = v >= 5 ? static_cast<int16_t>(r.producer_epoch + 1) : r.producer_epoch;
+        CHECK(describe(c, id).producer_epoch == epoch);
+        CHECK(ended.producer_id == (v >= 5 ? r.producer_id : -1));
+        CHECK(ended.producer_epoch == (v >= 5 ? epoch : -1));
     }
+}
+
+TEST_CASE("transaction handlers: EndTxn v5 retries, fencing and the next transaction at the bumped epoch") {
+    node_fixture node;
+    client c(node.port());
+    create_topic(c, "orders", 1);
+    const auto r = init_until_ready(c, "tx", 4);
+    REQUIRE(r.error_code == 0);
+    REQUIRE(add_v3(c, 3, "tx", r.producer_id, r.producer_epoch, "orders", {0}).results_by_topic_v3_and_below.size() == 1);
+    const auto committed = end(c, 5, "tx", r.producer_id, r.producer_epoch, true);
+    REQUIRE(committed.error_code == 0);
+    const auto next = committed.producer_epoch;
+    CHECK(next == r.producer_epoch + 1);
+    REQUIRE(settled_state(c, "tx") == "CompleteCommit");
+    // The retry (old epoch) is answered as done with the new epoch; the other outcome is refused.
+    const auto retried = end(c, 5, "tx", r.producer_id, r.producer_epoch, true);
+    CHECK(retried.error_code == 0);
+    CHECK(retried.producer_id == r.producer_id);
+    CHECK(retried.producer_epoch == next);
+    CHECK(end(c, 5, "tx", r.producer_id, r.producer_epoch, false).error_code == err(error_code::invalid_txn_state));
+    // The old epoch can no longer add partitions; the new one can.
+    const auto stale = add_v3(c, 3, "tx", r.producer_id, r.producer_epoch, "orders", {0});
+    CHECK(stale.results_by_topic_v3_and_below.at(0).results_by_partition.at(0).partition_error_code ==
+          err(error_code::producer_fenced));
+    const auto fresh = add_v3(c, 3, "tx", r.producer_id, next, "orders", {0});
+    CHECK(fresh.results_by_topic_v3_and_below.at(0).results_by_partition.at(0).partition_error_code == 0);
+    // An error answers -1/-1.
+    const auto fenced = end(c, 5, "tx", r.producer_id, static_cast<int16_t>(next + 3), true);
+    CHECK(fenced.error_code == err(error_code::producer_fenced));
+    CHECK(fenced.producer_id == -1);
+    CHECK(fenced.producer_epoch == -1);
+    const auto aborted = end(c, 5, "tx", r.producer_id, next, false);
+    CHECK(aborted.error_code == 0);
+    CHECK(aborted.producer_epoch == next + 1);
+    CHECK(settled_state(c, "tx") == "CompleteAbort");
+}
+
+TEST_CASE("transaction handlers: the EndTxn v5 response carries the producer id and epoch after the error code") {
+    protocol::end_txn_response resp;
+    resp.throttle_time_ms = 0;
+    resp.error_code = 0;
+    resp.producer_id = 0x0102030405060708;
+    resp.producer_epoch = 9;
+    protocol::output_buffer out;
+    protocol::writer w(out);
+    resp.encode(w, 5);
+    // throttle int32, error int16, producer id int64, epoch int16, no tagged fields (varint 0).
+    REQUIRE(out.bytes.size() == 4 + 2 + 8 + 2 + 1);
+    CHECK(out.bytes[6] == 0x01);
+    CHECK(out.bytes[13] == 0x08);
+    CHECK(out.bytes[15] == 9);
+    protocol::output_buffer v4;
+    protocol::writer w4(v4);
+    resp.encode(w4, 4);
+    CHECK(v4.bytes.size() == 4 + 2 + 1);  // v4 has no such fields
+    protocol::reader r(out.bytes);
+    protocol::end_txn_response back;
+    back.decode(r, 5);
+    REQUIRE(r.ok());
+    CHECK(back.producer_id == resp.producer_id);
+    CHECK(back.producer_epoch == 9);
 }
 
 TEST_CASE("transaction handlers: AddPartitionsToTxn errors by version, and unknown partitions fail the request") {

@@ -41,20 +41,41 @@ TEST_CASE("transaction_log: a value round-trips with every field Kafka writes") 
     }
 }
 
-TEST_CASE("transaction_log: the value is version 0 with Kafka's field order and Empty has null partitions") {
+TEST_CASE("transaction_log: the value is version 1 with Kafka's field order and Empty has null partitions") {
     const auto bytes = encode_transaction_log_value(sample(txn_state::empty));
     protocol::reader r(bytes);
-    CHECK(r.read_int16() == 0);
+    CHECK(r.read_int16() == 1);
     protocol::transaction_log_value v;
-    v.decode(r, 0);
+    v.decode(r, 1);
     REQUIRE(r.ok());
     CHECK(r.remaining() == 0);
     CHECK(v.producer_id == 4001);
     CHECK(v.transaction_status == 0);
     CHECK_FALSE(v.transaction_partitions.has_value());
-    // int16 version + int64 pid + int16 epoch + int32 timeout + int8 status + int32 -1 (null
-    // array) + two int64 timestamps.
-    CHECK(bytes.size() == 2 + 8 + 2 + 4 + 1 + 4 + 8 + 8);
+    // int16 version + int64 pid + int16 epoch + int32 timeout + int8 status + varint 0 (null
+    // compact array) + two int64 timestamps + varint 0 (no tagged field: all at their defaults).
+    CHECK(bytes.size() == 2 + 8 + 2 + 4 + 1 + 1 + 8 + 8 + 1);
+}
+
+TEST_CASE("transaction_log: a version 0 value written before transaction.version 1 is still read") {
+    protocol::transaction_log_value v;
+    v.producer_id = 77;
+    v.producer_epoch = 4;
+    v.transaction_timeout_ms = 100;
+    v.transaction_status = static_cast<int8_t>(txn_state::complete_abort);
+    v.transaction_partitions = std::vector<protocol::transaction_log_value::partitions_schema>{};
+    protocol::output_buffer out;
+    out.bytes.reserve(v.size(0) + 2);
+    protocol::writer w(out);
+    w.write_int16(0);
+    v.encode(w, 0);
+    const auto m = decode_transaction_log_value(out.bytes);
+    REQUIRE(m.has_value());
+    CHECK(m->producer_id == 77);
+    CHECK(m->state == txn_state::complete_abort);
+    CHECK(m->client_transaction_version == 0);
+    CHECK(m->last_producer_id == -1);
+    CHECK(m->next_producer_id == -1);
 }
 
 TEST_CASE("transaction_log: partitions are grouped by topic on disk") {
@@ -62,7 +83,7 @@ TEST_CASE("transaction_log: partitions are grouped by topic on disk") {
     protocol::reader r(bytes);
     (void)r.read_int16();
     protocol::transaction_log_value v;
-    v.decode(r, 0);
+    v.decode(r, 1);
     REQUIRE(v.transaction_partitions.has_value());
     REQUIRE(v.transaction_partitions->size() == 2);
     CHECK(v.transaction_partitions->at(0).topic == "__consumer_offsets");
@@ -80,24 +101,26 @@ TEST_CASE("transaction_log: a key round-trips and unknown key versions are not o
     CHECK_FALSE(decode_transaction_log_key(std::vector<uint8_t>{0}).has_value());
 }
 
-TEST_CASE("transaction_log: a version 1 (transactions V2) value is read, its tagged fields ignored") {
+TEST_CASE("transaction_log: the V2 tagged fields round-trip (previous and next producer id, client version)") {
+    auto m = sample(txn_state::prepare_commit);
+    m.last_producer_id = 4000;
+    m.next_producer_id = 4002;
+    m.client_transaction_version = transaction_version_2;
+    const auto bytes = encode_transaction_log_value(m);
+    const auto back = decode_transaction_log_value(bytes);
+    REQUIRE(back.has_value());
+    CHECK(back->last_producer_id == 4000);
+    CHECK(back->next_producer_id == 4002);
+    CHECK(back->client_transaction_version == 2);
+    // As Kafka's generated code reads them: tags 0, 1 and 2 of the value.
+    protocol::reader r(bytes);
+    (void)r.read_int16();
     protocol::transaction_log_value v;
-    v.producer_id = 9;
-    v.previous_producer_id = 8;
-    v.producer_epoch = 2;
-    v.transaction_timeout_ms = 100;
-    v.transaction_status = static_cast<int8_t>(txn_state::complete_commit);
-    v.transaction_partitions = std::vector<protocol::transaction_log_value::partitions_schema>{};
-    v.client_transaction_version = 2;
-    protocol::output_buffer out;
-    out.bytes.reserve(v.size(1) + 2);  // also keeps GCC 12 from a false stringop-overflow warning
-    protocol::writer w(out);
-    w.write_int16(1);
-    v.encode(w, 1);
-    const auto m = decode_transaction_log_value(out.bytes);
-    REQUIRE(m.has_value());
-    CHECK(m->producer_id == 9);
-    CHECK(m->state == txn_state::complete_commit);
+    v.decode(r, 1);
+    REQUIRE(r.ok());
+    CHECK(v.previous_producer_id == 4000);
+    CHECK(v.next_producer_id == 4002);
+    CHECK(v.client_transaction_version == 2);
 }
 
 TEST_CASE("transaction_log: truncated values and statuses Kafka never writes are rejected") {

@@ -33,7 +33,7 @@ TEST_CASE("transaction_metadata: exactly Kafka's transitions are valid") {
         {empty, {empty, complete_commit, complete_abort}},
         {ongoing, {ongoing, empty, complete_commit, complete_abort}},
         {prepare_commit, {ongoing}},
-        {prepare_abort, {ongoing, prepare_epoch_fence}},
+        {prepare_abort, {ongoing, prepare_epoch_fence, empty, complete_commit, complete_abort}},
         {complete_commit, {prepare_commit}},
         {complete_abort, {prepare_abort}},
         {dead, {empty, complete_commit, complete_abort}},

@@ -1,5 +1,5 @@
 // Helpers for the transaction coordinator tests: __transaction_state kept in memory as real v2
-// batches, a txn_marker_writer that records every request and answers when the test says so
+// batches (with fsyncs the test may hold, then complete or fail), a txn_marker_writer that records every request and answers when the test says so
 // (or at once), a producer id source counting from 1000, and a fixture wiring them with the
 // group tests' fake loop to a transaction_coordinator whose wall clock the test moves.
 #pragma once
@@ -103,6 +103,20 @@ public:
     bool fail_reads = false;
     int creates = 0;
     int appends = 0;
+
+    // A flush policy the test plays: when `hold_fsync` is set, appends wait for their fsync
+    // and when_durable() answers only when the test calls release().
+    [[nodiscard]] bool waits_for_fsync(int32_t) const override { return hold_fsync; }
+    void when_durable(int32_t, std::function<void(protocol::error_code)> done) override { held.push_back(std::move(done)); }
+    // Completes every durability wait so far with `error`; returns how many there were.
+    size_t release(protocol::error_code error = protocol::error_code::none) {
+        auto waits = std::move(held);
+        held.clear();
+        for (auto& w : waits) w(error);
+        return waits.size();
+    }
+    bool hold_fsync = false;
+    std::vector<std::function<void(protocol::error_code)>> held;
 
 private:
     struct part {

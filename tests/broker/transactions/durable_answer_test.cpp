@@ -1,0 +1,330 @@
+// Coordinator answers held until their writes are durable (broker/handlers/durable_answer.h):
+// InitProducerId, AddPartitionsToTxn, AddOffsetsToTxn, EndTxn, OffsetCommit, TxnOffsetCommit and
+// SyncGroup
+// through the dispatcher, over the real __transaction_state / __consumer_offsets logs and
+// flusher (a broker-wide flush policy) and over in-memory logs whose fsync the test completes,
+// or fails, when it chooses.
+#include "../groups/group_test_support.h"
+#include "broker/groups/storage_offsets_log.h"
+#include "broker/transactions/storage_transaction_state_log.h"
+#include "protocol/messages/add_offsets_to_txn.h"
+#include "protocol/messages/add_partitions_to_txn.h"
+#include "protocol/messages/end_txn.h"
+#include "protocol/messages/init_producer_id.h"
+#include "protocol/messages/offset_commit.h"
+#include "protocol/messages/sync_group.h"
+#include "protocol/messages/txn_offset_commit.h"
+#include "tests/broker/data_path_fixture.h"
+#include "transaction_test_support.h"
+
+#include <doctest/doctest.h>
+
+namespace samsa::broker::test {
+
+namespace {
+
+using protocol::error_code;
+
+constexpr int16_t e_none = 0;
+
+protocol::init_producer_id_request init_request(const std::string& id) {
+    protocol::init_producer_id_request req;
+    req.transactional_id = id;
+    req.transaction_timeout_ms = 30000;
+    req.producer_id = -1;
+    req.producer_epoch = -1;
+    return req;
+}
+
+protocol::add_partitions_to_txn_request add_request(const std::string& id, int64_t pid, int16_t epoch, const std::string& topic) {
+    protocol::add_partitions_to_txn_request req;
+    req.v3_and_below_transactional_id = id;
+    req.v3_and_below_producer_id = pid;
+    req.v3_and_below_producer_epoch = epoch;
+    req.v3_and_below_topics.push_back({topic, {0}});
+    return req;
+}
+
+protocol::end_txn_request end_request(const std::string& id, int64_t pid, int16_t epoch, bool commit) {
+    protocol::end_txn_request req;
+    req.transactional_id = id;
+    req.producer_id = pid;
+    req.producer_epoch = epoch;
+    req.committed = commit;
+    return req;
+}
+
+protocol::offset_commit_request commit_request(const std::string& group, const std::string& topic, int64_t offset) {
+    protocol::offset_commit_request req;
+    req.group_id = group;
+    req.generation_id_or_member_epoch = -1;
+    protocol::offset_commit_request::offset_commit_request_topic t;
+    t.name = topic;
+    protocol::offset_commit_request::offset_commit_request_partition p;
+    p.partition_index = 0;
+    p.committed_offset = offset;
+    t.partitions.push_back(p);
+    req.topics.push_back(t);
+    return req;
+}
+
+protocol::txn_offset_commit_request txn_commit_request(const std::string& id, int64_t pid, int16_t epoch, const std::string& group,
+                                                       const std::string& topic, int64_t offset) {
+    protocol::txn_offset_commit_request req;
+    req.transactional_id = id;
+    req.group_id = group;
+    req.producer_id = pid;
+    req.producer_epoch = epoch;
+    protocol::txn_offset_commit_request::txn_offset_commit_request_topic t;
+    t.name = topic;
+    protocol::txn_offset_commit_request::txn_offset_commit_request_partition p;
+    p.partition_index = 0;
+    p.committed_offset = offset;
+    t.partitions.push_back(p);
+    req.topics.push_back(t);
+    return req;
+}
+
+template <typename Request>
+typename Request::response_type answer_of(const call_result& c, int16_t version, int32_t corr = 7) {
+    return decode_response<typename Request::response_type>(c.frame(), version, corr);
+}
+
+group_config groups_config() {
+    auto c = group_fixture::test_config();
+    c.offsets_topic_partitions = 3;
+    return c;
+}
+
+// A transaction coordinator and a group coordinator over the node's own internal topics.
+struct real_logs {
+    explicit real_logs(data_path_fixture& f)
+        : state(f.metadata(), f.logs()), offsets(f.metadata(), f.logs()), topics(f.metadata()),
+          txns(txn_fixture::test_config(), f.loop(), state, markers, [this] { return std::optional<int64_t>(next_id++); }),
+          groups(groups_config(), f.loop(), offsets, topics) {
+        markers.answer_at_once = true;
+        txns.start();
+        groups.start();
+        f.set_coordinators(&txns, &groups);
+    }
+    storage_transaction_state_log state;
+    storage_offsets_log offsets;
+    metadata_topic_source topics;
+    fake_marker_writer markers;
+    int64_t next_id = 5000;
+    transaction_coordinator txns;
+    group_coordinator groups;
+};
+
+// The same coordinators over in-memory logs whose fsyncs the test completes.
+struct held_logs {
+    explicit held_logs(data_path_fixture& f)
+        : txns(txn_fixture::test_config(), f.loop(), state, markers, [this] { return std::optional<int64_t>(next_id++); }),
+          groups(groups_config(), f.loop(), offsets, topics) {
+        topics.add("orders", 1);
+        markers.answer_at_once = true;
+        state.hold_fsync = true;
+        offsets.hold_fsync = true;
+        txns.start();
+        groups.start();
+        f.set_coordinators(&txns, &groups);
+    }
+    memory_transaction_log state;
+    memory_offsets_log offsets;
+    fake_topics topics;
+    fake_marker_writer markers;
+    int64_t next_id = 7000;
+    transaction_coordinator txns;
+    group_coordinator groups;
+};
+
+} // namespace
+
+TEST_CASE("durable answer: under a flush policy the transaction APIs answer after __transaction_state's fsync") {
+    data_path_fixture f(std::vector<std::pair<std::string, std::string>>{{"log.flush.interval.messages", "1"}});
+    f.create_topic("orders", 1);
+    real_logs c(f);
+    REQUIRE(c.txns.find_coordinator("t1") == error_code::none);
+    const auto state_log = f.log("__transaction_state", c.txns.partition_for("t1"));
+    REQUIRE(state_log != nullptr);
+
+    auto init = f.start(init_request("t1"), 3);
+    REQUIRE_FALSE(init.closed);
+    CHECK(init.waiting());  // the fsync runs on the flusher thread
+    REQUIRE(f.pump_until([&] { return init.answered(); }));
+    const auto ir = answer_of<protocol::init_producer_id_request>(init, 3);
+    CHECK(ir.error_code == e_none);
+    CHECK(ir.producer_id == 5000);
+    CHECK(state_log->recovery_point() == state_log->log_end_offset());
+
+    auto add = f.start(add_request("t1", ir.producer_id, ir.producer_epoch, "orders"), 3);
+    CHECK(add.waiting());
+    REQUIRE(f.pump_until([&] { return add.answered(); }));
+    CHECK(answer_of<protocol::add_partitions_to_txn_request>(add, 3).results_by_topic_v3_and_below.at(0).results_by_partition.at(0).partition_error_code == e_none);
+
+    auto end = f.start(end_request("t1", ir.producer_id, ir.producer_epoch, true), 3);
+    CHECK(end.waiting());
+    // The decision is not on disk yet: no marker may be written before it is.
+    CHECK(c.markers.requests.empty());
+    REQUIRE(f.pump_until([&] { return end.answered(); }));
+    CHECK(answer_of<protocol::end_txn_request>(end, 3).error_code == e_none);
+    CHECK(state_log->recovery_point() >= 3);
+    REQUIRE(f.pump_until([&] { return !c.markers.requests.empty(); }));
+    CHECK(c.markers.requests.at(0).commit);
+}
+
+TEST_CASE("durable answer: under a flush policy OffsetCommit answers after __consumer_offsets' fsync") {
+    data_path_fixture f(std::vector<std::pair<std::string, std::string>>{{"log.flush.interval.messages", "1"}});
+    f.create_topic("orders", 1);
+    real_logs c(f);
+    REQUIRE(c.groups.find_coordinator("g") == error_code::none);
+    const auto offsets_log = f.log("__consumer_offsets", c.groups.partition_for("g"));
+    REQUIRE(offsets_log != nullptr);
+
+    auto commit = f.start(commit_request("g", "orders", 42), 8);
+    CHECK(commit.waiting());
+    REQUIRE(f.pump_until([&] { return commit.answered(); }));
+    CHECK(answer_of<protocol::offset_commit_request>(commit, 8).topics.at(0).partitions.at(0).error_code == e_none);
+    CHECK(offsets_log->log_end_offset() == 1);
+    CHECK(offsets_log->recovery_point() == 1);
+}
+
+TEST_CASE("durable answer: without a flush policy coordinator writes are answered at once, unsynced") {
+    data_path_fixture f;
+    f.create_topic("orders", 1);
+    real_logs c(f);
+    const auto ir = f.call(init_request("t1"), 3);
+    CHECK(ir.error_code == e_none);
+    CHECK(f.call(commit_request("g", "orders", 42), 8).topics.at(0).partitions.at(0).error_code == e_none);
+    const auto state_log = f.log("__transaction_state", c.txns.partition_for("t1"));
+    REQUIRE(state_log != nullptr);
+    CHECK(state_log->log_end_offset() == 1);
+    CHECK(state_log->recovery_point() == 0);
+}
+
+TEST_CASE("durable answer: nothing is answered, and no marker sent, before the fsync completes") {
+    data_path_fixture f;
+    f.create_topic("orders", 1);
+    held_logs c(f);
+
+    auto init = f.start(init_request("t1"), 3);
+    CHECK(init.waiting());
+    f.loop().run_posted();
+    CHECK(init.waiting());
+    CHECK(c.state.release() == 1);
+    REQUIRE(init.answered());
+    const auto ir = answer_of<protocol::init_producer_id_request>(init, 3);
+    CHECK(ir.error_code == e_none);
+
+    auto add = f.start(add_request("t1", ir.producer_id, ir.producer_epoch, "orders"), 3);
+    CHECK(add.waiting());
+    CHECK(c.state.release() == 1);
+    REQUIRE(add.answered());
+
+    protocol::add_offsets_to_txn_request ao;
+    ao.transactional_id = "t1";
+    ao.producer_id = ir.producer_id;
+    ao.producer_epoch = ir.producer_epoch;
+    ao.group_id = "g";
+    auto offsets = f.start(ao, 3);
+    CHECK(offsets.waiting());
+    CHECK(c.state.release() == 1);
+    REQUIRE(offsets.answered());
+    CHECK(answer_of<protocol::add_offsets_to_txn_request>(offsets, 3).error_code == e_none);
+
+    auto txn_commit = f.start(txn_commit_request("t1", ir.producer_id, ir.producer_epoch, "g", "orders", 9), 3);
+    CHECK(txn_commit.waiting());
+    CHECK(c.offsets.release() == 1);
+    REQUIRE(txn_commit.answered());
+    CHECK(answer_of<protocol::txn_offset_commit_request>(txn_commit, 3).topics.at(0).partitions.at(0).error_code == e_none);
+
+    auto end = f.start(end_request("t1", ir.producer_id, ir.producer_epoch, true), 3);
+    CHECK(end.waiting());
+    f.loop().run_posted();
+    CHECK(end.waiting());
+    CHECK(c.markers.requests.empty());
+    CHECK(c.state.release() == 2);  // the coordinator's wait for the markers and the answer's
+    REQUIRE(end.answered());
+    CHECK(answer_of<protocol::end_txn_request>(end, 3).error_code == e_none);
+    REQUIRE(c.markers.requests.size() == 1);
+    CHECK(c.markers.requests[0].commit);
+}
+
+TEST_CASE("durable answer: a failed fsync answers NOT_COORDINATOR, and EndTxn then sends no markers") {
+    data_path_fixture f;
+    f.create_topic("orders", 1);
+    held_logs c(f);
+
+    auto failed_init = f.start(init_request("t0"), 3);
+    CHECK(c.state.release(error_code::kafka_storage_error) == 1);
+    REQUIRE(failed_init.answered());
+    const auto fr = answer_of<protocol::init_producer_id_request>(failed_init, 3);
+    CHECK(fr.error_code == to_int(error_code::not_coordinator));
+    CHECK(fr.producer_id == -1);
+
+    auto init = f.start(init_request("t1"), 3);
+    CHECK(c.state.release() == 1);
+    const auto ir = answer_of<protocol::init_producer_id_request>(init, 3);
+    auto add = f.start(add_request("t1", ir.producer_id, ir.producer_epoch, "orders"), 3);
+    CHECK(c.state.release() == 1);
+    REQUIRE(add.answered());
+
+    auto end = f.start(end_request("t1", ir.producer_id, ir.producer_epoch, false), 3);
+    CHECK(end.waiting());
+    CHECK(c.state.release(error_code::kafka_storage_error) == 2);
+    REQUIRE(end.answered());
+    CHECK(answer_of<protocol::end_txn_request>(end, 3).error_code == to_int(error_code::not_coordinator));
+    CHECK(c.markers.requests.empty());
+
+    auto commit = f.start(commit_request("g", "orders", 5), 8);
+    CHECK(commit.waiting());
+    CHECK(c.offsets.release(error_code::kafka_storage_error) == 1);
+    REQUIRE(commit.answered());
+    CHECK(answer_of<protocol::offset_commit_request>(commit, 8).topics.at(0).partitions.at(0).error_code ==
+          to_int(error_code::not_coordinator));
+}
+
+TEST_CASE("durable answer: SyncGroup hands out the leader's assignment once the group's metadata is durable") {
+    data_path_fixture f;
+    held_logs c(f);
+    join_params jp;
+    jp.client_id = "client";
+    jp.client_host = "/127.0.0.1";
+    jp.session_timeout_ms = 10'000;
+    jp.rebalance_timeout_ms = 30'000;
+    jp.protocol_type = "consumer";
+    jp.protocols.push_back({"range", subscription({"orders"})});
+    std::optional<join_result> joined;
+    c.groups.join_group("g", jp, [&](join_result r) { joined = std::move(r); });
+    for (int i = 0; i < 10 && !joined; ++i) {
+        f.loop().run_posted();
+        f.loop().advance(100);
+    }
+    REQUIRE(joined.has_value());
+    REQUIRE(joined->error == error_code::none);
+    (void)c.offsets.release();  // whatever the join wrote
+
+    protocol::sync_group_request req;
+    req.group_id = "g";
+    req.generation_id = joined->generation;
+    req.member_id = joined->member_id;
+    req.assignments.push_back({joined->member_id, {1, 2, 3}});
+    auto sync = f.start(req, 3);
+    CHECK(sync.waiting());
+    CHECK(c.offsets.release() >= 1);
+    REQUIRE(sync.answered());
+    const auto r = answer_of<protocol::sync_group_request>(sync, 3);
+    CHECK(r.error_code == e_none);
+    CHECK(r.assignment == std::vector<uint8_t>{1, 2, 3});
+
+    // A failed fsync: the member learns NOT_COORDINATOR, without an assignment.
+    auto again = f.start(req, 3);
+    CHECK(again.waiting());
+    CHECK(c.offsets.release(error_code::kafka_storage_error) >= 1);
+    REQUIRE(again.answered());
+    const auto failed = answer_of<protocol::sync_group_request>(again, 3);
+    CHECK(failed.error_code == to_int(error_code::not_coordinator));
+    CHECK(failed.assignment.empty());
+}
+
+} // namespace samsa::broker::test
