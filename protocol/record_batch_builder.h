@@ -36,6 +36,23 @@ struct batch_options {
     std::optional<int64_t> delete_horizon_ms;
 };
 
+// The options that rebuild a batch like `h` (its offsets, producer fields, transactional and
+// control flags, timestamp type and codec), for code that rewrites a stored batch's records:
+// the log cleaner and recompression on write. The delete horizon is not carried over.
+[[nodiscard]] inline batch_options batch_options_of(const batch::header_view& h) {
+    batch_options o;
+    o.base_offset = h.base_offset();
+    o.partition_leader_epoch = h.partition_leader_epoch();
+    o.producer_id = h.producer_id();
+    o.producer_epoch = h.producer_epoch();
+    o.base_sequence = h.base_sequence();
+    o.transactional = h.is_transactional();
+    o.control = h.is_control();
+    o.log_append_time = h.log_append_time();
+    o.codec = h.codec();
+    return o;
+}
+
 struct record_input {
     std::optional<bytes_view> key;
     std::optional<bytes_view> value;

@@ -295,16 +295,7 @@ private:
     // The same batch with only `kept` records, and with `horizon` as its delete horizon.
     std::optional<std::vector<uint8_t>> rebuild(const batch::header_view& h, const std::vector<protocol::record>& kept,
                                                 std::optional<int64_t> horizon) {
-        protocol::batch_options o;
-        o.base_offset = h.base_offset();
-        o.partition_leader_epoch = h.partition_leader_epoch();
-        o.producer_id = h.producer_id();
-        o.producer_epoch = h.producer_epoch();
-        o.base_sequence = h.base_sequence();
-        o.transactional = h.is_transactional();
-        o.control = h.is_control();
-        o.log_append_time = h.log_append_time();
-        o.codec = h.codec();
+        protocol::batch_options o = protocol::batch_options_of(h);
         o.delete_horizon_ms = horizon;
         protocol::record_batch_builder builder(o);
         for (const auto& k : kept) {

@@ -50,15 +50,7 @@ recompression recompress_for_topic(std::span<const uint8_t> batches, std::string
             out.insert(out.end(), bytes.begin(), bytes.end());
             continue;
         }
-        protocol::batch_options o;
-        o.base_offset = h.base_offset();
-        o.partition_leader_epoch = h.partition_leader_epoch();
-        o.producer_id = h.producer_id();
-        o.producer_epoch = h.producer_epoch();
-        o.base_sequence = h.base_sequence();
-        o.transactional = h.is_transactional();
-        o.control = h.is_control();
-        o.log_append_time = h.log_append_time();
+        protocol::batch_options o = protocol::batch_options_of(h);
         o.codec = *target;
         protocol::record_batch_builder builder(o);
         protocol::record_reader reader(protocol::bytes_view(bytes.data(), bytes.size()));

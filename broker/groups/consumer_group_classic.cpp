@@ -97,21 +97,7 @@ void consumer_group_coordinator::classic_join(group_slot& slot, join_params p, c
     const auto subscription = decode_embedded_subscription(p.protocols.front().metadata);
     if (!subscription) return done(classic_failure(unknown ? "" : p.member_id, error_code::unknown_server_error));
     consumer_group before = g;
-    if (replaced) {
-        if (auto* old = g.find(*replaced)) {
-            timers_.cancel(old->session_timer);
-            timers_.cancel(old->rebalance_timer);
-            timers_.cancel(old->join_timer);
-        }
-        auto& target = g.target();
-        if (auto it = target.find(*replaced); it != target.end()) {
-            auto moved = std::move(it->second);
-            target.erase(it);
-            target[p.member_id] = std::move(moved);
-        }
-        g.remove(*replaced, store_.wall_clock_ms());
-        log_info("static member ", *p.group_instance_id, " of consumer group ", slot.id, " rejoins as ", p.member_id);
-    }
+    if (replaced) take_over_static_member(slot, *replaced, p.member_id, *p.group_instance_id);
     const bool was_member = g.find(current.member_id) != nullptr;
 
     consumer_member updated = current;

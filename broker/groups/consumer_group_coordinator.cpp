@@ -234,20 +234,7 @@ consumer_heartbeat_result consumer_group_coordinator::apply_heartbeat(group_slot
             current = *sm;
         }
     }
-    if (replaced) {
-        if (auto* old = g.find(*replaced)) {
-            timers_.cancel(old->session_timer);
-            timers_.cancel(old->rebalance_timer);
-        }
-        auto& target = g.target();
-        if (auto it = target.find(*replaced); it != target.end()) {
-            auto moved = std::move(it->second);
-            target.erase(it);
-            target[p.member_id] = std::move(moved);
-        }
-        g.remove(*replaced, store_.wall_clock_ms());
-        log_info("static member ", *p.instance_id, " of consumer group ", slot.id, " rejoins as ", p.member_id);
-    }
+    if (replaced) take_over_static_member(slot, *replaced, p.member_id, *p.instance_id);
     const bool was_member = g.find(current.member_id) != nullptr;
 
     // 1. The member's new subscription; a change bumps the group epoch.
@@ -400,6 +387,24 @@ void consumer_group_coordinator::compute_target(consumer_group& g) {
     auto result = assign(members, topics);
     g.target() = std::move(result);
     g.set_assignment_epoch(g.group_epoch());
+}
+
+void consumer_group_coordinator::take_over_static_member(group_slot& slot, const std::string& replaced,
+                                                         const std::string& member_id, const std::string& instance_id) {
+    consumer_group& g = *slot.consumer;
+    if (auto* old = g.find(replaced)) {
+        timers_.cancel(old->session_timer);
+        timers_.cancel(old->rebalance_timer);
+        timers_.cancel(old->join_timer);
+    }
+    auto& target = g.target();
+    if (auto it = target.find(replaced); it != target.end()) {
+        auto moved = std::move(it->second);
+        target.erase(it);
+        target[member_id] = std::move(moved);
+    }
+    g.remove(replaced, store_.wall_clock_ms());
+    log_info("static member ", instance_id, " of consumer group ", slot.id, " rejoins as ", member_id);
 }
 
 void consumer_group_coordinator::schedule_session(group_slot& slot, consumer_member& m) {

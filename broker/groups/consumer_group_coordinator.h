@@ -114,6 +114,10 @@ private:
         group_slot& slot, std::string_view member_id, const std::optional<std::string>& instance_id);
     // Whether a classic member must rejoin to move towards its target (a REBALANCE_IN_PROGRESS).
     [[nodiscard]] bool classic_must_rejoin(const consumer_group& g, const consumer_member& m) const;
+    // A static member's new incarnation `member_id` takes over the member `replaced` that had
+    // its instance id: the old member's timers stop and its target assignment moves over.
+    void take_over_static_member(group_slot& slot, const std::string& replaced, const std::string& member_id,
+                                 const std::string& instance_id);
     void schedule_join_timeout(group_slot& slot, consumer_member& m);
     void schedule_sync_timeout(group_slot& slot, consumer_member& m);
     void on_join_timer(const std::string& group_id, const std::string& member_id, std::string_view why);

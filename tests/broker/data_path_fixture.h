@@ -111,15 +111,21 @@ struct call_result {
 
     [[nodiscard]] bool answered() const { return slot->st == response_slot::state::ready; }
     [[nodiscard]] bool waiting() const { return slot->st == response_slot::state::waiting; }
-    // The response frame without its size prefix (file ranges read back), once answered.
-    [[nodiscard]] std::vector<uint8_t> frame() const {
+    // The response frame without its size prefix (file ranges read back), once answered. It is
+    // kept here: a response decoded from it borrows its record bytes, so it lives as long as
+    // this call_result.
+    [[nodiscard]] const std::vector<uint8_t>& frame() const {
         REQUIRE(answered());
         auto flat = slot->frame.flatten();
         REQUIRE(flat.size() >= 4);
         protocol::reader r(flat);
         CHECK(static_cast<size_t>(r.read_int32()) == flat.size() - 4);
-        return std::vector<uint8_t>(flat.begin() + 4, flat.end());
+        frames_.emplace_back(flat.begin() + 4, flat.end());
+        return frames_.back();
     }
+
+private:
+    mutable std::deque<std::vector<uint8_t>> frames_;
 };
 
 class data_path_fixture {
@@ -167,7 +173,10 @@ public:
         auto c = start(req, version, corr);
         REQUIRE_FALSE(c.closed);
         REQUIRE(c.answered());
-        return decode_response<typename Request::response_type>(c.frame(), version, corr);
+        // A decoded `records` field borrows the frame's bytes, so the frame lives as long as the
+        // fixture does.
+        responses_.push_back(c.frame());
+        return decode_response<typename Request::response_type>(responses_.back(), version, corr);
     }
 
     // Runs storage completions (fsyncs) until `done` holds or two seconds pass.
@@ -223,6 +232,7 @@ private:
     broker_services services_;
     connection_info conn_;
     std::deque<std::vector<uint8_t>> frames_;  // request frames stay alive: produce patches them
+    std::deque<std::vector<uint8_t>> responses_;  // response frames of call(): decoded records borrow them
     client_quota_table quota_table_;
     quota_manager quotas_{cfg_, quota_table_};
 };
