@@ -93,6 +93,15 @@ error_code group_coordinator::check_group(std::string_view group_id, bool allow_
     return error_code::none;
 }
 
+error_code group_coordinator::offset_entry_error(const std::string& topic, int32_t partition,
+                                                 const std::optional<std::string>& metadata) const {
+    const auto t = topics_.by_name(topic);
+    if (!t || partition < 0 || partition >= t->partitions) return error_code::unknown_topic_or_partition;
+    if (metadata && metadata->size() > static_cast<size_t>(config_.offset_metadata_max_bytes))
+        return error_code::offset_metadata_too_large;
+    return error_code::none;
+}
+
 error_code group_coordinator::ensure_topic() {
     if (partitions_ > 0) return error_code::none;
     int32_t existing = log_.partitions();
@@ -367,13 +376,8 @@ std::vector<error_code> group_coordinator::commit_offsets(const offset_commit_re
     std::vector<committed_offset> values;
     for (size_t i = 0; i < req.offsets.size(); ++i) {
         const auto& o = req.offsets[i];
-        const auto topic = topics_.by_name(o.topic);
-        if (!topic || o.partition < 0 || o.partition >= topic->partitions) {
-            out[i] = error_code::unknown_topic_or_partition;
-            continue;
-        }
-        if (o.metadata && o.metadata->size() > static_cast<size_t>(config_.offset_metadata_max_bytes)) {
-            out[i] = error_code::offset_metadata_too_large;
+        if (const auto e = offset_entry_error(o.topic, o.partition, o.metadata); e != error_code::none) {
+            out[i] = e;
             continue;
         }
         committed_offset value;
@@ -464,13 +468,8 @@ std::vector<error_code> group_coordinator::commit_txn_offsets(const txn_offset_c
     std::vector<committed_offset> values;
     for (size_t i = 0; i < req.offsets.size(); ++i) {
         const auto& o = req.offsets[i];
-        const auto topic = topics_.by_name(o.topic);
-        if (!topic || o.partition < 0 || o.partition >= topic->partitions) {
-            out[i] = error_code::unknown_topic_or_partition;
-            continue;
-        }
-        if (o.metadata && o.metadata->size() > static_cast<size_t>(config_.offset_metadata_max_bytes)) {
-            out[i] = error_code::offset_metadata_too_large;
+        if (const auto e = offset_entry_error(o.topic, o.partition, o.metadata); e != error_code::none) {
+            out[i] = e;
             continue;
         }
         committed_offset value;

@@ -236,6 +236,10 @@ private:
     [[nodiscard]] int64_t wall_clock_ms() const override { return wall_(); }
 
     [[nodiscard]] protocol::error_code ensure_topic();
+    // What both commit forms (OffsetCommit, TxnOffsetCommit) check per entry: the partition
+    // exists and the metadata string fits offset.metadata.max.bytes.
+    [[nodiscard]] protocol::error_code offset_entry_error(const std::string& topic, int32_t partition,
+                                                          const std::optional<std::string>& metadata) const;
     // Appends the records as one batch; `base_offset`, when given, receives the log offset of the
     // first (the others follow it one by one).
     [[nodiscard]] protocol::error_code write(int32_t partition, const std::vector<pending_record>& records,
