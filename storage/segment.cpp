@@ -19,6 +19,14 @@ namespace samsa::storage {
 
 namespace batch = protocol::batch;
 
+namespace {
+// How far ahead of the end an active segment reserves blocks: as much as the segment already
+// holds, within these bounds. Small partitions reserve little; a busy one calls fallocate once
+// per 8 MiB.
+constexpr uint64_t min_reservation = 64 * 1024;
+constexpr uint64_t max_reservation = 8 * 1024 * 1024;
+} // namespace
+
 segment_options segment_options::from(const log_config& config) noexcept {
     segment_options o;
     o.segment_bytes = static_cast<uint32_t>(config.segment_bytes);
@@ -120,10 +128,34 @@ std::shared_ptr<segment> segment::open(const std::string& dir, int64_t base_offs
     return s;
 }
 
+void segment::reserve_space_to(uint64_t end) noexcept {
+#if defined(FALLOC_FL_KEEP_SIZE)
+    if (!reserving_ || options_.preallocate || end <= reserved_to_) return;
+    const uint64_t from = std::max<uint64_t>(reserved_to_, size_);
+    uint64_t to = std::max(end, from + std::clamp<uint64_t>(size_, min_reservation, max_reservation));
+    // Never reserve past the roll size, unless one batch alone goes past it.
+    if (options_.segment_bytes > 0) to = std::max(end, std::min<uint64_t>(to, options_.segment_bytes));
+    int rc;
+    do {
+        rc = ::fallocate(file_->fd(), FALLOC_FL_KEEP_SIZE, static_cast<off_t>(from), static_cast<off_t>(to - from));
+    } while (rc < 0 && errno == EINTR);
+    if (rc < 0) {
+        reserving_ = false;
+        return;
+    }
+    reserved_to_ = to;
+#else
+    (void)end;
+    reserving_ = false;
+#endif
+}
+
 int segment::append(std::span<const uint8_t> bytes, std::span<const batch_info> batches, int64_t now_ms) {
+    reserve_space_to(uint64_t{size_} + bytes.size());
     if (int err = file_->pwrite_all(bytes, size_); err != 0) {
-        // Leave no partial batch behind (a preallocated tail is given up with it).
+        // Leave no partial batch behind (a preallocated tail and the reservation go with it).
         (void)file_->truncate(size_);
+        reserved_to_ = size_;
         return err;
     }
     uint32_t start = size_;
@@ -284,6 +316,7 @@ int segment::cut_file(uint32_t valid_bytes) {
         if (int err = file_->truncate(valid_bytes); err != 0) return err;
     }
     size_ = valid_bytes;
+    reserved_to_ = valid_bytes;
     return 0;
 }
 
@@ -308,6 +341,7 @@ bool segment::indexes_look_valid() const {
 int segment::truncate_bytes(uint32_t size, int64_t removed_from) {
     if (int err = file_->truncate(size); err != 0) return err;
     size_ = size;
+    reserved_to_ = size;  // ftruncate frees the blocks past the end too
     offsets_.truncate_to_position(size);
     times_.truncate_to(protocol::offset(removed_from));
     auto last = offsets_.last_entry();
@@ -329,8 +363,11 @@ std::optional<int64_t> segment::truncate_to(int64_t offset, int* err) {
 int segment::seal() {
     if (sealed()) return 0;
     if (max_timestamp_ > 0 && times_.maybe_append(max_timestamp_, protocol::offset(offset_of_max_timestamp_), true)) ++index_changes_;
-    if (options_.preallocate) {
+    // Gives back a preallocated tail, or the blocks reserved past the end: ftruncate to the
+    // current size frees blocks allocated beyond it.
+    if (options_.preallocate || reserved_to_ > size_) {
         if (int err = file_->truncate(size_); err != 0) return err;
+        reserved_to_ = size_;
     }
     if (int err = offsets_.file().seal(); err != 0) return err;
     if (int err = times_.file().seal(); err != 0) return err;

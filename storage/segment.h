@@ -4,6 +4,11 @@
 // read-only). Owned by its log through a shared_ptr, which the log cleaner also holds while it
 // reads a sealed segment; used on the event-loop thread only, except the .log descriptor
 // (file()), which readers, the flusher and the cleaner share.
+// An active segment reserves disk space ahead of its end (fallocate with FALLOC_FL_KEEP_SIZE,
+// so the file's size stays the size of its batches): appends then write into blocks the file
+// system has already allocated instead of asking ext4 for a delayed allocation on every write.
+// The reservation grows with the segment (64 KiB up to 8 MiB at a time) and is given back when
+// the segment is sealed or truncated.
 #pragma once
 
 #include "storage/offset_index.h"
@@ -152,7 +157,14 @@ private:
     offset_index offsets_;
     time_index times_;
     segment_options options_;
+    // Makes sure the blocks up to `end` are allocated (see the header comment). Best effort: a
+    // file system without fallocate, or a full disk, just turns it off for this segment and the
+    // write that follows reports any real error.
+    void reserve_space_to(uint64_t end) noexcept;
+
     uint32_t size_ = 0;
+    uint64_t reserved_to_ = 0;     // blocks up to here are allocated (KEEP_SIZE), >= size_ when reserving
+    bool reserving_ = true;
     uint32_t bytes_since_index_entry_ = 0;
     int64_t max_timestamp_ = -1;
     int64_t offset_of_max_timestamp_ = -1;

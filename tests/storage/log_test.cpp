@@ -8,6 +8,8 @@
 
 #include <doctest/doctest.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -257,6 +259,62 @@ TEST_CASE("log: segments roll by segment.bytes and reads continue across them") 
     auto idx = layout::segment_path(dir / "t-0", 0, layout::index_suffix);
     CHECK(file_size(idx) % 8 == 0);
     CHECK(file_size(idx) < 4096);
+}
+
+TEST_CASE("log: the active segment reserves blocks ahead of its end and gives them back when it rolls") {
+    temp_dir dir;
+    {
+        // Not every file system can allocate past the end of a file (then nothing is reserved).
+        const std::string probe = dir / "probe";
+        const int fd = ::open(probe.c_str(), O_RDWR | O_CREAT, 0644);
+        REQUIRE(fd >= 0);
+        const bool supported = ::fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, 65536) == 0;
+        ::close(fd);
+        if (!supported) {
+            MESSAGE("skipped: fallocate(FALLOC_FL_KEEP_SIZE) is not supported here");
+            return;
+        }
+    }
+    auto allocated = [](const std::string& path) {
+        struct stat st{};
+        REQUIRE(::stat(path.c_str(), &st) == 0);
+        return static_cast<uint64_t>(st.st_blocks) * 512;
+    };
+    log_config c = small_config();
+    c.segment_bytes = 1024 * 1024;
+    log_fixture fx;
+    auto l = fx.open(dir / "t-0", c, clean_state());
+    int64_t next = 0;
+    for (int i = 0; i < 40; ++i) {
+        auto r = append_copy(*l, make_simple_batch(4, 1000, 100 + i), at(1000));
+        REQUIRE(r.error == error_code::none);
+        next = r.last_offset + 1;
+    }
+    const auto path = layout::segment_path(dir / "t-0", 0, layout::log_suffix);
+    const uint64_t size = file_size(path);
+    // The size is the batches' bytes; the blocks reach past it, but not past segment.bytes.
+    CHECK(size > 100'000);
+    CHECK(allocated(path) >= size + 64 * 1024);
+    CHECK(allocated(path) <= 1024 * 1024);
+    auto whole = l->read_copy(0, 1 << 30, next);
+    REQUIRE(whole.error == error_code::none);
+    CHECK(whole.bytes.size() == size);
+    CHECK(base_offsets_of(whole.bytes).size() == 40);
+
+    // Rolling seals the segment: the file keeps its size and gives back the reserved blocks.
+    REQUIRE(l->roll(1000) == error_code::none);
+    CHECK(file_size(path) == size);
+    CHECK(allocated(path) < size + 4096);
+
+    // A truncation drops the reservation with the batches; appends reserve again after it.
+    auto r = append_copy(*l, make_simple_batch(4, 1000, 200), at(1000));
+    REQUIRE(r.error == error_code::none);
+    const auto active = layout::segment_path(dir / "t-0", r.base_offset, layout::log_suffix);
+    CHECK(allocated(active) >= 64 * 1024);
+    CHECK(allocated(active) > file_size(active));
+    REQUIRE(l->truncate_to(r.base_offset) == error_code::none);
+    CHECK(file_size(active) == 0);
+    CHECK(allocated(active) == 0);
 }
 
 TEST_CASE("log: segments roll by segment.ms measured on the batches' timestamps") {
