@@ -246,7 +246,8 @@ void bench_crc32c(int runs) {
     std::printf("  %-42s %10s %10s %10s\n", "engine", "1 KiB", "16 KiB", "1 MiB");
     std::vector<uint8_t> data(1 << 20);
     for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<uint8_t>(i * 2654435761u >> 13);
-    for (auto engine : {crc32c_engine::table, crc32c_engine::crc32_instruction, crc32c_engine::three_way_interleaved}) {
+    for (auto engine : {crc32c_engine::table, crc32c_engine::crc32_instruction, crc32c_engine::three_way_interleaved,
+                        crc32c_engine::vpclmul_avx512}) {
         if (!crc32c_engine_supported(engine)) {
             std::printf("  %-42s not supported by this CPU\n", crc32c_engine_name(engine));
             continue;

@@ -1,12 +1,15 @@
 // protocol/crc32c: every engine the CPU supports gives the published check values and agrees
 // with a bit-at-a-time reference over random lengths, alignments and split points. The lengths
 // cross the places where the interleaved engine changes how it splits its input (the 8-byte
-// lead-in, the smallest three-way block, the longest stream and the word tail).
+// lead-in, the smallest three-way block, the longest stream and the word tail) and where the
+// folding engine does (its 256-byte minimum and stride, its 64- and 16-byte tails).
 #include "protocol/crc32c.h"
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <iterator>
 #include <random>
 #include <string>
 #include <string_view>
@@ -17,7 +20,7 @@ using namespace samsa::protocol;
 namespace {
 
 constexpr crc32c_engine all_engines[] = {crc32c_engine::table, crc32c_engine::crc32_instruction,
-                                         crc32c_engine::three_way_interleaved};
+                                         crc32c_engine::three_way_interleaved, crc32c_engine::vpclmul_avx512};
 
 // The definition, one bit at a time: slow, and sharing no code or table with the engines.
 uint32_t reference_crc(uint32_t crc, const uint8_t* p, size_t n) {
@@ -87,6 +90,55 @@ TEST_CASE("crc32c: every supported engine matches the reference over random leng
             CAPTURE(start);
             const std::span<const uint8_t> slice(data.data() + start, len);
             REQUIRE(crc32c_extend_with(engine, seed, slice) == reference_crc(seed, slice.data(), len));
+        }
+    }
+}
+
+TEST_CASE("crc32c: every supported engine matches the reference at every length around the folding thresholds") {
+    // Each length from 0 to 1,300 covers the minimum (256 bytes after a lead-in of up to 63 to a
+    // 64-byte boundary), one to four 256-byte rounds, every count of 64- and 16-byte tail blocks
+    // and every last partial word; then lengths near multiples of the 256-byte stride further out.
+    const auto data = random_bytes(20'000, 17);
+    std::vector<size_t> lengths;
+    for (size_t len = 0; len <= 1'300; ++len) lengths.push_back(len);
+    for (size_t rounds : {8, 9, 31, 32, 33, 64}) {
+        for (size_t tail : {0, 1, 15, 16, 17, 63, 64, 65, 255}) {
+            lengths.push_back(256 * rounds + tail);
+            lengths.push_back(256 * rounds - 1 - tail % 200);
+        }
+    }
+    std::mt19937 rng(19);
+    for (auto engine : all_engines) {
+        if (!crc32c_engine_supported(engine)) continue;
+        CAPTURE(crc32c_engine_name(engine));
+        for (size_t len : lengths) {
+            const size_t start = rng() % 64;  // every offset within a cache line
+            const uint32_t seed = rng();
+            CAPTURE(len);
+            CAPTURE(start);
+            const std::span<const uint8_t> slice(data.data() + start, len);
+            REQUIRE(crc32c_extend_with(engine, seed, slice) == reference_crc(seed, slice.data(), len));
+        }
+    }
+}
+
+TEST_CASE("crc32c: pieces cut at the folding thresholds extend to the checksum of the whole") {
+    // Every piece after the first starts from the running (nonzero) checksum of the ones before.
+    const auto data = random_bytes(40'000, 23);
+    constexpr size_t cuts[] = {255, 256, 257, 271, 272, 319, 320, 336, 511, 512, 513, 1'000, 4'097, 1, 16, 64};
+    for (auto engine : all_engines) {
+        if (!crc32c_engine_supported(engine)) continue;
+        CAPTURE(crc32c_engine_name(engine));
+        for (size_t first = 0; first < std::size(cuts); ++first) {
+            uint32_t crc = 0;
+            size_t at = 0;
+            for (size_t i = first; at < data.size(); ++i) {
+                const size_t n = std::min(data.size() - at, cuts[i % std::size(cuts)]);
+                crc = crc32c_extend_with(engine, crc, {data.data() + at, n});
+                CAPTURE(at);
+                REQUIRE(crc == reference_crc(0, data.data(), at + n));
+                at += n;
+            }
         }
     }
 }
