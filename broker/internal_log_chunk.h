@@ -4,6 +4,7 @@
 #pragma once
 
 #include "protocol/errors.h"
+#include "protocol/kafka_ids.h"
 
 #include <cstdint>
 #include <vector>
@@ -13,7 +14,7 @@ namespace samsa::broker {
 struct internal_log_chunk {
     protocol::error_code error = protocol::error_code::none;
     std::vector<uint8_t> batches;  // whole v2 batches, in offset order
-    int64_t next_offset = 0;       // where the next read starts
+    protocol::offset next_offset{0};  // where the next read starts
     bool end = false;              // nothing after these batches
 };
 

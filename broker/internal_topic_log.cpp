@@ -53,15 +53,15 @@ void internal_topic_log::when_durable(int32_t partition, std::function<void(prot
     logs_.completions().post([done = std::move(done)] { done(protocol::error_code::kafka_storage_error); });
 }
 
-internal_log_chunk internal_topic_log::read(int32_t partition, int64_t offset, int32_t max_bytes) const {
+internal_log_chunk internal_topic_log::read(int32_t partition, protocol::offset offset, int32_t max_bytes) const {
     internal_log_chunk out;
     auto log = logs_.get(tp(partition));
     if (!log) {
         out.error = protocol::error_code::unknown_topic_or_partition;
         return out;
     }
-    const int64_t end = log->log_end_offset();
-    const int64_t from = std::max(offset, log->log_start_offset());
+    const protocol::offset end = log->log_end_offset();
+    const protocol::offset from = std::max(offset, log->log_start_offset());
     if (from >= end) {
         out.next_offset = end;
         out.end = true;
@@ -78,7 +78,7 @@ internal_log_chunk internal_topic_log::read(int32_t partition, int64_t offset, i
     while (rest.size() >= protocol::batch::log_overhead) {
         const auto h = protocol::batch::header_view::parse(rest);
         if (!h) break;
-        out.next_offset = h->last_offset() + 1;
+        out.next_offset = protocol::offset(h->last_offset()) + 1;
         rest = rest.subspan(h->total_size());
     }
     out.end = out.next_offset >= end;

@@ -39,7 +39,7 @@ public:
     // partition is then offline) or the partition is gone.
     void when_durable(int32_t partition, std::function<void(protocol::error_code)> done);
     // Up to `max_bytes` of whole batches from `offset` (or the log start, if later).
-    [[nodiscard]] internal_log_chunk read(int32_t partition, int64_t offset, int32_t max_bytes) const;
+    [[nodiscard]] internal_log_chunk read(int32_t partition, protocol::offset offset, int32_t max_bytes) const;
 
 private:
     [[nodiscard]] storage::topic_partition tp(int32_t partition) const { return {topic_, partition}; }

@@ -62,10 +62,13 @@ partition_handle partition_manager::find(const protocol::uuid& topic_id, int32_t
     return open(t, partition);
 }
 
-error_code partition_manager::check_leader_epoch(const topic_info& topic, int32_t current_leader_epoch) noexcept {
-    if (current_leader_epoch < 0) return error_code::none;
-    if (current_leader_epoch < topic.leader_epoch) return error_code::fenced_leader_epoch;
-    if (current_leader_epoch > topic.leader_epoch) return error_code::unknown_leader_epoch;
+error_code partition_manager::check_leader_epoch(const topic_info& topic,
+                                                 protocol::leader_epoch current_leader_epoch) noexcept {
+    if (current_leader_epoch < protocol::leader_epoch(0)) return error_code::none;
+    // The metadata keeps the topic's epoch as a plain integer.
+    const protocol::leader_epoch leader(topic.leader_epoch);
+    if (current_leader_epoch < leader) return error_code::fenced_leader_epoch;
+    if (current_leader_epoch > leader) return error_code::unknown_leader_epoch;
     return error_code::none;
 }
 
@@ -74,7 +77,7 @@ storage::append_result partition_manager::append(const partition_handle& p, std:
     storage::append_options options;
     options.now_ms = now_ms;
     options.origin = origin;
-    options.leader_epoch = p.topic->leader_epoch;
+    options.leader_epoch = protocol::leader_epoch(p.topic->leader_epoch);
     storage::append_result r = p.log->append(batches, options);
     if (r.error != error_code::none || r.duplicate) return r;
     p.log->set_high_watermark(p.log->log_end_offset());

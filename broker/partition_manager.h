@@ -51,7 +51,7 @@ public:
     // KIP-320: a client's view of the leader epoch (-1: not given) against the partition's.
     // FENCED_LEADER_EPOCH when the client's is older, UNKNOWN_LEADER_EPOCH when newer.
     [[nodiscard]] static protocol::error_code check_leader_epoch(const topic_info& topic,
-                                                                 int32_t current_leader_epoch) noexcept;
+                                                                 protocol::leader_epoch current_leader_epoch) noexcept;
 
     // Appends a producer's v2 batches (patched in place: offsets, leader epoch), then makes them
     // visible (high watermark = log end offset: this node is the whole ISR) and wakes the fetches

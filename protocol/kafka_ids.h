@@ -82,6 +82,7 @@ using node_id = strong_id<int32_t, struct node_id_tag>;
 using partition_id = strong_id<int32_t, struct partition_id_tag>;
 
 // Kafka's "none" values (-1 on the wire).
+inline constexpr offset no_offset{-1};
 inline constexpr leader_epoch no_leader_epoch{-1};
 inline constexpr producer_id no_producer_id{-1};
 inline constexpr producer_epoch no_producer_epoch{-1};

@@ -181,9 +181,9 @@ void assign_offsets(std::span<uint8_t> input, validation_result& result, const l
             b.base_offset = next;
             b.last_offset = next + delta;
             next = b.last_offset + 1;
-            if (options.leader_epoch >= 0) {
-                batch::set_partition_leader_epoch(bytes, options.leader_epoch);
-                b.leader_epoch = options.leader_epoch;
+            if (options.leader_epoch >= protocol::leader_epoch(0)) {
+                batch::set_partition_leader_epoch(bytes, options.leader_epoch.value());
+                b.leader_epoch = options.leader_epoch.value();
             }
         }
         if (append_time) {

@@ -65,7 +65,7 @@ read_status read_text(const std::string& path, std::string* text) {
 std::string format_offsets(const offset_map& offsets) {
     std::string out = std::to_string(current_version) + "\n" + std::to_string(offsets.size()) + "\n";
     for (const auto& [tp, offset] : offsets)
-        out += tp.topic + " " + std::to_string(tp.partition) + " " + std::to_string(offset) + "\n";
+        out += tp.topic + " " + std::to_string(tp.partition) + " " + std::to_string(offset.value()) + "\n";
     return out;
 }
 
@@ -77,7 +77,7 @@ std::optional<offset_map> parse_offsets(std::string_view text) {
         topic_partition tp{std::string(l[0]), 0};
         int64_t offset = 0;
         if (!parse_int(l[1], &tp.partition) || tp.partition < 0 || !parse_int(l[2], &offset)) return std::nullopt;
-        out[tp] = offset;
+        out[tp] = protocol::offset(offset);
     }
     return out;
 }

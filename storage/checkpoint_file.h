@@ -29,7 +29,7 @@ namespace samsa::storage::checkpoint {
 
 inline constexpr int current_version = 0;
 
-using offset_map = std::map<topic_partition, int64_t>;
+using offset_map = std::map<topic_partition, protocol::offset>;
 
 struct epoch_entry {
     protocol::leader_epoch epoch;

@@ -28,6 +28,15 @@
 namespace samsa::storage {
 
 using protocol::error_code;
+using protocol::offset;
+
+namespace {
+
+// Segments and their index files keep raw offsets (they mirror the file layout); the log's
+// own positions are typed, and this is where one becomes the other.
+offset base_of(const segment& s) noexcept { return offset(s.base_offset()); }
+
+} // namespace
 
 size_t read_result::size() const noexcept {
     size_t n = 0;
@@ -54,9 +63,9 @@ std::shared_ptr<log> log::open(const std::string& dir, topic_partition tp, log_c
 
 // ---- loading ------------------------------------------------------------------------------
 
-size_t log::segment_index_for(int64_t offset) const noexcept {
-    auto it = std::upper_bound(segments_.begin(), segments_.end(), offset,
-                               [](int64_t o, const std::shared_ptr<segment>& s) { return o < s->base_offset(); });
+size_t log::segment_index_for(offset target) const noexcept {
+    auto it = std::upper_bound(segments_.begin(), segments_.end(), target,
+                               [](offset o, const std::shared_ptr<segment>& s) { return o < base_of(*s); });
     return it == segments_.begin() ? 0 : static_cast<size_t>(it - segments_.begin()) - 1;
 }
 
@@ -65,8 +74,8 @@ void log::go_offline(std::string why) {
     offline_ = true;
 }
 
-void log::set_high_watermark(int64_t offset) noexcept {
-    high_watermark_ = std::clamp(offset, log_start_offset_, log_end_offset_);
+void log::set_high_watermark(offset target) noexcept {
+    high_watermark_ = std::clamp(target, log_start_offset_, log_end_offset_);
 }
 
 uint64_t log::size_bytes() const noexcept {
@@ -78,24 +87,24 @@ uint64_t log::size_bytes() const noexcept {
 protocol::leader_epoch log::latest_epoch() const noexcept { return epochs_->latest_epoch(); }
 
 epoch_end_offset log::end_offset_for_epoch(protocol::leader_epoch epoch) const {
-    return epochs_->end_offset_for(epoch, protocol::offset(log_end_offset_));
+    return epochs_->end_offset_for(epoch, log_end_offset_);
 }
 
-protocol::leader_epoch log::epoch_for_offset(protocol::offset offset) const { return epochs_->epoch_for(offset); }
+protocol::leader_epoch log::epoch_for_offset(offset target) const { return epochs_->epoch_for(target); }
 
 void log::assign_leader_epoch(protocol::leader_epoch epoch) {
-    if (epochs_->assign(epoch, protocol::offset(log_end_offset_))) write_leader_epoch_checkpoint();
+    if (epochs_->assign(epoch, log_end_offset_)) write_leader_epoch_checkpoint();
 }
 
 void log::set_config(const log_config& config) { config_ = config; }
 
 // ---- appends ------------------------------------------------------------------------------
 
-bool log::should_roll(const segment& active, uint64_t incoming_bytes, int64_t last_offset, int64_t max_timestamp,
+bool log::should_roll(const segment& active, uint64_t incoming_bytes, offset last_offset, int64_t max_timestamp,
                       size_t batch_count) const {
     if (active.size() == 0) return false;
     if (active.size() + incoming_bytes > static_cast<uint64_t>(config_.segment_bytes)) return true;
-    if (last_offset - active.base_offset() > std::numeric_limits<int32_t>::max()) return true;
+    if (last_offset - base_of(active) > std::numeric_limits<int32_t>::max()) return true;
     if (active.offsets().free_slots() < batch_count || active.times().full()) return true;
     // segment.ms counts from the first batch's timestamp when there is one (Kafka compares
     // message time with message time), else from when the segment was created; the segment's
@@ -115,7 +124,7 @@ append_result log::append(std::span<uint8_t> batches, const append_options& opti
     }
     // The batch list of this thread's previous append lends its capacity: no allocation per append.
     thread_local std::vector<batch_info> spare_batches;
-    validation_result v = validate_batches(batches, config_, options, log_end_offset_, &tp_, std::move(spare_batches));
+    validation_result v = validate_batches(batches, config_, options, log_end_offset_.value(), &tp_, std::move(spare_batches));
     if (v.error != error_code::none) {
         out.error = v.error;
         out.error_message = std::move(v.message);
@@ -123,13 +132,13 @@ append_result log::append(std::span<uint8_t> batches, const append_options& opti
         return out;
     }
     const bool replicate = options.origin == append_origin::replication;
-    int64_t first_offset = replicate ? v.batches.front().base_offset : log_end_offset_;
-    int64_t last_offset = first_offset;
+    offset first_offset = replicate ? offset(v.batches.front().base_offset) : log_end_offset_;
+    offset last_offset = first_offset;
     int64_t max_ts = -1;
     {
-        int64_t next = first_offset;
+        offset next = first_offset;
         for (const auto& b : v.batches) {
-            int64_t last = replicate ? b.last_offset : next + (b.last_offset - b.base_offset);
+            offset last = replicate ? offset(b.last_offset) : next + (b.last_offset - b.base_offset);
             next = last + 1;
             last_offset = last;
             max_ts = std::max(max_ts, b.max_timestamp);
@@ -152,7 +161,7 @@ append_result log::append(std::span<uint8_t> batches, const append_options& opti
         }
     }
     if (should_roll(*active, batches.size(), last_offset, max_ts, v.batches.size()) ||
-        first_offset - active->base_offset() > std::numeric_limits<int32_t>::max()) {
+        first_offset - base_of(*active) > std::numeric_limits<int32_t>::max()) {
         if (error_code e = roll_to(std::max(first_offset, log_end_offset_), options.now_ms); e != error_code::none) {
             out.error = e;
             out.error_message = offline_reason_;
@@ -160,24 +169,24 @@ append_result log::append(std::span<uint8_t> batches, const append_options& opti
         }
         active = segments_.back().get();
     }
-    assign_offsets(batches, v, config_, options, log_end_offset_);
+    assign_offsets(batches, v, config_, options, log_end_offset_.value());
     if (int err = active->append(batches, v.batches, options.now_ms); err != 0) {
         go_offline("append to " + active->log_path() + " failed: " + std::strerror(err));
         out.error = error_code::kafka_storage_error;
         out.error_message = offline_reason_;
         return out;
     }
-    log_end_offset_ = v.batches.back().last_offset + 1;
+    log_end_offset_ = offset(v.batches.back().last_offset) + 1;
     if (!producer_update.entries.empty()) apply_producers(std::move(producer_update));
-    else producers_->set_end_offset(log_end_offset_);
+    else producers_->set_end_offset(log_end_offset_.value());
     bool epochs_changed = false;
     for (const auto& b : v.batches)
         if (b.leader_epoch >= 0 && protocol::leader_epoch(b.leader_epoch) > epochs_->latest_epoch())
-            epochs_changed |= epochs_->assign(protocol::leader_epoch(b.leader_epoch), protocol::offset(b.base_offset));
+            epochs_changed |= epochs_->assign(protocol::leader_epoch(b.leader_epoch), offset(b.base_offset));
     if (epochs_changed) write_leader_epoch_checkpoint();
 
-    out.base_offset = v.batches.front().base_offset;
-    out.last_offset = v.batches.back().last_offset;
+    out.base_offset = offset(v.batches.front().base_offset);
+    out.last_offset = offset(v.batches.back().last_offset);
     out.batch_count = static_cast<int32_t>(v.batches.size());
     out.record_count = v.record_count;
     if (config_.message_timestamp_type == timestamp_type::log_append_time && !replicate)
@@ -188,10 +197,10 @@ append_result log::append(std::span<uint8_t> batches, const append_options& opti
     return out;
 }
 
-error_code log::roll_to(int64_t base_offset, int64_t now_ms) {
+error_code log::roll_to(offset base_offset, int64_t now_ms) {
     auto& active = segments_.back();
     if (active->size() == 0) {
-        if (active->base_offset() == base_offset) return error_code::none;
+        if (base_of(*active) == base_offset) return error_code::none;
         // An empty active segment at another offset (a replication gap): replace it.
         retire_segment(active);
         segments_.pop_back();
@@ -200,9 +209,9 @@ error_code log::roll_to(int64_t base_offset, int64_t now_ms) {
         return error_code::kafka_storage_error;
     }
     int err = 0;
-    auto seg = segment::create(dir_, base_offset, segment_options::from(config_), now_ms, &err);
+    auto seg = segment::create(dir_, base_offset.value(), segment_options::from(config_), now_ms, &err);
     if (!seg) {
-        go_offline("cannot create segment " + layout::offset_name(base_offset) + " in " + dir_ + ": " +
+        go_offline("cannot create segment " + layout::offset_name(base_offset.value()) + " in " + dir_ + ": " +
                    std::strerror(err));
         return error_code::kafka_storage_error;
     }
@@ -223,26 +232,26 @@ error_code log::roll(int64_t now_ms) {
 
 // ---- reads --------------------------------------------------------------------------------
 
-read_result log::read(int64_t offset, int32_t max_bytes, int64_t upper_bound, bool min_one_batch) const {
+read_result log::read(offset from, int32_t max_bytes, offset upper_bound, bool min_one_batch) const {
     read_result out;
-    if (offset < log_start_offset_ || offset > log_end_offset_) {
+    if (from < log_start_offset_ || from > log_end_offset_) {
         out.error = error_code::offset_out_of_range;
         return out;
     }
-    int64_t upper = std::min(upper_bound, log_end_offset_);
-    if (offset >= upper || segments_.empty()) return out;
+    offset upper = std::min(upper_bound, log_end_offset_);
+    if (from >= upper || segments_.empty()) return out;
     uint64_t budget = max_bytes > 0 ? static_cast<uint64_t>(max_bytes) : 0;
-    for (size_t i = segment_index_for(offset); i < segments_.size(); ++i) {
+    for (size_t i = segment_index_for(from); i < segments_.size(); ++i) {
         const auto& seg = segments_[i];
-        if (seg->base_offset() >= upper) break;
-        auto first = seg->translate_offset(offset);
-        if (!first) continue;  // nothing at or after `offset` here (a compacted tail): try the next
-        if (first->last_offset >= upper) break;
+        if (base_of(*seg) >= upper) break;
+        auto first = seg->translate_offset(from.value());
+        if (!first) continue;  // nothing at or after `from` here (a compacted tail): try the next
+        if (offset(first->last_offset) >= upper) break;
         if (!min_one_batch && first->size > budget) break;
         uint32_t limit = seg->size();
-        bool upper_inside = i + 1 == segments_.size() || segments_[i + 1]->base_offset() > upper;
+        bool upper_inside = i + 1 == segments_.size() || base_of(*segments_[i + 1]) > upper;
         if (upper < log_end_offset_ && upper_inside) {
-            if (auto ub = seg->translate_offset(upper)) limit = ub->position;
+            if (auto ub = seg->translate_offset(upper.value())) limit = ub->position;
         }
         uint32_t end = first->position + first->size;
         uint64_t want = std::min<uint64_t>(limit, first->position + budget);
@@ -253,15 +262,15 @@ read_result log::read(int64_t offset, int32_t max_bytes, int64_t upper_bound, bo
         r.length = static_cast<int32_t>(end - first->position);
         r.owner = seg->file();
         out.ranges.push_back(std::move(r));
-        out.first_batch_offset = first->base_offset;
+        out.first_batch_offset = offset(first->base_offset);
         break;
     }
     return out;
 }
 
-copy_read_result log::read_copy(int64_t offset, int32_t max_bytes, int64_t upper_bound, bool min_one_batch) const {
+copy_read_result log::read_copy(offset from, int32_t max_bytes, offset upper_bound, bool min_one_batch) const {
     copy_read_result out;
-    read_result r = read(offset, max_bytes, upper_bound, min_one_batch);
+    read_result r = read(from, max_bytes, upper_bound, min_one_batch);
     out.error = r.error;
     for (const auto& range : r.ranges) {
         size_t at = out.bytes.size();
@@ -295,17 +304,17 @@ std::optional<timestamp_offset> log::find_in_segment(const segment& seg, int64_t
     // Start from the time index's last entry at or below the target (every earlier record is
     // older), walk headers to a batch that reaches the timestamp, then find the record in it.
     time_offset t = seg.times().lookup(timestamp);
-    const protocol::offset from_offset = std::max(t.offset, protocol::offset(log_start_offset_));
+    const offset from_offset = std::max(t.offset, log_start_offset_);
     uint32_t from = seg.offsets().lookup(from_offset).position;
     std::optional<timestamp_offset> found;
     seg.walk(from, [&](const batch_location& b) {
-        if (b.max_timestamp < timestamp || b.last_offset < log_start_offset_) return true;
+        if (b.max_timestamp < timestamp || offset(b.last_offset) < log_start_offset_) return true;
         std::vector<uint8_t> bytes = read_batch(seg, b);
         protocol::record_reader reader(bytes);
         protocol::record rec;
         while (reader.next(rec)) {
-            if (rec.timestamp >= timestamp && rec.offset >= log_start_offset_) {
-                found = timestamp_offset{rec.timestamp, rec.offset, b.leader_epoch};
+            if (rec.timestamp >= timestamp && offset(rec.offset) >= log_start_offset_) {
+                found = timestamp_offset{rec.timestamp, offset(rec.offset), protocol::leader_epoch(b.leader_epoch)};
                 return false;
             }
         }
@@ -317,19 +326,19 @@ std::optional<timestamp_offset> log::find_in_segment(const segment& seg, int64_t
 std::optional<timestamp_offset> log::offset_for_timestamp(int64_t timestamp) const {
     for (const auto& seg : segments_) {
         if (seg->max_timestamp() < timestamp) continue;
-        if (seg->base_offset() < log_start_offset_ && &seg != &segments_.back()) {
+        if (base_of(*seg) < log_start_offset_ && &seg != &segments_.back()) {
             // A segment wholly below the log start offset holds nothing readable.
-            size_t i = segment_index_for(seg->base_offset());
-            if (i + 1 < segments_.size() && segments_[i + 1]->base_offset() <= log_start_offset_) continue;
+            size_t i = segment_index_for(base_of(*seg));
+            if (i + 1 < segments_.size() && base_of(*segments_[i + 1]) <= log_start_offset_) continue;
         }
         if (auto f = find_in_segment(*seg, timestamp)) return f;
     }
     return std::nullopt;
 }
 
-std::vector<int64_t> log::legacy_offsets_before(int64_t timestamp, int32_t max_count, int64_t now_ms) const {
-    std::vector<std::pair<int64_t, int64_t>> points;  // offset, time
-    for (const auto& s : segments_) points.emplace_back(std::max(s->base_offset(), log_start_offset_), s->retention_timestamp());
+std::vector<offset> log::legacy_offsets_before(int64_t timestamp, int32_t max_count, int64_t now_ms) const {
+    std::vector<std::pair<offset, int64_t>> points;  // offset, time
+    for (const auto& s : segments_) points.emplace_back(std::max(base_of(*s), log_start_offset_), s->retention_timestamp());
     if (!segments_.empty() && segments_.back()->size() > 0) points.emplace_back(log_end_offset_, now_ms);
     int64_t start = static_cast<int64_t>(points.size()) - 1;
     if (timestamp == -2) {
@@ -337,7 +346,7 @@ std::vector<int64_t> log::legacy_offsets_before(int64_t timestamp, int32_t max_c
     } else if (timestamp != -1) {
         while (start >= 0 && points[static_cast<size_t>(start)].second > timestamp) --start;
     }
-    std::vector<int64_t> out;
+    std::vector<offset> out;
     for (int64_t i = start; i >= 0 && static_cast<int64_t>(out.size()) < max_count; --i)
         out.push_back(points[static_cast<size_t>(i)].first);
     std::sort(out.begin(), out.end(), std::greater<>());
@@ -348,25 +357,25 @@ timestamp_offset log::max_timestamp() const {
     timestamp_offset out;
     const segment* holder = nullptr;
     for (const auto& seg : segments_) {
-        if (seg->max_timestamp() > out.timestamp && seg->offset_of_max_timestamp() >= log_start_offset_) {
+        if (seg->max_timestamp() > out.timestamp && offset(seg->offset_of_max_timestamp()) >= log_start_offset_) {
             out.timestamp = seg->max_timestamp();
-            out.offset = seg->offset_of_max_timestamp();
+            out.offset = offset(seg->offset_of_max_timestamp());
             holder = seg.get();
         }
     }
     if (!holder) return out;
     // The segment knows the batch; the answer is the first record in it with that timestamp.
-    if (auto b = holder->translate_offset(out.offset)) {
+    if (auto b = holder->translate_offset(out.offset.value())) {
         std::vector<uint8_t> bytes = read_batch(*holder, *b);
         protocol::record_reader reader(bytes);
         protocol::record rec;
         while (reader.next(rec)) {
-            if (rec.timestamp == out.timestamp && rec.offset >= log_start_offset_) {
-                out.offset = rec.offset;
+            if (rec.timestamp == out.timestamp && offset(rec.offset) >= log_start_offset_) {
+                out.offset = offset(rec.offset);
                 break;
             }
         }
-        out.leader_epoch = b->leader_epoch;
+        out.leader_epoch = protocol::leader_epoch(b->leader_epoch);
     }
     return out;
 }
@@ -399,10 +408,10 @@ void log::delete_front_segments(size_t count) {
     }
     for (size_t i = 0; i < count; ++i) retire_segment(segments_[i]);
     segments_.erase(segments_.begin(), segments_.begin() + static_cast<std::ptrdiff_t>(count));
-    log_start_offset_ = std::max(log_start_offset_, segments_.front()->base_offset());
+    log_start_offset_ = std::max(log_start_offset_, base_of(*segments_.front()));
     high_watermark_ = std::max(high_watermark_, log_start_offset_);
     recovery_point_ = std::max(recovery_point_, std::min(log_start_offset_, log_end_offset_));
-    if (epochs_->truncate_from_start(protocol::offset(log_start_offset_))) write_leader_epoch_checkpoint();
+    if (epochs_->truncate_from_start(log_start_offset_)) write_leader_epoch_checkpoint();
     prune_producer_files();
 }
 
@@ -413,40 +422,40 @@ size_t log::delete_old_segments(int64_t now_ms) {
     summary.reserve(segments_.size());
     for (const auto& s : segments_) summary.push_back({s->base_offset(), s->size(), s->retention_timestamp()});
     retention_decision d =
-        plan_retention(summary, log_end_offset_, high_watermark_, log_start_offset_, config_, now_ms);
+        plan_retention(summary, log_end_offset_.value(), high_watermark_.value(), log_start_offset_.value(), config_, now_ms);
     delete_front_segments(d.count);
     return d.count;
 }
 
-delete_records_result log::delete_records_before(int64_t offset) {
+delete_records_result log::delete_records_before(offset target) {
     delete_records_result out;
     if (offline_ || closed_) {
         out.error = error_code::kafka_storage_error;
         return out;
     }
-    if (offset < 0 || offset > high_watermark_) {
+    if (target < offset(0) || target > high_watermark_) {
         out.error = error_code::offset_out_of_range;
         out.low_watermark = log_start_offset_;
         return out;
     }
-    if (offset > log_start_offset_) {
-        log_start_offset_ = offset;
-        if (epochs_->truncate_from_start(protocol::offset(log_start_offset_))) write_leader_epoch_checkpoint();
+    if (target > log_start_offset_) {
+        log_start_offset_ = target;
+        if (epochs_->truncate_from_start(log_start_offset_)) write_leader_epoch_checkpoint();
         size_t n = 0;
-        while (n + 1 < segments_.size() && segments_[n + 1]->base_offset() <= log_start_offset_) ++n;
+        while (n + 1 < segments_.size() && base_of(*segments_[n + 1]) <= log_start_offset_) ++n;
         delete_front_segments(n);
     }
     out.low_watermark = log_start_offset_;
     return out;
 }
 
-error_code log::truncate_to(int64_t offset) {
+error_code log::truncate_to(offset target) {
     if (offline_ || closed_) return error_code::kafka_storage_error;
-    if (offset < 0) return error_code::offset_out_of_range;
-    if (offset >= log_end_offset_) return error_code::none;
-    if (offset < segments_.front()->base_offset()) return truncate_fully_and_start_at(offset, clock_ms_);
+    if (target < offset(0)) return error_code::offset_out_of_range;
+    if (target >= log_end_offset_) return error_code::none;
+    if (target < base_of(*segments_.front())) return truncate_fully_and_start_at(target, clock_ms_);
     ++truncations_;
-    while (segments_.size() > 1 && segments_.back()->base_offset() > offset) {
+    while (segments_.size() > 1 && base_of(*segments_.back()) > target) {
         retire_segment(segments_.back());
         segments_.pop_back();
     }
@@ -456,44 +465,44 @@ error_code log::truncate_to(int64_t offset) {
         return error_code::kafka_storage_error;
     }
     int err = 0;
-    std::optional<int64_t> removed_from = active->truncate_to(offset, &err);
+    std::optional<int64_t> removed_from = active->truncate_to(target.value(), &err);
     if (err != 0) {
         go_offline("cannot truncate " + active->log_path() + ": " + std::strerror(err));
         return error_code::kafka_storage_error;
     }
-    log_end_offset_ = removed_from ? std::min(offset, *removed_from) : offset;
-    log_end_offset_ = std::max(log_end_offset_, active->base_offset());
+    log_end_offset_ = removed_from ? std::min(target, offset(*removed_from)) : target;
+    log_end_offset_ = std::max(log_end_offset_, base_of(*active));
     log_start_offset_ = std::min(log_start_offset_, log_end_offset_);
     high_watermark_ = std::min(high_watermark_, log_end_offset_);
     recovery_point_ = std::min(recovery_point_, log_end_offset_);
-    if (epochs_->truncate_from_end(protocol::offset(log_end_offset_))) write_leader_epoch_checkpoint();
+    if (epochs_->truncate_from_end(log_end_offset_)) write_leader_epoch_checkpoint();
     prune_producer_files();
     rebuild_producer_state(false);
     return error_code::none;
 }
 
-error_code log::truncate_fully_and_start_at(int64_t offset, int64_t now_ms) {
+error_code log::truncate_fully_and_start_at(offset start, int64_t now_ms) {
     if (offline_ || closed_) return error_code::kafka_storage_error;
-    if (offset < 0) return error_code::offset_out_of_range;
+    if (start < offset(0)) return error_code::offset_out_of_range;
     ++truncations_;
     for (const auto& s : segments_) retire_segment(s);
     segments_.clear();
     int err = 0;
-    auto seg = segment::create(dir_, offset, segment_options::from(config_), now_ms, &err);
+    auto seg = segment::create(dir_, start.value(), segment_options::from(config_), now_ms, &err);
     if (!seg) {
         go_offline("cannot create segment in " + dir_ + ": " + std::strerror(err));
         return error_code::kafka_storage_error;
     }
     segments_.push_back(std::move(seg));
     dir_dirty_ = true;
-    log_start_offset_ = log_end_offset_ = high_watermark_ = recovery_point_ = offset;
+    log_start_offset_ = log_end_offset_ = high_watermark_ = recovery_point_ = start;
     epochs_->clear();
     for (int64_t s : list_producer_snapshots(dir_))
         (void)::unlink(layout::segment_path(dir_, s, layout::snapshot_suffix).c_str());
     for (auto& [base, idx] : txn_indexes_) (void)::unlink(idx->path().c_str());
     txn_indexes_.clear();
     producers_->clear();
-    producers_->set_end_offset(offset);
+    producers_->set_end_offset(start.value());
     write_leader_epoch_checkpoint();
     return error_code::none;
 }
@@ -502,7 +511,7 @@ error_code log::truncate_fully_and_start_at(int64_t offset, int64_t now_ms) {
 
 void log::flush(flush_callback done) { flush_until(log_end_offset_, std::move(done)); }
 
-void log::flush_until(int64_t target, flush_callback done) {
+void log::flush_until(offset target, flush_callback done) {
     if (offline_ || closed_) {
         if (done) ctx_.completions.post([done = std::move(done)] { done(error_code::kafka_storage_error); });
         return;
@@ -517,8 +526,8 @@ void log::flush_until(int64_t target, flush_callback done) {
     for (size_t i = 0; i < segments_.size(); ++i) {
         const auto& s = segments_[i];
         // A roll's flush skips the new, empty active segment: it promises nothing about it.
-        if (!everything && s->base_offset() >= target) break;
-        bool may_hold_unflushed = i + 1 == segments_.size() || segments_[i + 1]->base_offset() > recovery_point_;
+        if (!everything && base_of(*s) >= target) break;
+        bool may_hold_unflushed = i + 1 == segments_.size() || base_of(*segments_[i + 1]) > recovery_point_;
         if (may_hold_unflushed || s->indexes_dirty()) tokens.emplace_back(s, s->sync_targets(files));
     }
     if (dir_dirty_) {
@@ -540,7 +549,7 @@ void log::flush_until(int64_t target, flush_callback done) {
     });
 }
 
-void log::on_flushed(int64_t offset, uint64_t truncations_at_request, int error) {
+void log::on_flushed(offset flushed, uint64_t truncations_at_request, int error) {
     if (error != 0) {
         // After a failed fsync the page cache's state is unknown; Kafka takes the dir offline.
         dir_dirty_ = true;
@@ -550,7 +559,7 @@ void log::on_flushed(int64_t offset, uint64_t truncations_at_request, int error)
     // A truncation since the request may have removed what was flushed and written new bytes the
     // fsync did not cover.
     if (truncations_at_request != truncations_) return;
-    recovery_point_ = std::max(recovery_point_, std::min(offset, log_end_offset_));
+    recovery_point_ = std::max(recovery_point_, std::min(flushed, log_end_offset_));
 }
 
 void log::tick(int64_t now_ms) {

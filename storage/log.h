@@ -51,7 +51,8 @@ enum class append_origin : uint8_t { client, coordinator, replication };
 struct append_options {
     int64_t now_ms = 0;                            // wall clock: LogAppendTime, timestamp bounds, roll by time
     append_origin origin = append_origin::client;
-    int32_t leader_epoch = -1;                     // stamped into each batch when >= 0 (not for replication)
+    // Stamped into each batch when >= 0 (not for replication).
+    protocol::leader_epoch leader_epoch = protocol::no_leader_epoch;
 };
 
 // One record the append's record checks refused (Produce v8+ record_errors).
@@ -64,10 +65,10 @@ struct append_result {
     protocol::error_code error = protocol::error_code::none;
     std::string error_message;                     // why, for the response's error_message
     std::vector<record_error> record_errors;       // the refused records, when the record checks failed
-    int64_t base_offset = -1;                      // first offset assigned (first batch's base offset)
-    int64_t last_offset = -1;                      // last offset assigned
-    int64_t log_append_time = -1;                  // the stamped time under LogAppendTime, else -1
-    int64_t log_start_offset = -1;
+    protocol::offset base_offset = protocol::no_offset;  // first offset assigned (first batch's base offset)
+    protocol::offset last_offset = protocol::no_offset;  // last offset assigned
+    int64_t log_append_time = -1;                        // the stamped time under LogAppendTime, else -1
+    protocol::offset log_start_offset = protocol::no_offset;
     int32_t batch_count = 0;
     int32_t record_count = 0;
     // An idempotent producer's retry of a batch already in the log: nothing was written and the
@@ -78,7 +79,7 @@ struct append_result {
 struct read_result {
     protocol::error_code error = protocol::error_code::none;  // none or offset_out_of_range
     std::vector<protocol::file_range> ranges;                 // whole batches, in offset order
-    int64_t first_batch_offset = -1;                          // base offset of the first batch, -1 when empty
+    protocol::offset first_batch_offset = protocol::no_offset; // base offset of the first batch, -1 when empty
 
     [[nodiscard]] size_t size() const noexcept;
 };
@@ -90,26 +91,26 @@ struct copy_read_result {
 
 struct timestamp_offset {
     int64_t timestamp = -1;
-    int64_t offset = -1;
-    int32_t leader_epoch = -1;
+    protocol::offset offset = protocol::no_offset;
+    protocol::leader_epoch leader_epoch = protocol::no_leader_epoch;
 };
 
 struct epoch_end_offset {
     protocol::leader_epoch epoch = protocol::no_leader_epoch; // -1: undefined
-    protocol::offset end_offset{-1};                          // -1: undefined
+    protocol::offset end_offset = protocol::no_offset;        // -1: undefined
 };
 
 struct delete_records_result {
     protocol::error_code error = protocol::error_code::none;  // none or offset_out_of_range
-    int64_t low_watermark = -1;                               // the log start offset afterwards
+    protocol::offset low_watermark = protocol::no_offset;     // the log start offset afterwards
 };
 
 // What the log dir knows about this log before it is opened (log_manager reads it from the
 // checkpoint files; absent values mean "missing checkpoint").
 struct log_load_state {
     bool clean_shutdown = false;
-    std::optional<int64_t> recovery_point;
-    std::optional<int64_t> log_start_offset;
+    std::optional<protocol::offset> recovery_point;
+    std::optional<protocol::offset> log_start_offset;
     int64_t now_ms = 0;
 };
 
@@ -155,41 +156,42 @@ public:
     // (exclusive: the high watermark or the log end offset). offset_out_of_range below the log
     // start offset or above the log end offset. A range may shrink if the log is truncated while
     // it is being sent: the transport must treat a short sendfile at end of file as an error.
-    [[nodiscard]] read_result read(int64_t offset, int32_t max_bytes, int64_t upper_bound,
+    [[nodiscard]] read_result read(protocol::offset offset, int32_t max_bytes, protocol::offset upper_bound,
                                    bool min_one_batch = true) const;
     // The same bytes, copied (for internal readers: coordinators, tests, tools).
-    [[nodiscard]] copy_read_result read_copy(int64_t offset, int32_t max_bytes, int64_t upper_bound,
+    [[nodiscard]] copy_read_result read_copy(protocol::offset offset, int32_t max_bytes, protocol::offset upper_bound,
                                              bool min_one_batch = true) const;
 
-    [[nodiscard]] int64_t log_start_offset() const noexcept { return log_start_offset_; }
-    [[nodiscard]] int64_t log_end_offset() const noexcept { return log_end_offset_; }
-    [[nodiscard]] int64_t high_watermark() const noexcept { return high_watermark_; }
+    [[nodiscard]] protocol::offset log_start_offset() const noexcept { return log_start_offset_; }
+    [[nodiscard]] protocol::offset log_end_offset() const noexcept { return log_end_offset_; }
+    [[nodiscard]] protocol::offset high_watermark() const noexcept { return high_watermark_; }
     // Set by the broker (replication); clamped to [log start offset, log end offset]. It starts at
     // the log end offset when the log is opened and does not follow appends by itself (a broker
     // with one replica sets it to the log end after each append). Retention, DeleteRecords and
     // compaction never pass it.
-    void set_high_watermark(int64_t offset) noexcept;
+    void set_high_watermark(protocol::offset offset) noexcept;
     // The last stable offset: the first offset of the earliest transaction still open, or the
     // high watermark when that is lower or none is open. read_committed readers stop here.
-    [[nodiscard]] int64_t last_stable_offset() const noexcept;
+    [[nodiscard]] protocol::offset last_stable_offset() const noexcept;
     // The producers of this partition (storage/producer_state_table.h), for DescribeProducers.
     [[nodiscard]] const producer_state_table& producers() const noexcept { return *producers_; }
     // The aborted transactions that overlap [fetch_offset, upper_bound), from the .txnindex files
     // of the segments from the one holding fetch_offset on (read_committed Fetch).
-    [[nodiscard]] std::vector<aborted_txn> aborted_transactions(int64_t fetch_offset, int64_t upper_bound) const;
+    [[nodiscard]] std::vector<aborted_txn> aborted_transactions(protocol::offset fetch_offset,
+                                                                   protocol::offset upper_bound) const;
     // Forgets producers idle for producer.id.expiration.ms (log_manager calls it periodically).
     size_t expire_producers(int64_t now_ms, int64_t expiration_ms);
     // Offsets below this were made durable (fsync) and are not scanned after an unclean stop.
-    [[nodiscard]] int64_t recovery_point() const noexcept { return recovery_point_; }
+    [[nodiscard]] protocol::offset recovery_point() const noexcept { return recovery_point_; }
 
     // Removes every batch whose last offset is >= `offset`; the log end offset becomes `offset`,
     // or the base offset of a batch that straddles it. Replication only.
-    [[nodiscard]] protocol::error_code truncate_to(int64_t offset);
+    [[nodiscard]] protocol::error_code truncate_to(protocol::offset offset);
     // Deletes every segment and starts an empty log at `offset` (a follower far behind).
-    [[nodiscard]] protocol::error_code truncate_fully_and_start_at(int64_t offset, int64_t now_ms);
+    [[nodiscard]] protocol::error_code truncate_fully_and_start_at(protocol::offset offset, int64_t now_ms);
     // DeleteRecords: moves the log start offset to `offset` (<= high watermark) and deletes the
     // segments that lie wholly before it.
-    [[nodiscard]] delete_records_result delete_records_before(int64_t offset);
+    [[nodiscard]] delete_records_result delete_records_before(protocol::offset offset);
 
     // ListOffsets: the first record with timestamp >= `timestamp`, or nullopt when none has.
     [[nodiscard]] std::optional<timestamp_offset> offset_for_timestamp(int64_t timestamp) const;
@@ -199,7 +201,7 @@ public:
     // segments' base offsets (at least the log start offset) and the log end offset, starting at
     // the last one whose segment was written at or before `timestamp` (-1: the end, -2: the start).
     // A segment's time is its largest record timestamp, or its last write without one.
-    [[nodiscard]] std::vector<int64_t> legacy_offsets_before(int64_t timestamp, int32_t max_count, int64_t now_ms) const;
+    [[nodiscard]] std::vector<protocol::offset> legacy_offsets_before(int64_t timestamp, int32_t max_count, int64_t now_ms) const;
 
     // Leader epochs (leader-epoch-checkpoint): the latest epoch (-1 when none), the end offset of
     // an epoch for OffsetForLeaderEpoch, and the epoch of the batch holding an offset.
@@ -236,8 +238,8 @@ public:
     [[nodiscard]] const log_load_info& load_info() const noexcept { return load_info_; }
     // Compaction: offsets below this have been cleaned (cleaner-offset-checkpoint). log_manager
     // restores it at start-up; the log cleaner advances it.
-    [[nodiscard]] int64_t cleaner_offset() const noexcept { return cleaner_offset_; }
-    void set_cleaner_offset(int64_t offset) noexcept { cleaner_offset_ = offset; }
+    [[nodiscard]] protocol::offset cleaner_offset() const noexcept { return cleaner_offset_; }
+    void set_cleaner_offset(protocol::offset offset) noexcept { cleaner_offset_ = offset; }
 
     // Clean shutdown, step one: appends the final time-index entry and trims the active
     // segment's indexes (and a preallocated log file) to their contents. The caller then flushes.
@@ -253,25 +255,25 @@ private:
     [[nodiscard]] bool load(const log_load_state& state, std::string* error);
     [[nodiscard]] bool load_segments(const log_load_state& state, std::vector<int64_t> bases,
                                      const std::vector<int64_t>& rebuild, bool rebuild_epochs, std::string* error);
-    [[nodiscard]] size_t segment_index_for(int64_t offset) const noexcept;
-    [[nodiscard]] bool should_roll(const segment& active, uint64_t incoming_bytes, int64_t last_offset,
+    [[nodiscard]] size_t segment_index_for(protocol::offset offset) const noexcept;
+    [[nodiscard]] bool should_roll(const segment& active, uint64_t incoming_bytes, protocol::offset last_offset,
                                    int64_t max_timestamp, size_t batch_count) const;
-    [[nodiscard]] protocol::error_code roll_to(int64_t base_offset, int64_t now_ms);
+    [[nodiscard]] protocol::error_code roll_to(protocol::offset base_offset, int64_t now_ms);
     void delete_front_segments(size_t count);
     void retire_segment(const std::shared_ptr<segment>& seg);
     void go_offline(std::string why);
     void write_leader_epoch_checkpoint();
     void write_partition_metadata();
     // Makes the segments below `target` durable (all of them when it is the log end offset).
-    void flush_until(int64_t target, flush_callback done);
-    void on_flushed(int64_t offset, uint64_t truncations_at_request, int error);
+    void flush_until(protocol::offset target, flush_callback done);
+    void on_flushed(protocol::offset offset, uint64_t truncations_at_request, int error);
     [[nodiscard]] std::optional<timestamp_offset> find_in_segment(const segment& seg, int64_t timestamp) const;
 
     // Producer state and transactions (storage/log_producers.cpp).
     // Checks the producer fields of the batches about to be written (offsets as they will be
     // assigned from `first_offset`); fills `out` with the refusal or the duplicate's offsets.
     [[nodiscard]] bool stage_producers(std::span<const uint8_t> batches, const std::vector<batch_info>& infos,
-                                       int64_t first_offset, const append_options& options,
+                                       protocol::offset first_offset, const append_options& options,
                                        producer_state_update& update, append_result& out) const;
     // After the write: the table takes the update; aborted transactions go to the txn index.
     void apply_producers(producer_state_update update);
@@ -297,12 +299,12 @@ private:
     // their source (storage/log_cleaner.h); retiring a source retires its swap too.
     std::vector<std::pair<const segment*, std::shared_ptr<segment>>> pending_swaps_;
 
-    int64_t log_start_offset_ = 0;
-    int64_t log_end_offset_ = 0;
-    int64_t high_watermark_ = 0;
-    int64_t recovery_point_ = 0;
+    protocol::offset log_start_offset_{0};
+    protocol::offset log_end_offset_{0};
+    protocol::offset high_watermark_{0};
+    protocol::offset recovery_point_{0};
     int64_t clock_ms_ = 0;              // the latest wall-clock time the log was given
-    int64_t cleaner_offset_ = 0;
+    protocol::offset cleaner_offset_{0};
     uint64_t truncations_ = 0;          // bumped by every truncation: stale flush results are ignored
     int64_t unflushed_messages_ = 0;
     int64_t last_flush_ms_ = 0;

@@ -63,10 +63,14 @@ void log_cleaner::main() {
 }
 
 // The cleanable prefix of `l` and how dirty it is (loop thread).
-static cleanable_range range_of(const log& l, const std::vector<std::shared_ptr<segment>>& segs, int64_t hw,
-                                int64_t cleaner_offset, const log_config& cfg, int64_t now_ms) {
+static cleanable_range range_of(const log& l, const std::vector<std::shared_ptr<segment>>& segs,
+                                protocol::offset high_watermark, protocol::offset cleaned_below,
+                                const log_config& cfg, int64_t now_ms) {
     cleanable_range r;
     if (segs.size() < 2) return r;
+    // Segments keep raw base offsets: compare in their terms.
+    const int64_t hw = high_watermark.value();
+    const int64_t cleaner_offset = cleaned_below.value();
     int64_t upper = std::min(hw, segs.back()->base_offset());
     for (size_t i = 0; i + 1 < segs.size(); ++i) {
         if (segs[i + 1]->base_offset() > upper) break;
@@ -300,7 +304,7 @@ void log_cleaner::complete_swap(const std::shared_ptr<job>& j, int fsync_error) 
         }
     }
     l->dir_dirty_ = true;
-    l->cleaner_offset_ = std::max(l->cleaner_offset_, result.next_dirty_offset);
+    l->cleaner_offset_ = std::max(l->cleaner_offset_, protocol::offset(result.next_dirty_offset));
     ctx_.flush.run([dir] { return sync_dir(dir); }, {});
     report.ran = true;
     report.cleaner_offset = l->cleaner_offset_;

@@ -45,7 +45,7 @@ struct compaction_result;
 struct cleaning_report {
     bool ran = false;                // false: abandoned (truncation, shutdown) or failed
     std::string error;
-    int64_t cleaner_offset = -1;     // the log's cleaner offset afterwards
+    protocol::offset cleaner_offset = protocol::no_offset;  // the log's cleaner offset afterwards
     size_t segments_replaced = 0;    // sources replaced by cleaned segments
     size_t groups_merged = 0;        // cleaned segments that replaced more than one source
     size_t segments_removed = 0;

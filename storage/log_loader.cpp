@@ -167,8 +167,8 @@ bool log::load(const log_load_state& state, std::string* error) {
                 return true;
             });
     }
-    bool changed = epochs_->truncate_from_end(protocol::offset(log_end_offset_));
-    changed |= epochs_->truncate_from_start(protocol::offset(log_start_offset_));
+    bool changed = epochs_->truncate_from_end(log_end_offset_);
+    changed |= epochs_->truncate_from_start(log_start_offset_);
     // A new log gets its (empty) checkpoint file too, as Kafka's do.
     if (changed || rebuild_epochs) write_leader_epoch_checkpoint();
     rebuild_producer_state(state.clean_shutdown);
@@ -180,8 +180,9 @@ bool log::load_segments(const log_load_state& state, std::vector<int64_t> bases,
     const segment_options options = segment_options::from(config_);
     int err = 0;
     if (bases.empty()) {
-        int64_t start = std::max<int64_t>(0, state.log_start_offset.value_or(0));
-        auto seg = segment::create(dir_, start, options, state.now_ms, &err);
+        const protocol::offset start =
+            std::max(protocol::offset(0), state.log_start_offset.value_or(protocol::offset(0)));
+        auto seg = segment::create(dir_, start.value(), options, state.now_ms, &err);
         if (!seg) {
             *error = "cannot create the first segment in " + dir_ + ": " + std::strerror(err);
             return false;
@@ -208,7 +209,7 @@ bool log::load_segments(const log_load_state& state, std::vector<int64_t> bases,
     // without a recovery point, all of them. After a clean stop none is, but every index is
     // checked (and rebuilt when it fails), and the active segment's tail is verified.
     size_t first_unflushed = state.clean_shutdown ? segments_.size()
-                                                  : segment_index_for(state.recovery_point.value_or(0));
+                                                  : segment_index_for(state.recovery_point.value_or(protocol::offset(0)));
     leader_epoch_cache* epochs = rebuild_epochs ? nullptr : epochs_.get();
     int64_t expected = segments_.front()->base_offset();
     int64_t next_offset = -1;
@@ -277,13 +278,15 @@ bool log::load_segments(const log_load_state& state, std::vector<int64_t> bases,
     }
 
     segment& active = *segments_.back();
-    log_end_offset_ = next_offset >= 0 ? next_offset : active.base_offset();
-    log_end_offset_ = std::max(log_end_offset_, active.base_offset());
-    log_start_offset_ = std::min(std::max(state.log_start_offset.value_or(0), segments_.front()->base_offset()),
+    const protocol::offset active_base(active.base_offset());
+    const protocol::offset first_base(segments_.front()->base_offset());
+    log_end_offset_ = std::max(next_offset >= 0 ? protocol::offset(next_offset) : active_base, active_base);
+    log_start_offset_ = std::min(std::max(state.log_start_offset.value_or(protocol::offset(0)), first_base),
                                  log_end_offset_);
-    recovery_point_ =
-        state.clean_shutdown ? log_end_offset_ : std::min(state.recovery_point.value_or(0), log_end_offset_);
-    recovery_point_ = std::max(recovery_point_, std::min(segments_.front()->base_offset(), log_end_offset_));
+    recovery_point_ = state.clean_shutdown
+                          ? log_end_offset_
+                          : std::min(state.recovery_point.value_or(protocol::offset(0)), log_end_offset_);
+    recovery_point_ = std::max(recovery_point_, std::min(first_base, log_end_offset_));
     high_watermark_ = log_end_offset_;
     return true;
 }

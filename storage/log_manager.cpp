@@ -179,7 +179,7 @@ bool log_manager::open_dir(dir_state& d, int64_t now_ms, std::string* error) {
         auto l = log::open(path, tp, cfg, context(), state, error);
         if (!l) return false;
         // Kafka's rule: a cleaner offset outside the log means start over from the log start.
-        int64_t cleaned = l->log_start_offset();
+        protocol::offset cleaned = l->log_start_offset();
         if (auto it = d.cleaner_offsets.find(tp); it != d.cleaner_offsets.end() &&
                                                   it->second >= l->log_start_offset() &&
                                                   it->second <= l->log_end_offset())

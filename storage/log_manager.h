@@ -107,7 +107,7 @@ private:
     std::vector<std::unique_ptr<dir_state>> dirs_;
     std::map<topic_partition, std::shared_ptr<log>> logs_;
     std::map<topic_partition, size_t> dir_of_;            // index into dirs_
-    std::map<topic_partition, int64_t> written_start_offsets_;
+    std::map<topic_partition, protocol::offset> written_start_offsets_;
     int64_t last_recovery_checkpoint_ms_ = 0;
     int64_t last_start_checkpoint_ms_ = 0;
     int64_t last_retention_ms_ = 0;

@@ -65,19 +65,19 @@ int64_t producer_id_at(std::span<const uint8_t> header) {
 
 } // namespace
 
-int64_t log::last_stable_offset() const noexcept {
+protocol::offset log::last_stable_offset() const noexcept {
     const auto first = producers_->first_unstable_offset();
-    return first ? std::min(*first, high_watermark_) : high_watermark_;
+    return first ? std::min(protocol::offset(*first), high_watermark_) : high_watermark_;
 }
 
 size_t log::expire_producers(int64_t now_ms, int64_t expiration_ms) { return producers_->expire(now_ms, expiration_ms); }
 
-std::vector<aborted_txn> log::aborted_transactions(int64_t fetch_offset, int64_t upper_bound) const {
+std::vector<aborted_txn> log::aborted_transactions(protocol::offset fetch_offset, protocol::offset upper_bound) const {
     std::vector<aborted_txn> out;
     if (segments_.empty() || txn_indexes_.empty()) return out;
     const int64_t from = segments_[segment_index_for(fetch_offset)]->base_offset();
     for (auto it = txn_indexes_.lower_bound(from); it != txn_indexes_.end(); ++it)
-        if (it->second->collect(fetch_offset, upper_bound, out)) break;
+        if (it->second->collect(fetch_offset.value(), upper_bound.value(), out)) break;
     return out;
 }
 
@@ -95,11 +95,12 @@ txn_index* log::txn_index_for(int64_t segment_base) {
     return txn_indexes_.emplace(segment_base, std::move(idx)).first->second.get();
 }
 
-bool log::stage_producers(std::span<const uint8_t> batches, const std::vector<batch_info>& infos, int64_t first_offset,
+bool log::stage_producers(std::span<const uint8_t> batches, const std::vector<batch_info>& infos,
+                          protocol::offset first_offset,
                           const append_options& options, producer_state_update& update, append_result& out) const {
     const bool replicate = options.origin == append_origin::replication;
     const bool append_time = config_.message_timestamp_type == timestamp_type::log_append_time && !replicate;
-    int64_t next = first_offset;
+    int64_t next = first_offset.value();  // the producer table keeps raw offsets, as its snapshot file does
     for (const auto& b : infos) {
         const int64_t base = replicate ? b.base_offset : next;
         const int64_t last = replicate ? b.last_offset : next + (b.last_offset - b.base_offset);
@@ -110,8 +111,8 @@ bool log::stage_producers(std::span<const uint8_t> batches, const std::vector<ba
         producer_check c = producers_->stage(update, f, options.origin);
         if (c.duplicate) {
             out.duplicate = true;
-            out.base_offset = c.duplicate->first_offset;
-            out.last_offset = c.duplicate->last_offset;
+            out.base_offset = protocol::offset(c.duplicate->first_offset);
+            out.last_offset = protocol::offset(c.duplicate->last_offset);
             out.log_append_time = c.duplicate->timestamp;
             out.batch_count = 0;
             out.record_count = 0;
@@ -128,10 +129,10 @@ bool log::stage_producers(std::span<const uint8_t> batches, const std::vector<ba
 
 void log::apply_producers(producer_state_update update) {
     std::vector<completed_txn> completed = std::move(update.completed);
-    producers_->apply(std::move(update), log_end_offset_);
+    producers_->apply(std::move(update), log_end_offset_.value());
     for (const auto& t : completed) {
         if (!t.aborted) continue;
-        txn_index* idx = txn_index_for(segments_[segment_index_for(t.last_offset)]->base_offset());
+        txn_index* idx = txn_index_for(segments_[segment_index_for(protocol::offset(t.last_offset))]->base_offset());
         if (!idx) return;
         if (int err = idx->append({t.producer_id.value(), t.first_offset, t.last_offset, t.last_stable_offset});
             err != 0) {
@@ -145,7 +146,7 @@ void log::apply_producers(producer_state_update update) {
 
 void log::write_producer_snapshot(bool now) {
     if (offline_ || closed_) return;
-    std::string path = layout::segment_path(dir_, log_end_offset_, layout::snapshot_suffix);
+    std::string path = layout::segment_path(dir_, log_end_offset_.value(), layout::snapshot_suffix);
     std::string bytes = encode_producer_snapshot(*producers_);
     if (now) {
         if (int err = write_file_atomically(path, bytes); err != 0)
@@ -163,13 +164,15 @@ void log::write_producer_snapshot(bool now) {
 }
 
 void log::prune_producer_files() {
-    const int64_t front = segments_.empty() ? log_end_offset_ : segments_.front()->base_offset();
+    // File names and the txn index map carry raw offsets.
+    const int64_t end = log_end_offset_.value();
+    const int64_t front = segments_.empty() ? end : segments_.front()->base_offset();
     // Removed here, not on the deleter thread: a later roll may write a file of the same name.
     for (int64_t s : list_producer_snapshots(dir_))
-        if (s < front || s > log_end_offset_)
+        if (s < front || s > end)
             (void)::unlink(layout::segment_path(dir_, s, layout::snapshot_suffix).c_str());
     for (auto it = txn_indexes_.begin(); it != txn_indexes_.end();) {
-        if (it->first < front || it->first > log_end_offset_) {
+        if (it->first < front || it->first > end) {
             (void)::unlink(it->second->path().c_str());
             it = txn_indexes_.erase(it);
         } else {
@@ -182,7 +185,9 @@ void log::prune_producer_files() {
 void log::rebuild_producer_state(bool clean_shutdown) {
     producers_->clear();
     txn_indexes_.clear();
+    // File names, snapshots and the producer table carry raw offsets.
     const int64_t front = segments_.front()->base_offset();
+    const int64_t end = log_end_offset_.value();
 
     std::vector<std::string> names;
     if (DIR* d = ::opendir(dir_.c_str())) {
@@ -192,7 +197,7 @@ void log::rebuild_producer_state(bool clean_shutdown) {
     for (const auto& name : names) {
         auto base = layout::parse_segment_name(name, layout::txn_index_suffix);
         if (!base) continue;
-        if (*base < front || *base > log_end_offset_) {
+        if (*base < front || *base > end) {
             (void)::unlink(layout::join(dir_, name).c_str());
             continue;
         }
@@ -203,7 +208,7 @@ void log::rebuild_producer_state(bool clean_shutdown) {
     std::optional<int64_t> from;
     for (auto it = snapshots.rbegin(); it != snapshots.rend(); ++it) {
         const std::string path = layout::segment_path(dir_, *it, layout::snapshot_suffix);
-        if (*it > log_end_offset_ || *it < front) {
+        if (*it > end || *it < front) {
             (void)::unlink(path.c_str());  // truncated away, or before the log
             continue;
         }
@@ -226,7 +231,7 @@ void log::rebuild_producer_state(bool clean_shutdown) {
         // No snapshot after a clean stop: nothing was ever written by a producer with an id
         // (every log that had one gets a snapshot at roll and at shutdown).
         if (clean_shutdown && snapshots.empty()) {
-            producers_->set_end_offset(log_end_offset_);
+            producers_->set_end_offset(end);
             return;
         }
         from = front;
@@ -237,7 +242,7 @@ void log::rebuild_producer_state(bool clean_shutdown) {
 
     // Replay the log after the snapshot, headers only (control batches are read whole).
     std::vector<uint8_t> bytes;
-    for (size_t i = segment_index_for(*from); i < segments_.size(); ++i) {
+    for (size_t i = segment_index_for(protocol::offset(*from)); i < segments_.size(); ++i) {
         segment& seg = *segments_[i];
         uint32_t position = 0;
         if (seg.base_offset() < *from) {
@@ -248,7 +253,7 @@ void log::rebuild_producer_state(bool clean_shutdown) {
         // Large reads: after an unclean stop this walks every batch of the scanned segments again.
         seg.walk_headers(position, size_t{1} << 20, [&](const batch_location& b, std::span<const uint8_t> header) {
             if (b.last_offset < *from) return true;
-            if (b.base_offset >= log_end_offset_) return false;
+            if (b.base_offset >= end) return false;
             if (producer_id_at(header) < 0) return true;
             bytes.assign(header.begin(), header.end());
             if ((pb::load_be16(bytes.data() + pb::attributes_at) & pb::control_flag) != 0) {
@@ -267,7 +272,7 @@ void log::rebuild_producer_state(bool clean_shutdown) {
             return true;
         });
     }
-    producers_->set_end_offset(log_end_offset_);
+    producers_->set_end_offset(end);
 }
 
 } // namespace samsa::storage

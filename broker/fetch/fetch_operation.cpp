@@ -69,10 +69,11 @@ fetch_response fetch_operation::build(read_pass& pass, const fetch_answer& answe
         fetch_response::partition_data d;
         d.partition_index = key.partition;
         d.error_code = to_int(r.error);
-        d.high_watermark = r.high_watermark;
-        d.last_stable_offset = r.last_stable_offset;
-        d.log_start_offset = r.log_start_offset;
-        if (r.diverging_epoch) d.diverging_epoch = {r.diverging_epoch->first, r.diverging_epoch->second};
+        d.high_watermark = r.high_watermark.value();
+        d.last_stable_offset = r.last_stable_offset.value();
+        d.log_start_offset = r.log_start_offset.value();
+        if (r.diverging_epoch)
+            d.diverging_epoch = {r.diverging_epoch->epoch.value(), r.diverging_epoch->end_offset.value()};
         // Kafka sends null to read_uncommitted consumers, the list (maybe empty) to read_committed.
         if (settings_.isolation_level == 0) {
             d.aborted_transactions = std::nullopt;

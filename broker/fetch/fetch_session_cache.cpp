@@ -42,7 +42,7 @@ bool fetch_session::must_respond(const fetch_partition_key& k, const fetch_parti
     c.high_watermark = s.high_watermark;
     c.log_start_offset = s.log_start_offset;
     // Forget the high watermark after an error so the partition is sent again once it is gone.
-    if (s.error != error_code::none) c.high_watermark = -1;
+    if (s.error != error_code::none) c.high_watermark = protocol::no_offset;
     if (respond) partitions_.splice(partitions_.end(), partitions_, it->second);  // round robin
     return respond;
 }
@@ -157,7 +157,7 @@ fetch_answer fetch_session_cache::finish(const fetch_context& ctx, std::span<con
                 s->upsert(ctx.partitions[i]);
                 if (i >= read.size()) continue;
                 auto& c = *s->index_.at(ctx.partitions[i].key);
-                c.high_watermark = read[i].error == error_code::none ? read[i].high_watermark : -1;
+                c.high_watermark = read[i].error == error_code::none ? read[i].high_watermark : protocol::no_offset;
                 c.log_start_offset = read[i].log_start_offset;
             }
             out.session_id = s->id();

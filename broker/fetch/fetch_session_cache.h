@@ -18,6 +18,7 @@
 #pragma once
 
 #include "protocol/errors.h"
+#include "protocol/kafka_ids.h"
 #include "protocol/wire.h"
 
 #include <compare>
@@ -44,11 +45,11 @@ struct fetch_partition_key {
 
 // What the client asks of one partition.
 struct fetch_partition_params {
-    int64_t fetch_offset = 0;
+    protocol::offset fetch_offset{0};
     int32_t max_bytes = 0;
-    int32_t current_leader_epoch = -1;
-    int32_t last_fetched_epoch = -1;
-    int64_t log_start_offset = -1;  // the fetcher's own (followers); unused by consumers
+    protocol::leader_epoch current_leader_epoch = protocol::no_leader_epoch;
+    protocol::leader_epoch last_fetched_epoch = protocol::no_leader_epoch;
+    protocol::offset log_start_offset = protocol::no_offset;  // the fetcher's own (followers); unused by consumers
 };
 
 struct fetch_partition_request {
@@ -59,8 +60,8 @@ struct fetch_partition_request {
 // What the response said about a partition, for deciding what an incremental response must carry.
 struct fetch_partition_summary {
     size_t records_bytes = 0;
-    int64_t high_watermark = -1;
-    int64_t log_start_offset = -1;
+    protocol::offset high_watermark = protocol::no_offset;
+    protocol::offset log_start_offset = protocol::no_offset;
     protocol::error_code error = protocol::error_code::none;
 };
 
@@ -85,8 +86,8 @@ private:
     struct cached_partition {
         fetch_partition_key key;
         fetch_partition_params params;
-        int64_t high_watermark = -1;    // as last sent (-1: never, or after an error)
-        int64_t log_start_offset = -1;  // as last sent
+        protocol::offset high_watermark = protocol::no_offset;    // as last sent (-1: never, or after an error)
+        protocol::offset log_start_offset = protocol::no_offset;  // as last sent
     };
 
     void upsert(const fetch_partition_request& p);

@@ -46,12 +46,12 @@ partition_read_result read_partition(partition_manager& partitions, const fetch_
 
     // KIP-320: a consumer whose last fetched epoch ends before its fetch offset has data this log
     // never had (or no longer has); it must truncate to the epoch's end first.
-    const protocol::leader_epoch last_fetched(p.params.last_fetched_epoch);
+    const protocol::leader_epoch last_fetched = p.params.last_fetched_epoch;
     if (options.version >= 12 && last_fetched >= protocol::leader_epoch(0) &&
         log.latest_epoch() >= protocol::leader_epoch(0)) {
         const storage::epoch_end_offset e = log.end_offset_for_epoch(last_fetched);
-        if (e.epoch < last_fetched || e.end_offset < protocol::offset(p.params.fetch_offset)) {
-            out.diverging_epoch = std::make_pair(e.epoch.value(), e.end_offset.value());
+        if (e.epoch < last_fetched || e.end_offset < p.params.fetch_offset) {
+            out.diverging_epoch = e;
             return out;
         }
     }
@@ -59,7 +59,7 @@ partition_read_result read_partition(partition_manager& partitions, const fetch_
     const int32_t limit = std::max(0, std::min(options.max_bytes, p.params.max_bytes));
     // read_committed (v4+) stops at the first open transaction.
     const bool read_committed = options.isolation_level == 1 && options.version >= 4;
-    const int64_t upper = read_committed ? out.last_stable_offset : out.high_watermark;
+    const protocol::offset upper = read_committed ? out.last_stable_offset : out.high_watermark;
     const int8_t magic = fetch_magic(options.version);
     if (magic >= 2) {
         storage::read_result r = log.read(p.params.fetch_offset, limit, upper, options.min_one_batch);

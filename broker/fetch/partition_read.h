@@ -32,10 +32,10 @@ struct partition_read_options {
 
 struct partition_read_result {
     protocol::error_code error = protocol::error_code::none;
-    int64_t high_watermark = -1;
-    int64_t last_stable_offset = -1;
-    int64_t log_start_offset = -1;
-    std::optional<std::pair<int32_t, int64_t>> diverging_epoch;  // epoch, end offset
+    protocol::offset high_watermark = protocol::no_offset;
+    protocol::offset last_stable_offset = protocol::no_offset;
+    protocol::offset log_start_offset = protocol::no_offset;
+    std::optional<storage::epoch_end_offset> diverging_epoch;  // where the fetcher's last epoch ends here
     std::vector<protocol::file_range> ranges;  // zero-copy record bytes
     std::vector<uint8_t> converted;            // down-converted record bytes (v0-v3)
     // read_committed: the aborted transactions overlapping what was read (the consumer drops

@@ -245,7 +245,7 @@ private:
     [[nodiscard]] protocol::error_code write(int32_t partition, const std::vector<pending_record>& records,
                                              int64_t* base_offset = nullptr);
     [[nodiscard]] protocol::error_code check_group(std::string_view group_id, bool allow_empty) const;
-    void load_partition(int32_t partition, int64_t from);
+    void load_partition(int32_t partition, protocol::offset from);
     void replay(int32_t partition, protocol::bytes_view batches);
     void finish_load(int32_t partition);
     void schedule_retention();

@@ -29,12 +29,12 @@ void group_coordinator::start() {
     partition_states_.assign(static_cast<size_t>(partitions_), partition_state::loading);
     if (partitions_ > 0) {
         log_info("loading groups from ", partitions_, " partitions of ", offsets_topic_name);
-        loop_.post([this] { load_partition(0, 0); });
+        loop_.post([this] { load_partition(0, protocol::offset(0)); });
     }
     schedule_retention();
 }
 
-void group_coordinator::load_partition(int32_t partition, int64_t from) {
+void group_coordinator::load_partition(int32_t partition, protocol::offset from) {
     if (closed_ || partition >= partitions_) return;
     const auto chunk = log_.read(partition, from, load_chunk_bytes);
     if (chunk.error != error_code::none) {
@@ -50,7 +50,7 @@ void group_coordinator::load_partition(int32_t partition, int64_t from) {
         }
         finish_load(partition);
     }
-    if (partition + 1 < partitions_) loop_.post([this, next = partition + 1] { load_partition(next, 0); });
+    if (partition + 1 < partitions_) loop_.post([this, next = partition + 1] { load_partition(next, protocol::offset(0)); });
 }
 
 void group_coordinator::replay(int32_t partition, protocol::bytes_view batches) {

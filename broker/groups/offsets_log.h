@@ -39,7 +39,7 @@ public:
         done(protocol::error_code::none);
     }
     // Whole batches from `offset`, about `max_bytes` (at least one batch).
-    [[nodiscard]] virtual offsets_chunk read(int32_t partition, int64_t offset, int32_t max_bytes) const = 0;
+    [[nodiscard]] virtual offsets_chunk read(int32_t partition, protocol::offset offset, int32_t max_bytes) const = 0;
 };
 
 } // namespace samsa::broker

@@ -10,7 +10,7 @@ protocol::error_code storage_offsets_log::append(int32_t partition, std::span<ui
     return topic_.append(partition, batches, now_ms);
 }
 
-offsets_chunk storage_offsets_log::read(int32_t partition, int64_t offset, int32_t max_bytes) const {
+offsets_chunk storage_offsets_log::read(int32_t partition, protocol::offset offset, int32_t max_bytes) const {
     return topic_.read(partition, offset, max_bytes);
 }
 

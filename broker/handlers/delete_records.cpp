@@ -18,10 +18,10 @@ using protocol::delete_records_response;
 using protocol::error_code;
 
 // DeleteRecordsRequest.HIGH_WATERMARK: delete everything readable.
-constexpr int64_t to_high_watermark = -1;
+constexpr protocol::offset to_high_watermark{-1};
 
 delete_records_response::delete_records_partition_result delete_in(partition_manager& partitions, const std::string& topic,
-                                                                   int32_t partition, int64_t offset) {
+                                                                   int32_t partition, protocol::offset offset) {
     delete_records_response::delete_records_partition_result r;
     r.partition_index = partition;
     r.low_watermark = -1;
@@ -34,14 +34,14 @@ delete_records_response::delete_records_partition_result delete_in(partition_man
         r.error_code = to_int(error_code::policy_violation);
         return r;
     }
-    const int64_t target = offset == to_high_watermark ? h.log->high_watermark() : offset;
-    if (target < 0 || target > h.log->high_watermark()) {
+    const protocol::offset target = offset == to_high_watermark ? h.log->high_watermark() : offset;
+    if (target < protocol::offset(0) || target > h.log->high_watermark()) {
         r.error_code = to_int(error_code::offset_out_of_range);
         return r;
     }
     const auto result = h.log->delete_records_before(target);
     r.error_code = to_int(result.error);
-    r.low_watermark = result.error == error_code::none ? result.low_watermark : -1;
+    r.low_watermark = result.error == error_code::none ? result.low_watermark.value() : -1;
     return r;
 }
 
@@ -55,7 +55,8 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
     for (const auto& t : req.topics) {
         delete_records_response::delete_records_topic_result tr;
         tr.name = t.name;
-        for (const auto& p : t.partitions) tr.partitions.push_back(delete_in(ctx.partitions(), t.name, p.partition_index, p.offset));
+        for (const auto& p : t.partitions)
+            tr.partitions.push_back(delete_in(ctx.partitions(), t.name, p.partition_index, protocol::offset(p.offset)));
         resp.topics.push_back(std::move(tr));
     }
     return ctx.respond(resp);

@@ -31,11 +31,11 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
             if (by_id) w.key.topic_id = t.topic_id;
             else w.key.topic = t.topic;
             w.key.partition = p.partition;
-            w.params.fetch_offset = p.fetch_offset;
+            w.params.fetch_offset = protocol::offset(p.fetch_offset);
             w.params.max_bytes = p.partition_max_bytes;
-            w.params.current_leader_epoch = p.current_leader_epoch;
-            w.params.last_fetched_epoch = p.last_fetched_epoch;
-            w.params.log_start_offset = p.log_start_offset;
+            w.params.current_leader_epoch = protocol::leader_epoch(p.current_leader_epoch);
+            w.params.last_fetched_epoch = protocol::leader_epoch(p.last_fetched_epoch);
+            w.params.log_start_offset = protocol::offset(p.log_start_offset);
             wanted.push_back(std::move(w));
         }
     }

@@ -35,44 +35,48 @@ list_offsets_response::list_offsets_partition_response answer(partition_manager&
         return out;
     }
     if (v >= 4) {
-        if (auto e = partition_manager::check_leader_epoch(*h.topic, p.current_leader_epoch); e != error_code::none) {
+        const protocol::leader_epoch current(p.current_leader_epoch);
+        if (auto e = partition_manager::check_leader_epoch(*h.topic, current); e != error_code::none) {
             out.error_code = to_int(e);
             return out;
         }
     }
     const storage::log& log = *h.log;
     if (v == 0) {
-        out.old_style_offsets = log.legacy_offsets_before(p.timestamp, p.max_num_offsets, partition_manager::wall_clock_ms());
+        for (const protocol::offset o : log.legacy_offsets_before(p.timestamp, p.max_num_offsets, partition_manager::wall_clock_ms()))
+            out.old_style_offsets.push_back(o.value());
         return out;
     }
     // read_committed (v2+) sees nothing from the first open transaction on.
-    const int64_t visible_end = isolation_level == 1 ? log.last_stable_offset() : log.high_watermark();
+    const protocol::offset visible_end = isolation_level == 1 ? log.last_stable_offset() : log.high_watermark();
     switch (p.timestamp) {
         case latest:
-            out.offset = visible_end;
+            out.offset = visible_end.value();
             out.leader_epoch = log.latest_epoch().value();
             break;
         case earliest:
-        case earliest_local:
-            out.offset = log.log_start_offset();
-            out.leader_epoch = log.epoch_for_offset(protocol::offset(out.offset)).value();
+        case earliest_local: {
+            const protocol::offset start = log.log_start_offset();
+            out.offset = start.value();
+            out.leader_epoch = log.epoch_for_offset(start).value();
             break;
+        }
         case latest_tiered:
             break;
         case max_timestamp: {
             const storage::timestamp_offset m = log.max_timestamp();
-            if (m.offset >= 0 && m.offset < visible_end) {
+            if (m.offset >= protocol::offset(0) && m.offset < visible_end) {
                 out.timestamp = m.timestamp;
-                out.offset = m.offset;
-                out.leader_epoch = m.leader_epoch;
+                out.offset = m.offset.value();
+                out.leader_epoch = m.leader_epoch.value();
             }
             break;
         }
         default:
             if (auto f = log.offset_for_timestamp(p.timestamp); f && f->offset < visible_end) {
                 out.timestamp = f->timestamp;
-                out.offset = f->offset;
-                out.leader_epoch = f->leader_epoch;
+                out.offset = f->offset.value();
+                out.leader_epoch = f->leader_epoch.value();
             }
             break;
     }

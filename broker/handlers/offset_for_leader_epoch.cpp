@@ -31,7 +31,8 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
             r.partition = p.partition;
             const partition_handle h = ctx.partitions().find(t.topic, p.partition);
             error_code e = h.error;
-            if (h.ok() && v >= 2) e = partition_manager::check_leader_epoch(*h.topic, p.current_leader_epoch);
+            if (h.ok() && v >= 2)
+                e = partition_manager::check_leader_epoch(*h.topic, protocol::leader_epoch(p.current_leader_epoch));
             if (e != error_code::none) {
                 r.error_code = to_int(e);
             } else {

@@ -87,16 +87,16 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
                 pr.base_offset = -1;  // an empty message set from an old client: nothing to write
             } else if (auto r = partitions.append(h, records.batches(), now); r.error != error_code::none) {
                 set_error(pr, r.error);
-                pr.log_start_offset = r.log_start_offset;
+                pr.log_start_offset = r.log_start_offset.value();
                 if (!r.record_errors.empty()) {
                     pr.error_message = std::move(r.error_message);
                     pr.record_errors.reserve(r.record_errors.size());
                     for (auto& e : r.record_errors) pr.record_errors.push_back({e.batch_index, std::move(e.message)});
                 }
             } else {
-                pr.base_offset = r.base_offset;
+                pr.base_offset = r.base_offset.value();
                 pr.log_append_time_ms = r.log_append_time;
-                pr.log_start_offset = r.log_start_offset;
+                pr.log_start_offset = r.log_start_offset.value();
                 if (req.acks == -1 && acks_all_waits_for_fsync(h.log->config()))
                     durable.push_back({h.log, resp.responses.size(), tr.partition_responses.size()});
             }

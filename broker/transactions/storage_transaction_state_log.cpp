@@ -12,7 +12,7 @@ protocol::error_code storage_transaction_state_log::append(int32_t partition, st
     return topic_.append(partition, batches, now_ms);
 }
 
-transaction_log_chunk storage_transaction_state_log::read(int32_t partition, int64_t offset, int32_t max_bytes) const {
+transaction_log_chunk storage_transaction_state_log::read(int32_t partition, protocol::offset offset, int32_t max_bytes) const {
     return topic_.read(partition, offset, max_bytes);
 }
 

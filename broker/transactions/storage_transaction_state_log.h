@@ -25,7 +25,7 @@ public:
         topic_.when_durable(partition, std::move(done));
     }
     [[nodiscard]] protocol::error_code append(int32_t partition, std::span<uint8_t> batches, int64_t now_ms) override;
-    [[nodiscard]] transaction_log_chunk read(int32_t partition, int64_t offset, int32_t max_bytes) const override;
+    [[nodiscard]] transaction_log_chunk read(int32_t partition, protocol::offset offset, int32_t max_bytes) const override;
 
 private:
     internal_topic_log topic_;

@@ -61,14 +61,14 @@ void transaction_coordinator::start() {
     if (partitions_ > 0) {
         log_info("loading transactional ids from ", partitions_, " partitions of ", transaction_state_topic_name);
         loop_.post([this, alive = std::weak_ptr<bool>(alive_)] {
-            if (alive.lock()) load_partition(0, 0);
+            if (alive.lock()) load_partition(0, protocol::offset(0));
         });
     }
     schedule_abort_check();
     schedule_expiration_check();
 }
 
-void transaction_coordinator::load_partition(int32_t partition, int64_t from) {
+void transaction_coordinator::load_partition(int32_t partition, protocol::offset from) {
     if (closed_ || partition >= partitions_) return;
     const auto chunk = log_.read(partition, from, load_chunk_bytes);
     if (chunk.error != error_code::none) {
@@ -89,7 +89,7 @@ void transaction_coordinator::load_partition(int32_t partition, int64_t from) {
     }
     if (partition + 1 < partitions_)
         loop_.post([this, next = partition + 1, alive = std::weak_ptr<bool>(alive_)] {
-            if (alive.lock()) load_partition(next, 0);
+            if (alive.lock()) load_partition(next, protocol::offset(0));
         });
 }
 

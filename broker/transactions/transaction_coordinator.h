@@ -175,7 +175,7 @@ private:
     void on_marker_results(const std::string& transactional_id, uint64_t generation, const std::vector<txn_marker_result>& results);
     void complete(const std::string& transactional_id);
     void retry_later(const std::string& transactional_id, std::function<void()> fn);
-    void load_partition(int32_t partition, int64_t from);
+    void load_partition(int32_t partition, protocol::offset from);
     void replay(protocol::bytes_view batches);
     void finish_load(int32_t partition);
     void schedule_abort_check();

@@ -384,7 +384,7 @@ int main(int argc, char** argv) {
 
     // ---- 2. lookups in a 1 GiB log ------------------------------------------------------------
     const std::string big = root + "/big-0";
-    int64_t end = 0;
+    samsa::protocol::offset end{0};
     if (wanted("lookup")) {
         services svc;
         log_load_state state;
@@ -408,7 +408,7 @@ int main(int argc, char** argv) {
         micros.reserve(lookups);
         uint64_t bytes = 0;
         for (int k = 0; k < lookups; ++k) {
-            int64_t offset = static_cast<int64_t>(rng() % static_cast<uint64_t>(end));
+            const samsa::protocol::offset offset(static_cast<int64_t>(rng() % static_cast<uint64_t>(end.value())));
             auto t = clock_type::now();
             auto r = l->read(offset, 64 * 1024, end);
             micros.push_back(std::chrono::duration<double, std::micro>(clock_type::now() - t).count());
@@ -416,7 +416,7 @@ int main(int argc, char** argv) {
         }
         std::sort(micros.begin(), micros.end());
         std::printf("\nrandom offset lookup (log::read, 64 KiB max) in a %.2f GiB log of %lld 1 KiB batches:\n",
-                    static_cast<double>(l->size_bytes()) / (1 << 30), static_cast<long long>(end));
+                    static_cast<double>(l->size_bytes()) / (1 << 30), static_cast<long long>(end.value()));
         std::printf("  %d lookups: p50 %.1f us, p99 %.1f us, max %.1f us (%.0f KiB per read on average)\n", lookups,
                     micros[micros.size() / 2], micros[micros.size() * 99 / 100], micros.back(),
                     static_cast<double>(bytes) / lookups / 1024);

@@ -13,9 +13,15 @@ fetch_partition_request part(const std::string& topic, int32_t p, int64_t offset
     fetch_partition_request r;
     r.key.topic = topic;
     r.key.partition = p;
-    r.params.fetch_offset = offset;
+    r.params.fetch_offset = samsa::protocol::offset(offset);
     r.params.max_bytes = 1000;
     return r;
+}
+
+// What a response said about one partition: record bytes, high watermark, log start offset.
+fetch_partition_summary summary(size_t records_bytes, int64_t high_watermark, int64_t log_start_offset, error_code e) {
+    return fetch_partition_summary{records_bytes, samsa::protocol::offset(high_watermark),
+                                   samsa::protocol::offset(log_start_offset), e};
 }
 
 // Opens a session of `n` partitions at `now`; returns its id.
@@ -24,7 +30,7 @@ int32_t open(fetch_session_cache& c, int n, int64_t now) {
     for (int i = 0; i < n; ++i) ps.push_back(part("t", i));
     auto ctx = c.new_context(0, 0, ps, {}, false, now);
     REQUIRE(ctx.what == fetch_context::kind::full);
-    std::vector<fetch_partition_summary> read(ps.size(), fetch_partition_summary{0, 10, 0, error_code::none});
+    std::vector<fetch_partition_summary> read(ps.size(), summary(0, 10, 0, error_code::none));
     return c.finish(ctx, read, now).session_id;
 }
 
@@ -67,9 +73,9 @@ TEST_CASE("fetch_session_cache: an incremental response carries only partitions 
     auto ctx = c.new_context(id, 1, {}, {}, false, 1);
     REQUIRE(ctx.partitions.size() == 3);
     std::vector<fetch_partition_summary> read{
-        {0, 10, 0, error_code::none},                      // nothing new
-        {50, 12, 0, error_code::none},                     // records
-        {0, 10, 0, error_code::offset_out_of_range},       // an error
+        summary(0, 10, 0, error_code::none),                 // nothing new
+        summary(50, 12, 0, error_code::none),                // records
+        summary(0, 10, 0, error_code::offset_out_of_range),  // an error
     };
     auto a = c.finish(ctx, read, 1);
     CHECK(a.session_id == id);
@@ -80,7 +86,7 @@ TEST_CASE("fetch_session_cache: an incremental response carries only partitions 
     // The high watermark moved on t-0: it is sent even without records; t-2 is sent again after
     // its error even though nothing else changed.
     std::vector<fetch_partition_summary> read2{
-        {0, 11, 0, error_code::none}, {0, 12, 0, error_code::none}, {0, 10, 0, error_code::none}};
+        summary(0, 11, 0, error_code::none), summary(0, 12, 0, error_code::none), summary(0, 10, 0, error_code::none)};
     auto b = c.finish(next, read2, 2);
     CHECK(b.include == std::vector<bool>{true, false, true});
 }
@@ -114,7 +120,7 @@ TEST_CASE("fetch_session_cache: a preview changes nothing, so a throttled answer
     const int32_t id = open(c, 2, 0);  // both partitions last sent with high watermark 10
     auto ctx = c.new_context(id, 1, {}, {}, false, 1);
     REQUIRE(ctx.what == fetch_context::kind::incremental);
-    const std::vector<fetch_partition_summary> read = {{0, 10, 0, error_code::none}, {100, 12, 0, error_code::none}};
+    const std::vector<fetch_partition_summary> read = {summary(0, 10, 0, error_code::none), summary(100, 12, 0, error_code::none)};
     const auto preview = c.preview(ctx, read);
     CHECK(preview.session_id == id);
     CHECK(preview.include == std::vector<bool>{false, true});

@@ -128,7 +128,7 @@ TEST_CASE("produce: an idempotent retry is answered with the original offsets an
     const auto retry = produce(f, producer_batch(10, 0, 0, 3));
     CHECK(retry.error_code == 0);
     CHECK(retry.base_offset == 0);
-    CHECK(f.log("t", 0)->log_end_offset() == 5);
+    CHECK(f.log("t", 0)->log_end_offset() == offset(5));
     const auto gap = produce(f, producer_batch(10, 0, 6, 1));
     CHECK(gap.error_code == to_int(error_code::out_of_order_sequence_number));
     CHECK(gap.base_offset == -1);
@@ -233,5 +233,5 @@ TEST_CASE("write_txn_markers: with a flush policy the answer waits for the fsync
     });
     CHECK(calls == 0);
     CHECK(f.pump_until([&] { return calls == 1; }));
-    CHECK(f.log("t", 0)->last_stable_offset() == 2);
+    CHECK(f.log("t", 0)->last_stable_offset() == offset(2));
 }

@@ -94,8 +94,8 @@ TEST_CASE("produce: acks=1 appends at increasing offsets and keeps keys, values,
         CHECK(recs[1].timestamp == 1700000000002);
         CHECK(recs[2].offset == 2);
         CHECK(recs[2].headers.size() == 2);
-        CHECK(g.log("orders", 0)->log_end_offset() == 0);
-        CHECK(g.log("orders", 1)->high_watermark() == 3);
+        CHECK(g.log("orders", 0)->log_end_offset() == offset(0));
+        CHECK(g.log("orders", 1)->high_watermark() == offset(3));
     }
 }
 
@@ -110,7 +110,7 @@ TEST_CASE("produce: a batch with a corrupt CRC is refused with CORRUPT_MESSAGE a
     // Kafka fills error_message only for record errors; a CRC failure has none.
     CHECK_FALSE(r.error_message.has_value());
     CHECK(r.record_errors.empty());
-    CHECK(f.log("t", 0)->log_end_offset() == 0);
+    CHECK(f.log("t", 0)->log_end_offset() == offset(0));
     CHECK(f.log("t", 0)->size_bytes() == 0);
 }
 
@@ -126,13 +126,13 @@ TEST_CASE("produce: Kafka's per-partition errors") {
     }
     SUBCASE("acks other than 0, 1 and -1") {
         CHECK(only(f.call(one_partition("t", 0, good, 2), 9)).error_code == to_int(error_code::invalid_required_acks));
-        CHECK(f.log("t", 0)->log_end_offset() == 0);
+        CHECK(f.log("t", 0)->log_end_offset() == offset(0));
     }
     SUBCASE("two batches in one partition entry (v3+)") {
         auto two = good;
         two.insert(two.end(), good.begin(), good.end());
         CHECK(only(f.call(one_partition("t", 0, two), 9)).error_code == to_int(error_code::invalid_record));
-        CHECK(f.log("t", 0)->log_end_offset() == 0);
+        CHECK(f.log("t", 0)->log_end_offset() == offset(0));
     }
     SUBCASE("an old message format on v3+") {
         legacy_message_set_builder b(1, compression::none);
@@ -150,7 +150,7 @@ TEST_CASE("produce: Kafka's per-partition errors") {
         const auto big = make_batch({{"k", std::string(400, 'x'), {}}});
         const auto r = only(f.call(one_partition("small", 0, big), 9));
         CHECK(r.error_code == to_int(error_code::message_too_large));
-        CHECK(f.log("small", 0)->log_end_offset() == 0);
+        CHECK(f.log("small", 0)->log_end_offset() == offset(0));
     }
     SUBCASE("a timestamp far in the future") {
         const auto future = make_batch({{"k", "v", {}, partition_manager::wall_clock_ms() + 48LL * 3600 * 1000}});
@@ -174,7 +174,7 @@ TEST_CASE("produce: acks=0 writes and sends no response") {
     auto c = f.start(one_partition("t", 0, b, 0), 9);
     CHECK_FALSE(c.closed);
     CHECK(c.slot->st == response_slot::state::no_response);
-    CHECK(f.log("t", 0)->log_end_offset() == 1);
+    CHECK(f.log("t", 0)->log_end_offset() == offset(1));
 }
 
 TEST_CASE("produce: legacy message sets (v0-v2 clients) are stored as v2 batches") {
@@ -216,7 +216,7 @@ TEST_CASE("produce: a legacy message set with a bad CRC is refused") {
     auto set = b.build().bytes;
     set.back() ^= 0x20;
     CHECK(only(f.call(one_partition("old", 0, set), 2)).error_code == to_int(error_code::corrupt_message));
-    CHECK(f.log("old", 0)->log_end_offset() == 0);
+    CHECK(f.log("old", 0)->log_end_offset() == offset(0));
 }
 
 TEST_CASE("produce: acks=-1 answers after the fsync when the topic flushes every message") {
@@ -232,12 +232,12 @@ TEST_CASE("produce: acks=-1 answers after the fsync when the topic flushes every
     const auto resp = test::decode_response<produce_response>(c.frame(), 9, 11);
     CHECK(only(resp).error_code == 0);
     CHECK(only(resp).base_offset == 0);
-    CHECK(f.log("safe", 0)->recovery_point() >= 2);
+    CHECK(f.log("safe", 0)->recovery_point() >= offset(2));
 
     // Without a flush policy acks=-1 is answered at once: this node is the whole ISR.
     const auto r = only(f.call(one_partition("fast", 0, b, -1), 9));
     CHECK(r.error_code == 0);
-    CHECK(f.log("fast", 0)->recovery_point() == 0);
+    CHECK(f.log("fast", 0)->recovery_point() == offset(0));
 }
 
 TEST_CASE("produce: a whole request with several topics and partitions answers each in order") {
@@ -258,8 +258,8 @@ TEST_CASE("produce: a whole request with several topics and partitions answers e
     CHECK(resp.responses[0].partition_responses[1].index == 0);
     CHECK(resp.responses[1].partition_responses[0].error_code == 0);
     CHECK(resp.responses[1].partition_responses[1].error_code == to_int(error_code::unknown_topic_or_partition));
-    CHECK(f.log("a", 0)->log_end_offset() == 2);
-    CHECK(f.log("a", 1)->log_end_offset() == 1);
+    CHECK(f.log("a", 0)->log_end_offset() == offset(2));
+    CHECK(f.log("a", 1)->log_end_offset() == offset(1));
 }
 
 TEST_CASE("produce: records without a key on a compacted topic get INVALID_RECORD with record_errors") {
@@ -278,7 +278,7 @@ TEST_CASE("produce: records without a key on a compacted topic get INVALID_RECOR
     CHECK(r.error_message == "One or more records have been rejected due to 2 record errors in total, and only showing the "
                              "first three errors at most: [RecordError(batchIndex=1, message='" + why +
                                  "'), RecordError(batchIndex=3, message='" + why + "')]");
-    CHECK(f.log("c", 0)->log_end_offset() == 0);
+    CHECK(f.log("c", 0)->log_end_offset() == offset(0));
     // Before v8 the response has neither field; the error code is all the client gets.
     const auto old = only(f.call(one_partition("c", 0, b), 7));
     CHECK(old.error_code == to_int(error_code::invalid_record));
@@ -307,7 +307,7 @@ TEST_CASE("produce: each record's CreateTime is checked against the before and a
     CHECK(late.error_code == to_int(error_code::invalid_timestamp));
     REQUIRE(late.record_errors.size() == 1);
     CHECK(late.record_errors[0].batch_index == 1);
-    CHECK(f.log("t", 0)->log_end_offset() == 0);
+    CHECK(f.log("t", 0)->log_end_offset() == offset(0));
     CHECK(only(f.call(one_partition("t", 0, keyed_batch({{"a", now - hour / 2}, {"b", now + hour / 2}})), 9)).error_code == 0);
 }
 
@@ -339,7 +339,7 @@ TEST_CASE("produce: a failed acks=0 request closes the connection, as Kafka does
     CHECK(c.closed);
     CHECK(c.slot->st == response_slot::state::failed);
     // The partition that could be written was written, as in Kafka.
-    CHECK(f.log("t", 0)->log_end_offset() == 1);
+    CHECK(f.log("t", 0)->log_end_offset() == offset(1));
     auto ok = f.start(one_partition("t", 1, good, 0), 9);
     CHECK_FALSE(ok.closed);
     CHECK(ok.slot->st == response_slot::state::no_response);
@@ -364,7 +364,7 @@ TEST_CASE("produce: timeout_ms bounds an acks=-1 wait for the fsync with REQUEST
     CHECK(r.error_code == to_int(error_code::request_timed_out));
     CHECK(r.base_offset == -1);
     // The late flush completion finds the request answered and does nothing more.
-    REQUIRE(f.pump_until([&] { return f.log("safe", 0)->recovery_point() >= 1; }));
+    REQUIRE(f.pump_until([&] { return f.log("safe", 0)->recovery_point() >= offset(1); }));
     (void)f.loop().run_posted();
     // A flush that completes in time answers as usual and cancels the timer.
     req.timeout_ms = 30000;

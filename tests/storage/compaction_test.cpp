@@ -25,6 +25,7 @@
 using namespace samsa::storage;
 using namespace samsa::storage::test;
 using samsa::protocol::error_code;
+using samsa::protocol::offset;
 namespace proto = samsa::protocol;
 namespace batch = samsa::protocol::batch;
 
@@ -119,7 +120,7 @@ cleaning_report clean(log_fixture& fx, log_cleaner& cleaner, const std::shared_p
 
 // Cleans the whole cleanable part again, as if nothing had been cleaned yet.
 cleaning_report clean_all(log_fixture& fx, log_cleaner& cleaner, const std::shared_ptr<samsa::storage::log>& l, int64_t now) {
-    l->set_cleaner_offset(0);
+    l->set_cleaner_offset(offset(0));
     return clean(fx, cleaner, l, now);
 }
 
@@ -224,7 +225,7 @@ TEST_CASE("compaction: small segments are merged, each group within segment.byte
     CHECK(records_of(*l) == before);
     CHECK(batches_of(*l) == before_batches);
     for (const auto& r : before) {
-        auto got = l->read_copy(r.offset, 1, l->log_end_offset());
+        auto got = l->read_copy(offset(r.offset), 1, l->log_end_offset());
         REQUIRE(got.error == error_code::none);
         auto h = batch::header_view::parse(got.bytes);
         REQUIRE(h);
@@ -259,10 +260,10 @@ TEST_CASE("compaction: merged and cleaned segments match a model of the latest v
             std::string key = "k" + std::to_string(rng() % 30);
             std::optional<std::string> value;
             if (rng() % 6) value = "v" + std::to_string(round) + "-" + std::string(rng() % 60, 'x');
-            int64_t offset = l->log_end_offset();
+            const int64_t at_offset = l->log_end_offset().value();
             put(*l, key, value, now);
-            model[key] = {offset, value};
-            originals[offset] = rec{offset, now, key, value, false, -1};
+            model[key] = {at_offset, value};
+            originals[at_offset] = rec{at_offset, now, key, value, false, -1};
             if (rng() % 5 == 0) seal(*l, now);
         }
         seal(*l, now);
@@ -289,13 +290,13 @@ TEST_CASE("compaction: merged and cleaned segments match a model of the latest v
                 CHECK(seen.at(key) == v);
             }
         }
-        CHECK(l->log_end_offset() == static_cast<int64_t>(originals.size()));
+        CHECK(l->log_end_offset() == offset(static_cast<int64_t>(originals.size())));
     }
     l->prepare_close();
     REQUIRE(fx.flush_and_wait(*l) == error_code::none);
     auto final_records = records_of(*l);
     l->close();
-    l = fx.open(dir / "c-0", cfg, unclean_state(0));
+    l = fx.open(dir / "c-0", cfg, unclean_state(offset(0)));
     CHECK(records_of(*l) == final_records);
 }
 
@@ -342,10 +343,10 @@ TEST_CASE("compaction: a tombstone gets a KIP-534 delete horizon, is kept before
 
     // The flagged batch travels unchanged: fetched as file ranges and as a copy, and appended
     // by a follower (replication keeps the bytes as they are).
-    auto copy = l->read_copy(2, 1 << 20, l->log_end_offset());
+    auto copy = l->read_copy(offset(2), 1 << 20, l->log_end_offset());
     REQUIRE(copy.error == error_code::none);
     CHECK(copy.bytes == *first);
-    auto ranges = l->read(2, 1 << 20, l->log_end_offset());
+    auto ranges = l->read(offset(2), 1 << 20, l->log_end_offset());
     REQUIRE(ranges.ranges.size() == 1);
     std::vector<uint8_t> sent(static_cast<size_t>(ranges.ranges[0].length));
     REQUIRE(::pread(ranges.ranges[0].fd, sent.data(), sent.size(), ranges.ranges[0].offset) == static_cast<ssize_t>(sent.size()));
@@ -387,7 +388,7 @@ TEST_CASE("compaction: aborted data goes, markers stay while their data does and
     REQUIRE(append_copy(*l, txn_batch(8, 2, "c", "committed", 100), at(100)).error == error_code::none); // 5
     REQUIRE(append_copy(*l, marker(8, proto::control_type::commit, 100), at(100, coordinator)).error == error_code::none);  // 6
     seal(*l, 100);
-    const auto before_index = l->aborted_transactions(0, l->log_end_offset());
+    const auto before_index = l->aborted_transactions(offset(0), l->log_end_offset());
     REQUIRE(before_index.size() == 1);
     CHECK(before_index[0].producer_id == 8);
     CHECK(before_index[0].first_offset == 1);
@@ -418,7 +419,7 @@ TEST_CASE("compaction: aborted data goes, markers stay while their data does and
     // sources have none.
     auto index = txn_index_file(dir / "c-0", 0);
     CHECK(index == before_index);
-    CHECK(l->aborted_transactions(0, l->log_end_offset()) == before_index);
+    CHECK(l->aborted_transactions(offset(0), l->log_end_offset()) == before_index);
     CHECK(names_in(dir / "c-0", ".txnindex") == std::vector<std::string>{"00000000000000000000.txnindex"});
 
     // Pass 2: no data of the aborted transaction is left: its marker gets a horizon (now +
@@ -432,7 +433,7 @@ TEST_CASE("compaction: aborted data goes, markers stay while their data does and
         if (h->is_control() && h->base_offset() == 4) CHECK(h->delete_horizon_ms() == std::optional<int64_t>(3000));
         else CHECK_FALSE(h->has_delete_horizon());
     }
-    CHECK(l->aborted_transactions(0, l->log_end_offset()).empty());
+    CHECK(l->aborted_transactions(offset(0), l->log_end_offset()).empty());
     CHECK(txn_index_file(dir / "c-0", 0).empty());
 
     // Before the horizon the marker stays; at it, it goes. The commit markers never do while
@@ -449,9 +450,9 @@ TEST_CASE("compaction: aborted data goes, markers stay while their data does and
     l->prepare_close();
     REQUIRE(fx.flush_and_wait(*l) == error_code::none);
     l->close();
-    l = fx.open(dir / "c-0", cfg, unclean_state(0));
+    l = fx.open(dir / "c-0", cfg, unclean_state(offset(0)));
     CHECK(records_of(*l) == expect);
-    CHECK(l->aborted_transactions(0, l->log_end_offset()).empty());
+    CHECK(l->aborted_transactions(offset(0), l->log_end_offset()).empty());
     CHECK(l->last_stable_offset() == l->log_end_offset());
 }
 
@@ -483,7 +484,7 @@ TEST_CASE("compaction: a producer's last batch survives as an empty batch and it
     REQUIRE(fx.flush_and_wait(*l) == error_code::none);
     l->close();
     for (const auto& n : names_in(dir / "c-0", layout::snapshot_suffix)) std::remove((dir / "c-0" + "/" + n).c_str());
-    l = fx.open(dir / "c-0", cfg, unclean_state(0));
+    l = fx.open(dir / "c-0", cfg, unclean_state(offset(0)));
     // Producer 11 is the only producer of this log.
     REQUIRE(l->producers().producers().size() == 1);
     CHECK(l->producers().producers().begin()->second.last_seq() == 2);
@@ -509,7 +510,7 @@ TEST_CASE("compaction: a crash in the middle of a group swap recovers to a consi
             if (s == 2)
                 REQUIRE(append_copy(*l, marker(8, proto::control_type::abort, 100), at(100, append_origin::coordinator)).error == error_code::none);
             seal(*l, 100);
-            bases.push_back(l->log_end_offset());
+            bases.push_back(l->log_end_offset().value());
         }
         original = records_of(*l);
         l->prepare_close();
@@ -567,7 +568,7 @@ TEST_CASE("compaction: a crash in the middle of a group swap recovers to a consi
     };
     auto check_original = [&](samsa::storage::log& l) {
         CHECK(records_of(l) == original);
-        CHECK(l.aborted_transactions(0, l.log_end_offset()).size() == 1);
+        CHECK(l.aborted_transactions(offset(0), l.log_end_offset()).size() == 1);
         CHECK(names_in(pdir, ".cleaned").empty());
         CHECK(names_in(pdir, ".swap").empty());
     };
@@ -582,26 +583,26 @@ TEST_CASE("compaction: a crash in the middle of a group swap recovers to a consi
             if (!r.control) latest_after[*r.key] = r.value;
         }
         CHECK(latest_after == latest_before);
-        CHECK(l.log_end_offset() == original.back().offset + 1);
+        CHECK(l.log_end_offset() == offset(original.back().offset) + 1);
         CHECK(l.segment_count() == 2);
         CHECK(names_in(pdir, ".log").size() == 2);
         CHECK(names_in(pdir, ".swap").empty());
         CHECK(names_in(pdir, ".deleted").empty());
         // The merged segment's txn index replaced the sources' ones.
         CHECK(names_in(pdir, ".txnindex") == std::vector<std::string>{"00000000000000000000.txnindex"});
-        CHECK(l.aborted_transactions(0, l.log_end_offset()) == g.aborted);
+        CHECK(l.aborted_transactions(offset(0), l.log_end_offset()) == g.aborted);
     };
 
     log_fixture fx;
     SUBCASE("only .cleaned files: the cleaning never happened") {
         cleaned.reset();
-        auto l = fx.open(pdir, cfg, unclean_state(0));
+        auto l = fx.open(pdir, cfg, unclean_state(offset(0)));
         check_original(*l);
     }
     SUBCASE("some files renamed .swap but not the .log: the swap was not committed") {
         cleaned.reset();
         cleaned_to_swap(false);
-        auto l = fx.open(pdir, cfg, unclean_state(0));
+        auto l = fx.open(pdir, cfg, unclean_state(offset(0)));
         check_original(*l);
     }
     SUBCASE("every file .swap, the sources untouched: the swap is completed over all four") {
@@ -621,7 +622,7 @@ TEST_CASE("compaction: a crash in the middle of a group swap recovers to a consi
             }
         std::remove(txn_path(bases[2], "").c_str());
         REQUIRE(std::rename(txn_path(0, layout::swap_suffix).c_str(), txn_path(0, "").c_str()) == 0);
-        auto l = fx.open(pdir, cfg, unclean_state(0));
+        auto l = fx.open(pdir, cfg, unclean_state(offset(0)));
         check_cleaned(*l);
     }
 }

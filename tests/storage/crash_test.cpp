@@ -25,6 +25,7 @@
 using namespace samsa::storage;
 using namespace samsa::storage::test;
 using samsa::protocol::error_code;
+using samsa::protocol::offset;
 namespace batch = samsa::protocol::batch;
 
 namespace {
@@ -81,7 +82,7 @@ int64_t seq_of(std::span<const uint8_t> batch_bytes) {
             auto b = numbered_batch(seq);
             auto r = l->append(b, at(now));
             if (r.error != error_code::none) ::_exit(5);
-            pending.push_back({seq, r.base_offset});
+            pending.push_back({seq, r.base_offset.value()});
         }
         l->set_high_watermark(l->log_end_offset());
         bool done = false;
@@ -158,7 +159,7 @@ TEST_CASE("crash: batches acknowledged after fsync survive SIGKILL, nothing torn
         // (retention removes old segments, so the log may start after 0).
         auto all = read_all(*l);
         size_t pos = 0;
-        int64_t expect = l->log_start_offset();
+        int64_t expect = l->log_start_offset().value();
         while (pos < all.size()) {
             auto h = batch::header_view::parse(std::span<const uint8_t>(all).subspan(pos));
             REQUIRE(h);
@@ -169,20 +170,20 @@ TEST_CASE("crash: batches acknowledged after fsync survive SIGKILL, nothing torn
             ++expect;
             pos += h->total_size();
         }
-        REQUIRE(l->log_end_offset() == expect);
+        REQUIRE(l->log_end_offset() == offset(expect));
         // Everything acknowledged is there (the seq at its offset was checked above), except what
         // retention deleted, which is always a prefix.
         for (const auto& a : acks) {
             REQUIRE(a.offset == a.seq);
-            REQUIRE(a.offset < l->log_end_offset());
+            REQUIRE(offset(a.offset) < l->log_end_offset());
         }
-        REQUIRE(l->log_start_offset() <= acks.back().offset);
-        next_seq = l->log_end_offset();
+        REQUIRE(l->log_start_offset() <= offset(acks.back().offset));
+        next_seq = l->log_end_offset().value();
         // Offsets continue right after the last intact batch.
         auto b = numbered_batch(next_seq);
         auto r = l->append(b, at(3000));
         REQUIRE(r.error == error_code::none);
-        REQUIRE(r.base_offset == next_seq);
+        REQUIRE(r.base_offset == offset(next_seq));
         ++next_seq;
         m.close();
     }

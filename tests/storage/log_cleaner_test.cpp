@@ -21,6 +21,7 @@
 using namespace samsa::storage;
 using namespace samsa::storage::test;
 using samsa::protocol::error_code;
+using samsa::protocol::offset;
 namespace proto = samsa::protocol;
 namespace batch = samsa::protocol::batch;
 
@@ -134,14 +135,14 @@ TEST_CASE("log_cleaner: only the latest record of every key survives, at its off
     // In the cleaned part, no key appears twice.
     std::map<std::string, int> seen;
     for (const auto& r : after)
-        if (r.offset < report.cleaner_offset) CHECK(++seen[*r.key] == 1);
-    CHECK(l->log_start_offset() == 0);
-    CHECK(l->log_end_offset() == 96);
+        if (offset(r.offset) < report.cleaner_offset) CHECK(++seen[*r.key] == 1);
+    CHECK(l->log_start_offset() == offset(0));
+    CHECK(l->log_end_offset() == offset(96));
     CHECK(l->cleaner_offset() == report.cleaner_offset);
     // Nothing left to do until new data arrives.
     CHECK_FALSE(log_cleaner::measure(*l, 5000).due);
     // Reads at any offset still work, including offsets that were removed.
-    for (int64_t o = 0; o < 96; ++o) CHECK(l->read(o, 1, 96).error == error_code::none);
+    for (offset o(0); o < offset(96); ++o) CHECK(l->read(o, 1, offset(96)).error == error_code::none);
     // A reopen finds the cleaned files and their indexes sound.
     l->prepare_close();
     REQUIRE(fx.flush_and_wait(*l) == error_code::none);
@@ -344,7 +345,7 @@ TEST_CASE("log_cleaner: a truncation during cleaning discards the result") {
         done = true;
     }));
     // Truncate before the result comes back: the key map may rest on removed records.
-    REQUIRE(l->truncate_to(30) == error_code::none);
+    REQUIRE(l->truncate_to(offset(30)) == error_code::none);
     while (!done) fx.completions.wait_and_run(50);
     CHECK_FALSE(report.ran);
     auto recs = records_of(*l);
@@ -364,10 +365,10 @@ TEST_CASE("log_cleaner: a reader of a replaced segment keeps reading the old byt
     for (int round = 0; round < 10; ++round)
         for (int k = 0; k < 6; ++k) kvs.push_back({"key" + std::to_string(k), "v" + std::to_string(round)});
     put(*l, kvs, 1000);
-    auto range = l->read(0, 1 << 20, l->log_end_offset());
-    auto expect = l->read_copy(0, 1 << 20, l->log_end_offset()).bytes;
+    auto range = l->read(offset(0), 1 << 20, l->log_end_offset());
+    auto expect = l->read_copy(offset(0), 1 << 20, l->log_end_offset()).bytes;
     REQUIRE(clean(fx, cleaner, l, 2000).ran);
-    CHECK(l->read_copy(0, 1 << 20, l->log_end_offset()).bytes != expect);
+    CHECK(l->read_copy(offset(0), 1 << 20, l->log_end_offset()).bytes != expect);
     std::vector<uint8_t> got(static_cast<size_t>(range.ranges[0].length));
     CHECK(::pread(range.ranges[0].fd, got.data(), got.size(), range.ranges[0].offset) == static_cast<ssize_t>(got.size()));
     CHECK(got == expect);
@@ -409,7 +410,7 @@ TEST_CASE("log_cleaner: an interrupted swap is completed or discarded at the nex
     // Its next segment's base: one past the last batch the first segment holds.
     src.next_base_offset = 0;
     {
-        auto bytes = l->read_copy(0, 1 << 30, l->log_end_offset()).bytes;
+        auto bytes = l->read_copy(offset(0), 1 << 30, l->log_end_offset()).bytes;
         size_t pos = 0;
         while (pos < bytes.size()) {
             auto h = batch::header_view::parse(std::span<const uint8_t>(bytes).subspan(pos));
@@ -429,7 +430,7 @@ TEST_CASE("log_cleaner: an interrupted swap is completed or discarded at the nex
 
     SUBCASE("a crash before the swap was committed: the cleaned files are dropped") {
         cleaned.reset();
-        auto reopened = fx.open(dir / "c-0", compact_config(), unclean_state(0));
+        auto reopened = fx.open(dir / "c-0", compact_config(), unclean_state(offset(0)));
         CHECK(records_of(*reopened).size() == expected.size());
         CHECK_FALSE(file_exists(plan.dir + "/00000000000000000000.log.cleaned"));
     }
@@ -442,7 +443,7 @@ TEST_CASE("log_cleaner: an interrupted swap is completed or discarded at the nex
         CHECK(recs.size() < expected.size());
         CHECK(latest(recs) == latest(expected));
         CHECK_FALSE(file_exists(plan.dir + "/00000000000000000000.log.swap"));
-        CHECK(reopened->log_end_offset() == 60);
+        CHECK(reopened->log_end_offset() == offset(60));
     }
 }
 
@@ -506,13 +507,13 @@ TEST_CASE("log_cleaner: log_manager cleans due logs on tick and checkpoints the 
         m.tick(2000);
         REQUIRE(m.cleaner()->busy());
         while (m.cleaner()->busy()) m.wait_and_run_completions(50);
-        CHECK(l->cleaner_offset() > 0);
+        CHECK(l->cleaner_offset() > offset(0));
         m.tick(2001);
         m.close();
     }
     checkpoint::offset_map co;
     REQUIRE(checkpoint::read_offsets(dir / "logs/cleaner-offset-checkpoint", &co) == checkpoint::read_status::ok);
-    CHECK(co.at({"compacted", 0}) > 0);
+    CHECK(co.at({"compacted", 0}) > offset(0));
     log_manager m(mc, {});
     std::string error;
     REQUIRE(m.open(3000, &error));
@@ -545,7 +546,7 @@ TEST_CASE("log_cleaner: random appends, tombstones, cleanings and re-opens keep 
             auto r = append_copy(*l, make_batch({{key, value, now}}), at(now));
             REQUIRE(r.error == error_code::none);
             model[key] = value;
-            written[r.base_offset] = value;
+            written[r.base_offset.value()] = value;
         }
         l->set_high_watermark(l->log_end_offset());
         if (rng() % 2) REQUIRE(l->roll(now) == error_code::none);
@@ -564,7 +565,7 @@ TEST_CASE("log_cleaner: random appends, tombstones, cleanings and re-opens keep 
             l->close();
             fx = std::make_unique<log_fixture>();
             cleaner = std::make_unique<log_cleaner>(fx->context(), 4096);
-            int64_t cleaned = l->cleaner_offset();
+            const offset cleaned = l->cleaner_offset();
             l = fx->open(dir / "c-0", cfg, clean_state());
             l->set_cleaner_offset(cleaned);
             l->set_high_watermark(l->log_end_offset());

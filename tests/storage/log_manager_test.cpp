@@ -10,6 +10,7 @@
 using namespace samsa::storage;
 using namespace samsa::storage::test;
 using samsa::protocol::error_code;
+using samsa::protocol::offset;
 
 namespace {
 
@@ -50,8 +51,8 @@ TEST_CASE("log_manager: partitions spread over log dirs and are found again afte
     CHECK(file_exists(b / "logs/.kafka_cleanshutdown"));
     checkpoint::offset_map rp;
     REQUIRE(checkpoint::read_offsets(a / "logs/recovery-point-offset-checkpoint", &rp) == checkpoint::read_status::ok);
-    CHECK(rp.at({"orders", 0}) == 10);
-    CHECK(rp.at({"orders", 2}) == 14);
+    CHECK(rp.at({"orders", 0}) == offset(10));
+    CHECK(rp.at({"orders", 2}) == offset(14));
 
     log_manager m(cfg, {});
     std::string error;
@@ -62,7 +63,7 @@ TEST_CASE("log_manager: partitions spread over log dirs and are found again afte
     for (int p = 0; p < 4; ++p) {
         auto l = m.get({"orders", p});
         REQUIRE(l);
-        CHECK(l->log_end_offset() == 2 * (5 + p));
+        CHECK(l->log_end_offset() == offset(2 * (5 + p)));
         CHECK(l->load_info().clean_shutdown);
         CHECK(l->load_info().recovered_segments == 0);
     }
@@ -93,7 +94,7 @@ TEST_CASE("log_manager: without a clean stop, logs recover from their recovery p
     REQUIRE(l);
     CHECK_FALSE(l->load_info().clean_shutdown);
     CHECK(l->load_info().recovered_segments == 1);
-    CHECK(l->log_end_offset() == 66);
+    CHECK(l->log_end_offset() == offset(66));
     m.close();
 }
 
@@ -113,7 +114,7 @@ TEST_CASE("log_manager: a missing recovery-point checkpoint recovers everything"
     REQUIRE(m.open(2000, &error));
     auto l = m.get({"t", 0});
     CHECK(l->load_info().recovered_segments == l->load_info().segments);
-    CHECK(l->log_end_offset() == 60);
+    CHECK(l->log_end_offset() == offset(60));
     m.close();
 }
 
@@ -127,18 +128,18 @@ TEST_CASE("log_manager: the log start offset is checkpointed and survives a cras
         auto l = m.get_or_create({"t", 0}, cfg.defaults, 1000, &error);
         append_some(*l, 10);
         l->set_high_watermark(l->log_end_offset());
-        REQUIRE(l->delete_records_before(7).error == error_code::none);
+        REQUIRE(l->delete_records_before(offset(7)).error == error_code::none);
         m.tick(1001);  // a moved start offset is written right away
         m.write_checkpoints(true);
     }
     checkpoint::offset_map so;
     REQUIRE(checkpoint::read_offsets(a / "logs/log-start-offset-checkpoint", &so) == checkpoint::read_status::ok);
-    CHECK(so.at({"t", 0}) == 7);
+    CHECK(so.at({"t", 0}) == offset(7));
     log_manager m(cfg, {});
     std::string error;
     REQUIRE(m.open(2000, &error));
-    CHECK(m.get({"t", 0})->log_start_offset() == 7);
-    CHECK(m.get({"t", 0})->read(6, 100, 20).error == error_code::offset_out_of_range);
+    CHECK(m.get({"t", 0})->log_start_offset() == offset(7));
+    CHECK(m.get({"t", 0})->read(offset(6), 100, offset(20)).error == error_code::offset_out_of_range);
     m.close();
 }
 
@@ -150,7 +151,7 @@ TEST_CASE("log_manager: removing a partition deletes its directory") {
     REQUIRE(m.open(1000, &error));
     auto l = m.get_or_create({"gone", 3}, cfg.defaults, 1000, &error);
     append_some(*l, 3);
-    auto range = l->read(0, 1 << 20, l->log_end_offset());
+    auto range = l->read(offset(0), 1 << 20, l->log_end_offset());
     l.reset();
     CHECK(m.remove({"gone", 3}));
     CHECK_FALSE(m.remove({"gone", 3}));

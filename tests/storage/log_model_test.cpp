@@ -19,6 +19,7 @@
 using namespace samsa::storage;
 using namespace samsa::storage::test;
 using samsa::protocol::error_code;
+using samsa::protocol::offset;
 namespace batch = samsa::protocol::batch;
 
 namespace {
@@ -102,8 +103,8 @@ TEST_CASE("log model: random operations keep the log equal to a simple model") {
     size_t reopens = 0, truncations = 0, deletions = 0, torn = 0;
 
     auto check_equal = [&] {
-        REQUIRE(l->log_end_offset() == m.end);
-        REQUIRE(l->log_start_offset() == m.start);
+        REQUIRE(l->log_end_offset() == offset(m.end));
+        REQUIRE(l->log_start_offset() == offset(m.start));
         std::vector<uint8_t> want;
         for (size_t i = m.batch_at(m.start); i < m.batches.size(); ++i)
             want.insert(want.end(), m.batches[i].bytes.begin(), m.batches[i].bytes.end());
@@ -132,7 +133,7 @@ TEST_CASE("log model: random operations keep the log equal to a simple model") {
                 continue;
             }
             REQUIRE(r.error == error_code::none);
-            REQUIRE(r.base_offset == m.end);
+            REQUIRE(r.base_offset == offset(m.end));
             size_t pos = 0;
             for (size_t sz : sizes) {
                 auto h = batch::header_view::parse(std::span<const uint8_t>(bytes).subspan(pos));
@@ -146,22 +147,22 @@ TEST_CASE("log model: random operations keep the log equal to a simple model") {
                 pos += sz;
             }
             m.end = m.batches.back().last + 1;
-            REQUIRE(r.last_offset == m.end - 1);
+            REQUIRE(r.last_offset == offset(m.end - 1));
             m.hw = pick(0, 3) ? m.end : pick(m.hw, m.end);
-            l->set_high_watermark(m.hw);
+            l->set_high_watermark(offset(m.hw));
         } else if (op < 67) {
             // Read from a random offset with a random size limit and upper bound.
-            int64_t offset = pick(m.start - 2, m.end + 2);
+            int64_t from = pick(m.start - 2, m.end + 2);
             int64_t upper = pick(0, 1) ? m.hw : m.end;
             auto max_bytes = static_cast<int32_t>(pick(0, 3000));
-            auto r = l->read_copy(offset, max_bytes, upper);
-            if (offset < m.start || offset > m.end) {
+            auto r = l->read_copy(offset(from), max_bytes, offset(upper));
+            if (from < m.start || from > m.end) {
                 REQUIRE(r.error == error_code::offset_out_of_range);
                 continue;
             }
             REQUIRE(r.error == error_code::none);
             auto got = split(r.bytes);
-            size_t i = m.batch_at(offset);
+            size_t i = m.batch_at(from);
             if (i < m.batches.size() && m.batches[i].last >= upper) REQUIRE(got.empty());
             if (!got.empty()) {
                 REQUIRE(i < m.batches.size());
@@ -172,16 +173,16 @@ TEST_CASE("log model: random operations keep the log equal to a simple model") {
                     REQUIRE(m.batches[i + k].last < upper);
                 }
                 REQUIRE((got.size() == 1 || r.bytes.size() <= static_cast<size_t>(max_bytes)));
-            } else if (i < m.batches.size() && m.batches[i].last < upper && offset < upper) {
+            } else if (i < m.batches.size() && m.batches[i].last < upper && from < upper) {
                 // Nothing returned although a batch was due: only when it would exceed max_bytes
                 // with min_one_batch... which is on, so this must not happen.
-                FAIL("read returned nothing at " << offset);
+                FAIL("read returned nothing at " << from);
             }
         } else if (op < 72) {
             // Truncate (replication) to a random offset at or above the log start.
             if (m.end == m.start) continue;
             int64_t target = pick(m.start, m.end);
-            REQUIRE(l->truncate_to(target) == error_code::none);
+            REQUIRE(l->truncate_to(offset(target)) == error_code::none);
             size_t i = m.batch_at(target);
             int64_t new_end = target;
             if (i < m.batches.size()) new_end = std::min(target, m.batches[i].base);
@@ -195,10 +196,10 @@ TEST_CASE("log model: random operations keep the log equal to a simple model") {
         } else if (op < 80) {
             // DeleteRecords below the high watermark.
             int64_t target = pick(m.start, m.hw);
-            auto r = l->delete_records_before(target);
+            auto r = l->delete_records_before(offset(target));
             REQUIRE(r.error == error_code::none);
             m.start = std::max(m.start, target);
-            REQUIRE(r.low_watermark == m.start);
+            REQUIRE(r.low_watermark == offset(m.start));
             ++deletions;
         } else if (op < 84) {
             // A retention pass by size: the log decides which whole segments go; the start offset
@@ -208,7 +209,7 @@ TEST_CASE("log model: random operations keep the log equal to a simple model") {
             l->set_config(c);
             (void)l->delete_old_segments(now);
             l->set_config(cfg);
-            int64_t start = l->log_start_offset();
+            int64_t start = l->log_start_offset().value();
             REQUIRE(start >= m.start);
             REQUIRE(start <= m.hw);
             if (start > m.start) {
@@ -231,10 +232,10 @@ TEST_CASE("log model: random operations keep the log equal to a simple model") {
                 break;
             }
             REQUIRE(f.has_value() == want.has_value());
-            if (want) REQUIRE(f->offset == *want);
+            if (want) REQUIRE(f->offset == offset(*want));
         } else if (op < 94) {
             REQUIRE(fx->flush_and_wait(*l) == error_code::none);
-            REQUIRE(l->recovery_point() == m.end);
+            REQUIRE(l->recovery_point() == offset(m.end));
         } else {
             // Re-open: clean, unclean, or unclean after a torn write at the end of the log.
             int kind = static_cast<int>(pick(0, 2));
@@ -268,8 +269,8 @@ TEST_CASE("log model: random operations keep the log equal to a simple model") {
             m.hw = m.end;
             ++reopens;
         }
-        REQUIRE(l->log_end_offset() == m.end);
-        REQUIRE(l->log_start_offset() == m.start);
+        REQUIRE(l->log_end_offset() == offset(m.end));
+        REQUIRE(l->log_start_offset() == offset(m.start));
         if (step % 50 == 0) check_equal();
     }
     check_equal();

@@ -13,6 +13,7 @@
 using namespace samsa::storage;
 using namespace samsa::storage::test;
 using samsa::protocol::error_code;
+using samsa::protocol::offset;
 namespace pb = samsa::protocol::batch;
 
 namespace {
@@ -67,16 +68,16 @@ TEST_CASE("log: a retried idempotent batch gets its original offsets and is not 
     REQUIRE(produce(*l, make_simple_batch(2, 10, 100)).error == error_code::none);
     auto first = produce(*l, id_batch(5, 0, 0, 3));
     REQUIRE(first.error == error_code::none);
-    CHECK(first.base_offset == 2);
-    REQUIRE(produce(*l, id_batch(5, 0, 3, 2)).base_offset == 5);
+    CHECK(first.base_offset == offset(2));
+    REQUIRE(produce(*l, id_batch(5, 0, 3, 2)).base_offset == offset(5));
     const auto end = l->log_end_offset();
     const auto bytes = read_all(*l);
 
     auto retry = produce(*l, id_batch(5, 0, 0, 3));
     CHECK(retry.error == error_code::none);
     CHECK(retry.duplicate);
-    CHECK(retry.base_offset == 2);
-    CHECK(retry.last_offset == 4);
+    CHECK(retry.base_offset == offset(2));
+    CHECK(retry.last_offset == offset(4));
     CHECK(l->log_end_offset() == end);
     CHECK(read_all(*l) == bytes);
 }
@@ -91,8 +92,8 @@ TEST_CASE("log: idempotent appends out of order or from a fenced epoch are refus
     CHECK_FALSE(gap.error_message.empty());
     CHECK(produce(*l, id_batch(5, 1, 3, 1)).error == error_code::invalid_producer_epoch);
     CHECK(produce(*l, id_batch(5, 3, 3, 1)).error == error_code::out_of_order_sequence_number);
-    CHECK(l->log_end_offset() == 3);
-    CHECK(produce(*l, id_batch(5, 3, 0, 1)).base_offset == 3);
+    CHECK(l->log_end_offset() == offset(3));
+    CHECK(produce(*l, id_batch(5, 3, 0, 1)).base_offset == offset(3));
 }
 
 TEST_CASE("log: a duplicate is still caught after a clean restart, from the snapshot") {
@@ -111,9 +112,9 @@ TEST_CASE("log: a duplicate is still caught after a clean restart, from the snap
     REQUIRE(l->producers().find(samsa::protocol::producer_id(9)));
     auto retry = produce(*l, id_batch(9, 0, 2, 2));
     CHECK(retry.duplicate);
-    CHECK(retry.base_offset == 2);
+    CHECK(retry.base_offset == offset(2));
     CHECK(produce(*l, id_batch(9, 0, 5, 1)).error == error_code::out_of_order_sequence_number);
-    CHECK(produce(*l, id_batch(9, 0, 4, 1)).base_offset == 4);
+    CHECK(produce(*l, id_batch(9, 0, 4, 1)).base_offset == offset(4));
 }
 
 TEST_CASE("log: after an unclean stop the producer state is rebuilt from the log") {
@@ -126,13 +127,13 @@ TEST_CASE("log: after an unclean stop the producer state is rebuilt from the log
         l->close();  // no snapshot, no clean-shutdown marker
     }
     log_fixture fx;
-    auto l = fx.open(dir / "t-0", small_config(), unclean_state(0));
+    auto l = fx.open(dir / "t-0", small_config(), unclean_state(offset(0)));
     REQUIRE(l->producers().find(samsa::protocol::producer_id(9)));
     CHECK(l->producers().find(samsa::protocol::producer_id(9))->batches.size() == 4);
     // Every batch still in the window is recognised, not only the last.
     CHECK(produce(*l, id_batch(9, 0, 2, 2)).duplicate);
     CHECK(produce(*l, id_batch(9, 0, 6, 2)).duplicate);
-    CHECK(l->log_end_offset() == 8);
+    CHECK(l->log_end_offset() == offset(8));
 }
 
 TEST_CASE("log: a corrupt snapshot is ignored and the state rebuilt from the log") {
@@ -153,7 +154,7 @@ TEST_CASE("log: a corrupt snapshot is ignored and the state rebuilt from the log
     CHECK_FALSE(file_exists(snap));
     REQUIRE(l->producers().find(samsa::protocol::producer_id(9)));
     CHECK(produce(*l, id_batch(9, 0, 0, 2)).duplicate);
-    CHECK(produce(*l, id_batch(9, 0, 4, 1)).base_offset == 4);
+    CHECK(produce(*l, id_batch(9, 0, 4, 1)).base_offset == offset(4));
 }
 
 TEST_CASE("log: a roll writes a snapshot named after the new segment, and retention removes it") {
@@ -170,14 +171,14 @@ TEST_CASE("log: a roll writes a snapshot named after the new segment, and retent
     fx.settle();
     l->set_high_watermark(l->log_end_offset());
     std::vector<int64_t> snapshots;
-    for (int64_t o = 1; o <= l->log_end_offset(); ++o)
+    for (int64_t o = 1; o <= l->log_end_offset().value(); ++o)
         if (file_exists(layout::segment_path(dir / "t-0", o, layout::snapshot_suffix))) snapshots.push_back(o);
     REQUIRE(snapshots.size() >= 2);
     // Retention deletes the old segments, and their snapshots with them.
     REQUIRE(l->delete_old_segments(2000) >= 1);
-    REQUIRE(l->log_start_offset() > snapshots.front());
+    REQUIRE(l->log_start_offset() > offset(snapshots.front()));
     for (int64_t o : snapshots)
-        CHECK(file_exists(layout::segment_path(dir / "t-0", o, layout::snapshot_suffix)) == (o >= l->log_start_offset()));
+        CHECK(file_exists(layout::segment_path(dir / "t-0", o, layout::snapshot_suffix)) == (offset(o) >= l->log_start_offset()));
     // The producer is still known: Kafka keeps state whose batches were deleted.
     CHECK(l->producers().find(samsa::protocol::producer_id(4)));
 }
@@ -190,17 +191,17 @@ TEST_CASE("log: transaction markers move the last stable offset and aborted tran
         REQUIRE(produce(*l, make_simple_batch(2, 10, 100)).error == error_code::none);          // 0-1
         REQUIRE(produce(*l, id_batch(1, 0, 0, 2, true)).error == error_code::none);       // 2-3
         REQUIRE(produce(*l, id_batch(2, 0, 0, 1, true)).error == error_code::none);       // 4
-        CHECK(l->high_watermark() == 0);  // the broker moves it; here it stays where it started
+        CHECK(l->high_watermark() == offset(0));  // the broker moves it; here it stays where it started
         l->set_high_watermark(l->log_end_offset());
-        CHECK(l->last_stable_offset() == 2);
+        CHECK(l->last_stable_offset() == offset(2));
         // Clients may not write markers.
         CHECK(produce(*l, marker_batch(1, 0, false)).error == error_code::invalid_record);
         auto abort = append_copy(*l, marker_batch(1, 0, false), at(1000, append_origin::coordinator));
         REQUIRE(abort.error == error_code::none);
-        CHECK(abort.base_offset == 5);
+        CHECK(abort.base_offset == offset(5));
         l->set_high_watermark(l->log_end_offset());
-        CHECK(l->last_stable_offset() == 4);
-        auto aborted = l->aborted_transactions(0, l->log_end_offset());
+        CHECK(l->last_stable_offset() == offset(4));
+        auto aborted = l->aborted_transactions(offset(0), l->log_end_offset());
         REQUIRE(aborted.size() == 1);
         CHECK(aborted[0].producer_id == 1);
         CHECK(aborted[0].first_offset == 2);
@@ -210,9 +211,9 @@ TEST_CASE("log: transaction markers move the last stable offset and aborted tran
         REQUIRE(commit.error == error_code::none);
         l->set_high_watermark(l->log_end_offset());
         CHECK(l->last_stable_offset() == l->log_end_offset());
-        CHECK(l->aborted_transactions(0, l->log_end_offset()).size() == 1);
+        CHECK(l->aborted_transactions(offset(0), l->log_end_offset()).size() == 1);
         // A range after the abort sees none.
-        CHECK(l->aborted_transactions(6, l->log_end_offset()).empty());
+        CHECK(l->aborted_transactions(offset(6), l->log_end_offset()).empty());
         fx.settle();
         l->close();  // unclean: the txnindex and the producers are rebuilt from the log
     }
@@ -222,9 +223,9 @@ TEST_CASE("log: transaction markers move the last stable offset and aborted tran
         index_bytes += std::max<int64_t>(0, file_size(layout::segment_path(dir / "t-0", base, layout::txn_index_suffix)));
     CHECK(index_bytes == static_cast<int64_t>(txn_index_entry_size));
     log_fixture fx;
-    auto l = fx.open(dir / "t-0", small_config(), unclean_state(0));
+    auto l = fx.open(dir / "t-0", small_config(), unclean_state(offset(0)));
     CHECK(l->last_stable_offset() == l->log_end_offset());
-    auto aborted = l->aborted_transactions(0, l->log_end_offset());
+    auto aborted = l->aborted_transactions(offset(0), l->log_end_offset());
     REQUIRE(aborted.size() == 1);
     CHECK(aborted[0] == aborted_txn{1, 2, 5, 4});
     CHECK(l->producers().find(samsa::protocol::producer_id(2))->current_txn_first_offset == -1);
@@ -241,8 +242,8 @@ TEST_CASE("log: a transaction left open across a restart keeps the last stable o
     }
     log_fixture fx;
     auto l = fx.open(dir / "t-0", small_config(), clean_state());
-    CHECK(l->high_watermark() == 5);
-    CHECK(l->last_stable_offset() == 3);
+    CHECK(l->high_watermark() == offset(5));
+    CHECK(l->last_stable_offset() == offset(3));
 }
 
 TEST_CASE("log: truncation rebuilds the producer state from before the cut") {
@@ -251,9 +252,9 @@ TEST_CASE("log: truncation rebuilds the producer state from before the cut") {
     auto l = fx.open(dir / "t-0", small_config(), clean_state());
     REQUIRE(produce(*l, id_batch(3, 0, 0, 2)).error == error_code::none);
     REQUIRE(produce(*l, id_batch(3, 0, 2, 2)).error == error_code::none);
-    REQUIRE(l->truncate_to(2) == error_code::none);
+    REQUIRE(l->truncate_to(offset(2)) == error_code::none);
     REQUIRE(l->producers().find(samsa::protocol::producer_id(3)));
     CHECK(l->producers().find(samsa::protocol::producer_id(3))->last_seq() == 1);
-    CHECK(produce(*l, id_batch(3, 0, 2, 2)).base_offset == 2);
+    CHECK(produce(*l, id_batch(3, 0, 2, 2)).base_offset == offset(2));
     CHECK(produce(*l, id_batch(3, 0, 2, 2)).duplicate);
 }

@@ -20,6 +20,7 @@
 using namespace samsa::storage;
 using namespace samsa::storage::test;
 using samsa::protocol::error_code;
+using samsa::protocol::offset;
 using samsa::protocol::leader_epoch;
 namespace batch = samsa::protocol::batch;
 
@@ -53,32 +54,32 @@ TEST_CASE("log: appends assign consecutive offsets and reads return whole batche
     temp_dir dir;
     log_fixture fx;
     auto l = fx.open(dir / "t-0", small_config(), clean_state());
-    CHECK(l->log_end_offset() == 0);
+    CHECK(l->log_end_offset() == offset(0));
     auto b1 = make_simple_batch(3, 10, 100);
     auto b2 = make_simple_batch(2, 10, 200);
     auto r1 = l->append(b1, at(1000));
     REQUIRE(r1.error == error_code::none);
-    CHECK(r1.base_offset == 0);
-    CHECK(r1.last_offset == 2);
+    CHECK(r1.base_offset == offset(0));
+    CHECK(r1.last_offset == offset(2));
     CHECK(r1.log_append_time == -1);
     auto r2 = l->append(b2, at(1000));
-    CHECK(r2.base_offset == 3);
-    CHECK(r2.last_offset == 4);
-    CHECK(l->log_end_offset() == 5);
+    CHECK(r2.base_offset == offset(3));
+    CHECK(r2.last_offset == offset(4));
+    CHECK(l->log_end_offset() == offset(5));
 
-    auto all = l->read_copy(0, 1 << 20, l->log_end_offset());
+    auto all = l->read_copy(offset(0), 1 << 20, l->log_end_offset());
     REQUIRE(all.error == error_code::none);
     CHECK(base_offsets_of(all.bytes) == std::vector<int64_t>{0, 3});
     // The stored bytes are the appended bytes with the base offset patched in.
     CHECK(std::equal(b1.begin() + 8, b1.end(), all.bytes.begin() + 8));
 
     // A read that starts inside a batch begins with that whole batch.
-    auto mid = l->read_copy(4, 1 << 20, l->log_end_offset());
+    auto mid = l->read_copy(offset(4), 1 << 20, l->log_end_offset());
     CHECK(base_offsets_of(mid.bytes) == std::vector<int64_t>{3});
-    auto ranges = l->read(1, 1 << 20, l->log_end_offset());
+    auto ranges = l->read(offset(1), 1 << 20, l->log_end_offset());
     REQUIRE(ranges.ranges.size() == 1);
     CHECK(ranges.ranges[0].offset == 0);
-    CHECK(ranges.first_batch_offset == 0);
+    CHECK(ranges.first_batch_offset == offset(0));
     CHECK(ranges.size() == b1.size() + b2.size());
 }
 
@@ -94,24 +95,24 @@ TEST_CASE("log: reads never pass the upper bound and stop at max_bytes on a batc
         sizes.push_back(b.size());
         REQUIRE(l->append(b, at(1000)).error == error_code::none);
     }
-    REQUIRE(l->log_end_offset() == 40);
+    REQUIRE(l->log_end_offset() == offset(40));
     // Upper bound 10: batches 0..4 (offsets 0..9) and nothing of the batch holding 10.
-    auto r = l->read_copy(0, 1 << 20, 10);
+    auto r = l->read_copy(offset(0), 1 << 20, offset(10));
     CHECK(base_offsets_of(r.bytes) == std::vector<int64_t>{0, 2, 4, 6, 8});
     // An upper bound inside a batch excludes that batch.
-    r = l->read_copy(0, 1 << 20, 11);
+    r = l->read_copy(offset(0), 1 << 20, offset(11));
     CHECK(base_offsets_of(r.bytes) == std::vector<int64_t>{0, 2, 4, 6, 8});
     // Reading at the upper bound returns nothing, without error.
-    r = l->read_copy(10, 1 << 20, 10);
+    r = l->read_copy(offset(10), 1 << 20, offset(10));
     CHECK(r.error == error_code::none);
     CHECK(r.bytes.empty());
     // max_bytes of two and a half batches gives two whole batches.
-    r = l->read_copy(0, static_cast<int32_t>(sizes[0] * 2 + sizes[0] / 2), 40);
+    r = l->read_copy(offset(0), static_cast<int32_t>(sizes[0] * 2 + sizes[0] / 2), offset(40));
     CHECK(base_offsets_of(r.bytes) == std::vector<int64_t>{0, 2});
     // max_bytes smaller than the first batch: the whole first batch, or nothing without min_one.
-    r = l->read_copy(6, 10, 40);
+    r = l->read_copy(offset(6), 10, offset(40));
     CHECK(base_offsets_of(r.bytes) == std::vector<int64_t>{6});
-    r = l->read_copy(6, 10, 40, false);
+    r = l->read_copy(offset(6), 10, offset(40), false);
     CHECK(r.bytes.empty());
 }
 
@@ -121,9 +122,9 @@ TEST_CASE("log: offsets outside [log start, log end] are out of range") {
     auto l = fx.open(dir / "t-0", small_config(), clean_state());
     auto b = make_simple_batch(5, 10, 100);
     REQUIRE(l->append(b, at(1000)).error == error_code::none);
-    CHECK(l->read(6, 1000, 5).error == error_code::offset_out_of_range);
-    CHECK(l->read(-1, 1000, 5).error == error_code::offset_out_of_range);
-    auto at_end = l->read(5, 1000, 5);
+    CHECK(l->read(offset(6), 1000, offset(5)).error == error_code::offset_out_of_range);
+    CHECK(l->read(offset(-1), 1000, offset(5)).error == error_code::offset_out_of_range);
+    auto at_end = l->read(offset(5), 1000, offset(5));
     CHECK(at_end.error == error_code::none);
     CHECK(at_end.ranges.empty());
 }
@@ -190,7 +191,7 @@ TEST_CASE("log: invalid batches are refused before anything is written") {
         auto future = make_simple_batch(1, 10, 1000 + 2 * 3600 * 1000);
         CHECK(l->append(future, at(1000)).error == error_code::invalid_timestamp);
     }
-    if (l->log_end_offset() == 0) {
+    if (l->log_end_offset() == offset(0)) {
         CHECK(file_size(layout::segment_path(dir / "t-0", 0, layout::log_suffix)) == 0);
     }
 }
@@ -205,7 +206,7 @@ TEST_CASE("log: LogAppendTime stamps the append time and keeps the CRC valid") {
     auto r = l->append(b, at(777777));
     REQUIRE(r.error == error_code::none);
     CHECK(r.log_append_time == 777777);
-    auto bytes = l->read_copy(0, 1 << 20, l->log_end_offset()).bytes;
+    auto bytes = l->read_copy(offset(0), 1 << 20, l->log_end_offset()).bytes;
     auto h = batch::header_view::parse(bytes);
     REQUIRE(h);
     CHECK(h->crc_ok());
@@ -222,7 +223,7 @@ TEST_CASE("log: a batch whose header max timestamp is -1 gets the max of its rec
     auto b = make_simple_batch(3, 10, 5000);
     batch::set_max_timestamp_and_recrc(b, -1, false);
     REQUIRE(l->append(b, at(6000)).error == error_code::none);
-    auto bytes = l->read_copy(0, 1 << 20, l->log_end_offset()).bytes;
+    auto bytes = l->read_copy(offset(0), 1 << 20, l->log_end_offset()).bytes;
     auto h = batch::header_view::parse(bytes);
     REQUIRE(h);
     CHECK(h->crc_ok());
@@ -231,14 +232,14 @@ TEST_CASE("log: a batch whose header max timestamp is -1 gets the max of its rec
     CHECK(l->max_timestamp().timestamp == 5002);
     auto f = l->offset_for_timestamp(5001);
     REQUIRE(f);
-    CHECK(f->offset == 1);
+    CHECK(f->offset == offset(1));
 }
 
 TEST_CASE("log: segments roll by segment.bytes and reads continue across them") {
     temp_dir dir;
     log_fixture fx;
     auto l = fx.open(dir / "t-0", small_config(), clean_state());
-    int64_t next = 0;
+    offset next(0);
     for (int i = 0; i < 30; ++i) {
         auto r = append_copy(*l, make_simple_batch(2, 300, 100 + i), at(1000));
         REQUIRE(r.error == error_code::none);
@@ -248,12 +249,12 @@ TEST_CASE("log: segments roll by segment.bytes and reads continue across them") 
     CHECK(l->segment_count() > 2);
     CHECK(file_exists(layout::segment_path(dir / "t-0", 0, layout::log_suffix)));
     // Every offset is readable, each read starting with the batch that holds it.
-    for (int64_t o = 0; o < next; ++o) {
+    for (offset o(0); o < next; ++o) {
         auto r = l->read_copy(o, 1, next);
         REQUIRE(r.error == error_code::none);
         auto bases = base_offsets_of(r.bytes);
         REQUIRE(bases.size() == 1);
-        CHECK(bases[0] == o - o % 2);
+        CHECK(bases[0] == o.value() - o.value() % 2);
     }
     // Sealed segments have their index files trimmed to their entries.
     auto idx = layout::segment_path(dir / "t-0", 0, layout::index_suffix);
@@ -284,7 +285,7 @@ TEST_CASE("log: the active segment reserves blocks ahead of its end and gives th
     c.segment_bytes = 1024 * 1024;
     log_fixture fx;
     auto l = fx.open(dir / "t-0", c, clean_state());
-    int64_t next = 0;
+    offset next(0);
     for (int i = 0; i < 40; ++i) {
         auto r = append_copy(*l, make_simple_batch(4, 1000, 100 + i), at(1000));
         REQUIRE(r.error == error_code::none);
@@ -296,7 +297,7 @@ TEST_CASE("log: the active segment reserves blocks ahead of its end and gives th
     CHECK(size > 100'000);
     CHECK(allocated(path) >= size + 64 * 1024);
     CHECK(allocated(path) <= 1024 * 1024);
-    auto whole = l->read_copy(0, 1 << 30, next);
+    auto whole = l->read_copy(offset(0), 1 << 30, next);
     REQUIRE(whole.error == error_code::none);
     CHECK(whole.bytes.size() == size);
     CHECK(base_offsets_of(whole.bytes).size() == 40);
@@ -309,7 +310,7 @@ TEST_CASE("log: the active segment reserves blocks ahead of its end and gives th
     // A truncation drops the reservation with the batches; appends reserve again after it.
     auto r = append_copy(*l, make_simple_batch(4, 1000, 200), at(1000));
     REQUIRE(r.error == error_code::none);
-    const auto active = layout::segment_path(dir / "t-0", r.base_offset, layout::log_suffix);
+    const auto active = layout::segment_path(dir / "t-0", r.base_offset.value(), layout::log_suffix);
     CHECK(allocated(active) >= 64 * 1024);
     CHECK(allocated(active) > file_size(active));
     REQUIRE(l->truncate_to(r.base_offset) == error_code::none);
@@ -407,22 +408,22 @@ TEST_CASE("log: truncate_to removes the batches at and after the offset") {
     size_t segments = l->segment_count();
     REQUIRE(segments > 3);
 
-    CHECK(l->truncate_to(20) == error_code::none);
-    CHECK(l->log_end_offset() == 20);
+    CHECK(l->truncate_to(offset(20)) == error_code::none);
+    CHECK(l->log_end_offset() == offset(20));
     CHECK(l->segment_count() < segments);
-    CHECK(base_offsets_of(l->read_copy(18, 1 << 20, 20).bytes) == std::vector<int64_t>{18});
+    CHECK(base_offsets_of(l->read_copy(offset(18), 1 << 20, offset(20)).bytes) == std::vector<int64_t>{18});
     // An offset inside a batch removes that whole batch.
-    CHECK(l->truncate_to(15) == error_code::none);
-    CHECK(l->log_end_offset() == 14);
+    CHECK(l->truncate_to(offset(15)) == error_code::none);
+    CHECK(l->log_end_offset() == offset(14));
     // Appends continue at the new end, in the segment that now is active.
     auto r = append_copy(*l, make_simple_batch(3, 10, 500), at(1000));
-    CHECK(r.base_offset == 14);
-    CHECK(base_offsets_of(l->read_copy(12, 1 << 20, 17).bytes) == std::vector<int64_t>{12, 14});
+    CHECK(r.base_offset == offset(14));
+    CHECK(base_offsets_of(l->read_copy(offset(12), 1 << 20, offset(17)).bytes) == std::vector<int64_t>{12, 14});
     // Truncating before the first segment starts the log over at that offset.
-    CHECK(l->truncate_fully_and_start_at(100, 1000) == error_code::none);
-    CHECK(l->log_start_offset() == 100);
-    CHECK(l->log_end_offset() == 100);
-    CHECK(append_copy(*l, make_simple_batch(1, 10, 500), at(1000)).base_offset == 100);
+    CHECK(l->truncate_fully_and_start_at(offset(100), 1000) == error_code::none);
+    CHECK(l->log_start_offset() == offset(100));
+    CHECK(l->log_end_offset() == offset(100));
+    CHECK(append_copy(*l, make_simple_batch(1, 10, 500), at(1000)).base_offset == offset(100));
 }
 
 TEST_CASE("log: delete_records_before moves the log start offset and deletes whole segments") {
@@ -432,15 +433,15 @@ TEST_CASE("log: delete_records_before moves the log start offset and deletes who
     cfg.file_delete_delay_ms = 0;
     auto l = fx.open(dir / "t-0", cfg, clean_state());
     for (int i = 0; i < 30; ++i) REQUIRE(append_copy(*l, make_simple_batch(2, 300, 100 + i), at(1000)).error == error_code::none);
-    l->set_high_watermark(50);
-    CHECK(l->delete_records_before(51).error == error_code::offset_out_of_range);
-    auto r = l->delete_records_before(25);
+    l->set_high_watermark(offset(50));
+    CHECK(l->delete_records_before(offset(51)).error == error_code::offset_out_of_range);
+    auto r = l->delete_records_before(offset(25));
     CHECK(r.error == error_code::none);
-    CHECK(r.low_watermark == 25);
-    CHECK(l->log_start_offset() == 25);
-    CHECK(l->read(24, 100, 50).error == error_code::offset_out_of_range);
+    CHECK(r.low_watermark == offset(25));
+    CHECK(l->log_start_offset() == offset(25));
+    CHECK(l->read(offset(24), 100, offset(50)).error == error_code::offset_out_of_range);
     // The batch holding 25 starts at 24: it is returned whole.
-    CHECK(base_offsets_of(l->read_copy(25, 1, 50).bytes) == std::vector<int64_t>{24});
+    CHECK(base_offsets_of(l->read_copy(offset(25), 1, offset(50)).bytes) == std::vector<int64_t>{24});
     // The first segment went: nothing in it is at or above 25.
     CHECK_FALSE(file_exists(layout::segment_path(dir / "t-0", 0, layout::log_suffix)));
     fx.deleter.drain();
@@ -467,14 +468,14 @@ TEST_CASE("log: retention deletes whole old segments, renamed .deleted first") {
         size_t n = l->delete_old_segments(40000);
         CHECK(n >= 1);
         CHECK(l->segment_count() == before - n);
-        CHECK(l->log_start_offset() > 0);
+        CHECK(l->log_start_offset() > offset(0));
         CHECK(file_exists(first + ".deleted"));  // waiting out file.delete.delay.ms
         CHECK_FALSE(file_exists(first));
         // A segment goes only when all of it is older: the batch at 10000 (offset 18) stays.
         auto ts = l->offset_for_timestamp(10000);
         REQUIRE(ts);
-        CHECK(ts->offset == 18);
-        CHECK(l->log_start_offset() <= 18);
+        CHECK(ts->offset == offset(18));
+        CHECK(l->log_start_offset() <= offset(18));
     }
     SUBCASE("by size") {
         auto c = cfg;
@@ -488,14 +489,14 @@ TEST_CASE("log: retention deletes whole old segments, renamed .deleted first") {
         auto c = cfg;
         c.retention_ms = 0;
         l->set_config(c);
-        l->set_high_watermark(0);
+        l->set_high_watermark(offset(0));
         CHECK(l->delete_old_segments(40000) == 0);
         l->set_high_watermark(l->log_end_offset());
         CHECK(l->delete_old_segments(40000) == before);
         // Every segment went; an empty one remains at the log end.
         CHECK(l->segment_count() == 1);
         CHECK(l->log_start_offset() == l->log_end_offset());
-        CHECK(append_copy(*l, make_simple_batch(1, 10, 50000), at(50000)).base_offset == 60);
+        CHECK(append_copy(*l, make_simple_batch(1, 10, 50000), at(50000)).base_offset == offset(60));
     }
     SUBCASE("not under cleanup.policy=compact alone") {
         auto c = cfg;
@@ -514,9 +515,9 @@ TEST_CASE("log: a file range stays readable after its segment is deleted") {
     cfg.file_delete_delay_ms = 0;
     auto l = fx.open(dir / "t-0", cfg, clean_state());
     for (int i = 0; i < 30; ++i) REQUIRE(append_copy(*l, make_simple_batch(2, 300, 100 + i), at(1000)).error == error_code::none);
-    auto r = l->read(0, 1 << 20, l->log_end_offset());
+    auto r = l->read(offset(0), 1 << 20, l->log_end_offset());
     REQUIRE(r.ranges.size() == 1);
-    auto expect = l->read_copy(0, 1 << 20, l->log_end_offset()).bytes;
+    auto expect = l->read_copy(offset(0), 1 << 20, l->log_end_offset()).bytes;
     l->set_high_watermark(l->log_end_offset());
     REQUIRE(l->delete_records_before(l->log_end_offset()).error == error_code::none);
     fx.deleter.drain();
@@ -536,24 +537,24 @@ TEST_CASE("log: offset_for_timestamp finds the first record that reaches the tim
     for (int i = 0; i < 40; ++i) {
         auto f = l->offset_for_timestamp(100 * (i + 1));
         REQUIRE(f);
-        CHECK(f->offset == 2 * i);
+        CHECK(f->offset == offset(2 * i));
         // The second record of the batch has the timestamp + 1: the answer is that record.
         auto r = l->offset_for_timestamp(100 * (i + 1) + 1);
         REQUIRE(r);
-        CHECK(r->offset == 2 * i + 1);
+        CHECK(r->offset == offset(2 * i + 1));
         CHECK(r->timestamp == 100 * (i + 1) + 1);
         auto g = l->offset_for_timestamp(100 * (i + 1) + 50);
         if (i + 1 < 40) {
             REQUIRE(g);
-            CHECK(g->offset == 2 * (i + 1));
+            CHECK(g->offset == offset(2 * (i + 1)));
         } else {
             CHECK_FALSE(g);
         }
     }
-    CHECK(l->offset_for_timestamp(0)->offset == 0);
+    CHECK(l->offset_for_timestamp(0)->offset == offset(0));
     auto m = l->max_timestamp();
     CHECK(m.timestamp == 4001);
-    CHECK(m.offset == 79);
+    CHECK(m.offset == offset(79));
 }
 
 TEST_CASE("log: leader epochs are recorded, persisted and answer end-offset queries") {
@@ -561,27 +562,27 @@ TEST_CASE("log: leader epochs are recorded, persisted and answer end-offset quer
     log_fixture fx;
     auto l = fx.open(dir / "t-0", small_config(), clean_state());
     CHECK(l->latest_epoch() == leader_epoch(-1));
-    REQUIRE(append_copy(*l, make_simple_batch(3, 10, 100), at(1000, append_origin::client, 1)).error == error_code::none);
-    REQUIRE(append_copy(*l, make_simple_batch(3, 10, 100), at(1000, append_origin::client, 1)).error == error_code::none);
-    REQUIRE(append_copy(*l, make_simple_batch(3, 10, 100), at(1000, append_origin::client, 4)).error == error_code::none);
+    REQUIRE(append_copy(*l, make_simple_batch(3, 10, 100), at(1000, append_origin::client, leader_epoch(1))).error == error_code::none);
+    REQUIRE(append_copy(*l, make_simple_batch(3, 10, 100), at(1000, append_origin::client, leader_epoch(1))).error == error_code::none);
+    REQUIRE(append_copy(*l, make_simple_batch(3, 10, 100), at(1000, append_origin::client, leader_epoch(4))).error == error_code::none);
     CHECK(l->latest_epoch() == leader_epoch(4));
-    CHECK(l->end_offset_for_epoch(leader_epoch(1)).end_offset == samsa::protocol::offset(6));
+    CHECK(l->end_offset_for_epoch(leader_epoch(1)).end_offset == offset(6));
     CHECK(l->end_offset_for_epoch(leader_epoch(1)).epoch == leader_epoch(1));
     CHECK(l->end_offset_for_epoch(leader_epoch(3)).epoch == leader_epoch(1));
-    CHECK(l->end_offset_for_epoch(leader_epoch(3)).end_offset == samsa::protocol::offset(6));
-    CHECK(l->end_offset_for_epoch(leader_epoch(4)).end_offset == samsa::protocol::offset(9));
-    CHECK(l->epoch_for_offset(samsa::protocol::offset(5)) == leader_epoch(1));
-    CHECK(l->epoch_for_offset(samsa::protocol::offset(6)) == leader_epoch(4));
+    CHECK(l->end_offset_for_epoch(leader_epoch(3)).end_offset == offset(6));
+    CHECK(l->end_offset_for_epoch(leader_epoch(4)).end_offset == offset(9));
+    CHECK(l->epoch_for_offset(offset(5)) == leader_epoch(1));
+    CHECK(l->epoch_for_offset(offset(6)) == leader_epoch(4));
     // The batch carries the epoch it was appended in.
-    auto bytes = l->read_copy(6, 1, 9).bytes;
+    auto bytes = l->read_copy(offset(6), 1, offset(9)).bytes;
     CHECK(batch::header_view::parse(bytes)->partition_leader_epoch() == 4);
     fx.settle();
     std::vector<checkpoint::epoch_entry> entries;
     REQUIRE(checkpoint::read_epochs(dir / "t-0/leader-epoch-checkpoint", &entries) == checkpoint::read_status::ok);
-    CHECK(entries == std::vector<checkpoint::epoch_entry>{{leader_epoch(1), samsa::protocol::offset(0)},
-                                                         {leader_epoch(4), samsa::protocol::offset(6)}});
+    CHECK(entries == std::vector<checkpoint::epoch_entry>{{leader_epoch(1), offset(0)},
+                                                         {leader_epoch(4), offset(6)}});
     // Truncation drops the epochs that started after the new end.
-    CHECK(l->truncate_to(6) == error_code::none);
+    CHECK(l->truncate_to(offset(6)) == error_code::none);
     CHECK(l->latest_epoch() == leader_epoch(1));
 }
 
@@ -595,8 +596,8 @@ TEST_CASE("log: replication appends keep their offsets and refuse going backward
     auto b = make_batch({{std::nullopt, std::string("a"), 100}, {std::nullopt, std::string("b"), 101}}, o);
     auto r = l->append(b, at(1000, append_origin::replication));
     REQUIRE(r.error == error_code::none);
-    CHECK(r.base_offset == 10);
-    CHECK(l->log_end_offset() == 12);
+    CHECK(r.base_offset == offset(10));
+    CHECK(l->log_end_offset() == offset(12));
     CHECK(l->latest_epoch() == leader_epoch(3));
     o.base_offset = 11;
     auto back = make_batch({{std::nullopt, std::string("c"), 100}}, o);
@@ -608,9 +609,9 @@ TEST_CASE("log: flush advances the recovery point") {
     log_fixture fx;
     auto l = fx.open(dir / "t-0", small_config(), clean_state());
     REQUIRE(append_copy(*l, make_simple_batch(3, 10, 100), at(1000)).error == error_code::none);
-    CHECK(l->recovery_point() == 0);
+    CHECK(l->recovery_point() == offset(0));
     CHECK(fx.flush_and_wait(*l) == error_code::none);
-    CHECK(l->recovery_point() == 3);
+    CHECK(l->recovery_point() == offset(3));
 }
 
 TEST_CASE("log: flush.messages flushes by itself and many appends share one fsync") {
@@ -635,7 +636,7 @@ TEST_CASE("log: flush.messages flushes by itself and many appends share one fsyn
     uint64_t before = fx.flush.sync_count();
     for (int i = 0; i < 50; ++i) REQUIRE(append_copy(*l, make_simple_batch(1, 10, 100), at(1000)).error == error_code::none);
     gate.unlock();
-    while (l->recovery_point() < 50) fx.completions.wait_and_run(50);
+    while (l->recovery_point() < offset(50)) fx.completions.wait_and_run(50);
     // One pass over the queue: the .log, the index files and the directory, once each.
     CHECK(fx.flush.sync_count() - before <= 4);
 }
@@ -650,10 +651,10 @@ TEST_CASE("log: flush.ms flushes on tick") {
     l->tick(1050);
     fx.settle();
     fx.completions.run();
-    CHECK(l->recovery_point() == 0);
+    CHECK(l->recovery_point() == offset(0));
     l->tick(1100);
-    while (l->recovery_point() < 2) fx.completions.wait_and_run(50);
-    CHECK(l->recovery_point() == 2);
+    while (l->recovery_point() < offset(2)) fx.completions.wait_and_run(50);
+    CHECK(l->recovery_point() == offset(2));
 }
 
 TEST_CASE("log: a clean close and reopen finds the same data without scanning") {
@@ -663,7 +664,7 @@ TEST_CASE("log: a clean close and reopen finds the same data without scanning") 
         log_fixture fx;
         auto l = fx.open(dir / "t-0", small_config(), clean_state());
         for (int i = 0; i < 30; ++i)
-            REQUIRE(append_copy(*l, make_simple_batch(2, 300, 100 + i), at(1000, append_origin::client, 2)).error == error_code::none);
+            REQUIRE(append_copy(*l, make_simple_batch(2, 300, 100 + i), at(1000, append_origin::client, leader_epoch(2))).error == error_code::none);
         before = read_all(*l);
         REQUIRE(l->segment_count() > 2);
         l->prepare_close();
@@ -675,9 +676,9 @@ TEST_CASE("log: a clean close and reopen finds the same data without scanning") 
     auto l = fx.open(dir / "t-0", small_config(), clean_state());
     CHECK(l->load_info().recovered_segments == 0);
     CHECK(l->load_info().rebuilt_indexes == 0);
-    CHECK(l->log_end_offset() == 60);
+    CHECK(l->log_end_offset() == offset(60));
     CHECK(l->latest_epoch() == leader_epoch(2));
     CHECK(l->max_timestamp().timestamp == 130);
     CHECK(read_all(*l) == before);
-    CHECK(append_copy(*l, make_simple_batch(1, 10, 100), at(1000)).base_offset == 60);
+    CHECK(append_copy(*l, make_simple_batch(1, 10, 100), at(1000)).base_offset == offset(60));
 }

@@ -16,6 +16,7 @@
 using namespace samsa::storage;
 using namespace samsa::storage::test;
 using samsa::protocol::error_code;
+using samsa::protocol::offset;
 using samsa::protocol::leader_epoch;
 namespace batch = samsa::protocol::batch;
 
@@ -32,7 +33,7 @@ log_config config() {
 
 struct written {
     std::vector<size_t> batch_sizes;  // of the batches in the first segment, in order
-    int64_t end = 0;
+    offset end{0};
 };
 
 // Appends `n` batches of 3 records (about 300 bytes each) and stops without a clean close: the
@@ -43,7 +44,7 @@ written fill(const std::string& dir, int n, std::optional<int32_t> epoch = std::
     written w;
     for (int i = 0; i < n; ++i) {
         auto b = make_simple_batch(3, 80, 1000 + i, static_cast<uint32_t>(i));
-        auto r = l->append(b, at(5000, append_origin::client, epoch.value_or(-1)));
+        auto r = l->append(b, at(5000, append_origin::client, leader_epoch(epoch.value_or(-1))));
         REQUIRE(r.error == error_code::none);
         if (l->segment_count() == 1) w.batch_sizes.push_back(b.size());
     }
@@ -57,8 +58,8 @@ std::string seg0(const std::string& dir, std::string_view suffix) {
 }
 
 // Reads every batch from 0 and returns the last offset read + 1 (checks CRCs on the way).
-int64_t readable_end(samsa::storage::log& l) {
-    int64_t o = l.log_start_offset();
+offset readable_end(samsa::storage::log& l) {
+    offset o = l.log_start_offset();
     while (o < l.log_end_offset()) {
         auto r = l.read_copy(o, 1 << 20, l.log_end_offset());
         REQUIRE(r.error == error_code::none);
@@ -68,8 +69,8 @@ int64_t readable_end(samsa::storage::log& l) {
             auto h = batch::header_view::parse(std::span<const uint8_t>(r.bytes).subspan(pos));
             REQUIRE(h);
             REQUIRE(h->crc_ok());
-            CHECK(h->base_offset() <= o);
-            o = h->last_offset() + 1;
+            CHECK(offset(h->base_offset()) <= o);
+            o = offset(h->last_offset()) + 1;
             pos += h->total_size();
         }
     }
@@ -84,14 +85,14 @@ TEST_CASE("recovery: a flipped byte in a batch cuts the log at that batch") {
     size_t third = w.batch_sizes[0] + w.batch_sizes[1];
     flip_byte(seg0(dir / "t-0", layout::log_suffix), third + 70);
     log_fixture fx;
-    auto l = fx.open(dir / "t-0", config(), unclean_state(0));
-    CHECK(l->log_end_offset() == 6);
+    auto l = fx.open(dir / "t-0", config(), unclean_state(offset(0)));
+    CHECK(l->log_end_offset() == offset(6));
     CHECK(l->load_info().truncated_bytes == 8 * w.batch_sizes[0]);
     CHECK(l->load_info().problem.find("CRC") != std::string::npos);
     CHECK(file_size(seg0(dir / "t-0", layout::log_suffix)) == static_cast<int64_t>(third));
-    CHECK(readable_end(*l) == 6);
+    CHECK(readable_end(*l) == offset(6));
     // Offsets continue from the cut, never reused nor skipped.
-    CHECK(append_copy(*l, make_simple_batch(1, 10, 1), at(5000)).base_offset == 6);
+    CHECK(append_copy(*l, make_simple_batch(1, 10, 1), at(5000)).base_offset == offset(6));
 }
 
 TEST_CASE("recovery: a segment cut mid-batch loses only the torn batch") {
@@ -100,10 +101,10 @@ TEST_CASE("recovery: a segment cut mid-batch loses only the torn batch") {
     size_t keep = w.batch_sizes[0] * 4 + 100;
     cut_file(seg0(dir / "t-0", layout::log_suffix), keep);
     log_fixture fx;
-    auto l = fx.open(dir / "t-0", config(), unclean_state(0));
-    CHECK(l->log_end_offset() == 12);
+    auto l = fx.open(dir / "t-0", config(), unclean_state(offset(0)));
+    CHECK(l->log_end_offset() == offset(12));
     CHECK(l->load_info().truncated_bytes == 100);
-    CHECK(readable_end(*l) == 12);
+    CHECK(readable_end(*l) == offset(12));
 }
 
 TEST_CASE("recovery: a zero-filled preallocated tail is cut off") {
@@ -111,11 +112,11 @@ TEST_CASE("recovery: a zero-filled preallocated tail is cut off") {
     auto w = fill(dir / "t-0", 5);
     append_zeros(seg0(dir / "t-0", layout::log_suffix), 3000);
     log_fixture fx;
-    auto l = fx.open(dir / "t-0", config(), unclean_state(0));
-    CHECK(l->log_end_offset() == 15);
+    auto l = fx.open(dir / "t-0", config(), unclean_state(offset(0)));
+    CHECK(l->log_end_offset() == offset(15));
     CHECK(l->load_info().truncated_bytes == 3000);
     CHECK(l->load_info().problem.find("length") != std::string::npos);
-    CHECK(readable_end(*l) == 15);
+    CHECK(readable_end(*l) == offset(15));
 }
 
 TEST_CASE("recovery: garbage after the last batch is cut off") {
@@ -124,8 +125,8 @@ TEST_CASE("recovery: garbage after the last batch is cut off") {
     for (uint32_t seed = 1; seed <= 5; ++seed) {
         append_garbage(seg0(dir / "t-0", layout::log_suffix), 777, seed);
         log_fixture fx;
-        auto l = fx.open(dir / "t-0", config(), unclean_state(0));
-        CHECK(l->log_end_offset() == 15);
+        auto l = fx.open(dir / "t-0", config(), unclean_state(offset(0)));
+        CHECK(l->log_end_offset() == offset(15));
         CHECK(l->load_info().truncated_bytes == 777);
         l->close();
     }
@@ -141,8 +142,8 @@ TEST_CASE("recovery: a valid batch after an invalid one is not returned") {
     o.base_offset = 12;
     append_bytes(path, make_batch({{std::nullopt, std::string("late"), 1}}, o));
     log_fixture fx;
-    auto l = fx.open(dir / "t-0", config(), unclean_state(0));
-    CHECK(l->log_end_offset() == 12);
+    auto l = fx.open(dir / "t-0", config(), unclean_state(offset(0)));
+    CHECK(l->log_end_offset() == offset(12));
 }
 
 TEST_CASE("recovery: batches whose offsets go backwards are cut") {
@@ -152,8 +153,8 @@ TEST_CASE("recovery: batches whose offsets go backwards are cut") {
     o.base_offset = 5;  // the log ends at 12
     append_bytes(seg0(dir / "t-0", layout::log_suffix), make_batch({{std::nullopt, std::string("old"), 1}}, o));
     log_fixture fx;
-    auto l = fx.open(dir / "t-0", config(), unclean_state(0));
-    CHECK(l->log_end_offset() == 12);
+    auto l = fx.open(dir / "t-0", config(), unclean_state(offset(0)));
+    CHECK(l->log_end_offset() == offset(12));
     CHECK(l->load_info().problem.find("offsets") != std::string::npos);
 }
 
@@ -162,13 +163,13 @@ TEST_CASE("recovery: segments after a torn segment are removed") {
     auto w = fill(dir / "t-0", 80);
     cut_file(seg0(dir / "t-0", layout::log_suffix), w.batch_sizes[0] * 2 + 5);
     log_fixture fx;
-    auto l = fx.open(dir / "t-0", config(), unclean_state(0));
-    CHECK(l->log_end_offset() == 6);
+    auto l = fx.open(dir / "t-0", config(), unclean_state(offset(0)));
+    CHECK(l->log_end_offset() == offset(6));
     CHECK(l->segment_count() == 1);
     CHECK(l->load_info().segments >= 3);
     CHECK(l->load_info().removed_segments == l->load_info().segments - 1);
-    CHECK(readable_end(*l) == 6);
-    CHECK(append_copy(*l, make_simple_batch(1, 10, 1), at(5000)).base_offset == 6);
+    CHECK(readable_end(*l) == offset(6));
+    CHECK(append_copy(*l, make_simple_batch(1, 10, 1), at(5000)).base_offset == offset(6));
 }
 
 TEST_CASE("recovery: only segments from the recovery point on are scanned") {
@@ -178,9 +179,9 @@ TEST_CASE("recovery: only segments from the recovery point on are scanned") {
     // the damage is not found. The recovery point 239 lies in the last segment.
     flip_byte(seg0(dir / "t-0", layout::log_suffix), 200);
     log_fixture fx;
-    auto l = fx.open(dir / "t-0", config(), unclean_state(int64_t{239}));
+    auto l = fx.open(dir / "t-0", config(), unclean_state(offset(239)));
     REQUIRE(l->load_info().segments >= 3);
-    CHECK(l->log_end_offset() == 240);
+    CHECK(l->log_end_offset() == offset(240));
     CHECK(l->load_info().recovered_segments == 1);
     CHECK(l->load_info().truncated_bytes == 0);
 }
@@ -191,8 +192,8 @@ TEST_CASE("recovery: a missing recovery-point checkpoint scans every segment") {
     log_fixture fx;
     auto l = fx.open(dir / "t-0", config(), unclean_state(std::nullopt));
     CHECK(l->load_info().recovered_segments == l->load_info().segments);
-    CHECK(l->log_end_offset() == 240);
-    CHECK(readable_end(*l) == 240);
+    CHECK(l->log_end_offset() == offset(240));
+    CHECK(readable_end(*l) == offset(240));
 }
 
 TEST_CASE("recovery: after a clean stop nothing is scanned, even a damaged batch") {
@@ -209,7 +210,7 @@ TEST_CASE("recovery: after a clean stop nothing is scanned, even a damaged batch
     log_fixture fx;
     auto l = fx.open(dir / "t-0", config(), clean_state());
     CHECK(l->load_info().recovered_segments == 0);
-    CHECK(l->log_end_offset() == 30);
+    CHECK(l->log_end_offset() == offset(30));
 }
 
 TEST_CASE("recovery: a corrupt index is rebuilt, never trusted") {
@@ -236,12 +237,12 @@ TEST_CASE("recovery: a corrupt index is rebuilt, never trusted") {
     log_fixture fx;
     auto l = fx.open(dir / "t-0", config(), clean_state());
     CHECK(l->load_info().rebuilt_indexes >= 1);
-    CHECK(l->log_end_offset() == 240);
+    CHECK(l->log_end_offset() == offset(240));
     // The rebuilt index is the one the appends wrote, entry for entry.
     l->prepare_close();
     REQUIRE(fx.flush_and_wait(*l) == error_code::none);
     CHECK(read_file(index) == original);
-    CHECK(readable_end(*l) == 240);
+    CHECK(readable_end(*l) == offset(240));
 }
 
 TEST_CASE("recovery: a rebuilt active segment's indexes match the appended ones") {
@@ -258,7 +259,7 @@ TEST_CASE("recovery: a rebuilt active segment's indexes match the appended ones"
     clean_index = read_file(seg0(dir / "t-0", layout::index_suffix));
     clean_time = read_file(seg0(dir / "t-0", layout::time_index_suffix));
     log_fixture fx;
-    auto l = fx.open(dir / "t-0", config(), unclean_state(0));
+    auto l = fx.open(dir / "t-0", config(), unclean_state(offset(0)));
     CHECK(l->load_info().recovered_segments >= 1);
     l->prepare_close();
     REQUIRE(fx.flush_and_wait(*l) == error_code::none);
@@ -271,22 +272,22 @@ TEST_CASE("recovery: a missing leader-epoch checkpoint is rebuilt from the batch
     {
         log_fixture fx;
         auto l = fx.open(dir / "t-0", config(), clean_state());
-        REQUIRE(append_copy(*l, make_simple_batch(2, 10, 1), at(5000, append_origin::client, 3)).error == error_code::none);
-        REQUIRE(append_copy(*l, make_simple_batch(2, 10, 1), at(5000, append_origin::client, 7)).error == error_code::none);
+        REQUIRE(append_copy(*l, make_simple_batch(2, 10, 1), at(5000, append_origin::client, leader_epoch(3))).error == error_code::none);
+        REQUIRE(append_copy(*l, make_simple_batch(2, 10, 1), at(5000, append_origin::client, leader_epoch(7))).error == error_code::none);
         fx.settle();
     }
     auto ckpt = dir / "t-0/leader-epoch-checkpoint";
     SUBCASE("missing") { REQUIRE(::unlink(ckpt.c_str()) == 0); }
     SUBCASE("garbage") { write_file(ckpt, {'x', '\n', '9'}); }
     log_fixture fx;
-    auto l = fx.open(dir / "t-0", config(), unclean_state(0));
+    auto l = fx.open(dir / "t-0", config(), unclean_state(offset(0)));
     CHECK(l->latest_epoch() == leader_epoch(7));
-    CHECK(l->end_offset_for_epoch(leader_epoch(3)).end_offset == samsa::protocol::offset(2));
+    CHECK(l->end_offset_for_epoch(leader_epoch(3)).end_offset == offset(2));
     fx.settle();
     std::vector<checkpoint::epoch_entry> entries;
     REQUIRE(checkpoint::read_epochs(ckpt, &entries) == checkpoint::read_status::ok);
-    CHECK(entries == std::vector<checkpoint::epoch_entry>{{leader_epoch(3), samsa::protocol::offset(0)},
-                                                         {leader_epoch(7), samsa::protocol::offset(2)}});
+    CHECK(entries == std::vector<checkpoint::epoch_entry>{{leader_epoch(3), offset(0)},
+                                                         {leader_epoch(7), offset(2)}});
 }
 
 TEST_CASE("recovery: leftovers of interrupted operations are cleaned up") {
@@ -298,7 +299,7 @@ TEST_CASE("recovery: leftovers of interrupted operations are cleaned up") {
     write_file(dir / "t-0/00000000000000000900.index", {1, 2, 3});  // no .log: orphan
     log_fixture fx;
     auto l = fx.open(dir / "t-0", config(), clean_state());
-    CHECK(l->log_end_offset() == 15);
+    CHECK(l->log_end_offset() == offset(15));
     CHECK_FALSE(file_exists(dir / "t-0/00000000000000000000.log.deleted"));
     CHECK_FALSE(file_exists(dir / "t-0/00000000000000000100.log.cleaned"));
     CHECK_FALSE(file_exists(dir / "t-0/leader-epoch-checkpoint.tmp"));

@@ -214,7 +214,7 @@ inline append_result append_copy(log& l, std::vector<uint8_t> bytes, const appen
 // Every batch from the log start offset to the log end, read one segment at a time.
 inline std::vector<uint8_t> read_all(log& l) {
     std::vector<uint8_t> out;
-    int64_t o = l.log_start_offset();
+    protocol::offset o = l.log_start_offset();
     while (o < l.log_end_offset()) {
         auto r = l.read_copy(o, 1 << 30, l.log_end_offset());
         if (r.error != protocol::error_code::none || r.bytes.empty()) break;
@@ -222,7 +222,7 @@ inline std::vector<uint8_t> read_all(log& l) {
         while (pos < r.bytes.size()) {
             auto h = protocol::batch::header_view::parse(std::span<const uint8_t>(r.bytes).subspan(pos));
             if (!h) throw std::runtime_error("read returned a malformed batch");
-            o = h->last_offset() + 1;
+            o = protocol::offset(h->last_offset()) + 1;
             pos += h->total_size();
         }
         out.insert(out.end(), r.bytes.begin(), r.bytes.end());
@@ -236,14 +236,15 @@ inline log_load_state clean_state(int64_t now = 1000) {
     s.now_ms = now;
     return s;
 }
-inline log_load_state unclean_state(std::optional<int64_t> recovery_point, int64_t now = 1000) {
+inline log_load_state unclean_state(std::optional<protocol::offset> recovery_point, int64_t now = 1000) {
     log_load_state s;
     s.clean_shutdown = false;
     s.recovery_point = recovery_point;
     s.now_ms = now;
     return s;
 }
-inline append_options at(int64_t now, append_origin origin = append_origin::client, int32_t epoch = -1) {
+inline append_options at(int64_t now, append_origin origin = append_origin::client,
+                         protocol::leader_epoch epoch = protocol::no_leader_epoch) {
     append_options o;
     o.now_ms = now;
     o.origin = origin;

@@ -122,17 +122,17 @@ public:
         ++appends;
         return protocol::error_code::none;
     }
-    [[nodiscard]] offsets_chunk read(int32_t partition, int64_t offset, int32_t) const override {
+    [[nodiscard]] offsets_chunk read(int32_t partition, protocol::offset offset, int32_t) const override {
         offsets_chunk out;
         const auto& p = parts_.at(static_cast<size_t>(partition));
         protocol::bytes_view rest(p.bytes);
         while (rest.size() >= protocol::batch::log_overhead) {
             const auto h = protocol::batch::header_view::parse(rest);
             if (!h) break;
-            if (h->last_offset() >= offset) out.batches.insert(out.batches.end(), rest.begin(), rest.begin() + static_cast<long>(h->total_size()));
+            if (h->last_offset() >= offset.value()) out.batches.insert(out.batches.end(), rest.begin(), rest.begin() + static_cast<long>(h->total_size()));
             rest = rest.subspan(h->total_size());
         }
-        out.next_offset = p.next;
+        out.next_offset = protocol::offset(p.next);
         out.end = true;
         return out;
     }

@@ -168,7 +168,7 @@ TEST_CASE("durable answer: under a flush policy the transaction APIs answer afte
     CHECK(c.markers.requests.empty());
     REQUIRE(f.pump_until([&] { return end.answered(); }));
     CHECK(answer_of<protocol::end_txn_request>(end, 3).error_code == e_none);
-    CHECK(state_log->recovery_point() >= 3);
+    CHECK(state_log->recovery_point() >= samsa::protocol::offset(3));
     REQUIRE(f.pump_until([&] { return !c.markers.requests.empty(); }));
     CHECK(c.markers.requests.at(0).commit);
 }
@@ -185,8 +185,8 @@ TEST_CASE("durable answer: under a flush policy OffsetCommit answers after __con
     CHECK(commit.waiting());
     REQUIRE(f.pump_until([&] { return commit.answered(); }));
     CHECK(answer_of<protocol::offset_commit_request>(commit, 8).topics.at(0).partitions.at(0).error_code == e_none);
-    CHECK(offsets_log->log_end_offset() == 1);
-    CHECK(offsets_log->recovery_point() == 1);
+    CHECK(offsets_log->log_end_offset() == samsa::protocol::offset(1));
+    CHECK(offsets_log->recovery_point() == samsa::protocol::offset(1));
 }
 
 TEST_CASE("durable answer: without a flush policy coordinator writes are answered at once, unsynced") {
@@ -198,8 +198,8 @@ TEST_CASE("durable answer: without a flush policy coordinator writes are answere
     CHECK(f.call(commit_request("g", "orders", 42), 8).topics.at(0).partitions.at(0).error_code == e_none);
     const auto state_log = f.log("__transaction_state", c.txns.partition_for("t1"));
     REQUIRE(state_log != nullptr);
-    CHECK(state_log->log_end_offset() == 1);
-    CHECK(state_log->recovery_point() == 0);
+    CHECK(state_log->log_end_offset() == samsa::protocol::offset(1));
+    CHECK(state_log->recovery_point() == samsa::protocol::offset(0));
 }
 
 TEST_CASE("durable answer: nothing is answered, and no marker sent, before the fsync completes") {

@@ -42,7 +42,7 @@ public:
         ++appends;
         return protocol::error_code::none;
     }
-    [[nodiscard]] transaction_log_chunk read(int32_t partition, int64_t offset, int32_t) const override {
+    [[nodiscard]] transaction_log_chunk read(int32_t partition, protocol::offset offset, int32_t) const override {
         transaction_log_chunk out;
         if (fail_reads) {
             out.error = protocol::error_code::kafka_storage_error;
@@ -53,11 +53,11 @@ public:
         while (rest.size() >= protocol::batch::log_overhead) {
             const auto h = protocol::batch::header_view::parse(rest);
             if (!h) break;
-            if (h->last_offset() >= offset)
+            if (h->last_offset() >= offset.value())
                 out.batches.insert(out.batches.end(), rest.begin(), rest.begin() + static_cast<long>(h->total_size()));
             rest = rest.subspan(h->total_size());
         }
-        out.next_offset = p.next;
+        out.next_offset = protocol::offset(p.next);
         out.end = true;
         return out;
     }
