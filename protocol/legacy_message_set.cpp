@@ -11,30 +11,6 @@ uint32_t crc32_of(bytes_view b) noexcept {
     return static_cast<uint32_t>(::crc32(0L, b.data(), static_cast<uInt>(b.size())));
 }
 
-int64_t wrapping_add(int64_t a, int64_t b) noexcept {
-    return static_cast<int64_t>(static_cast<uint64_t>(a) + static_cast<uint64_t>(b));
-}
-
-// An int32-length key or value: -1 for null, checked against what remains of the message.
-bool read_nullable_bytes32(reader& in, std::optional<bytes_view>& out) noexcept {
-    int32_t len = in.read_int32();
-    if (!in.ok()) return false;
-    if (len == -1) {
-        out.reset();
-        return true;
-    }
-    if (len < 0) {
-        in.fail(decode_status::negative_length);
-        return false;
-    }
-    if (static_cast<size_t>(len) > in.remaining()) {
-        in.fail(decode_status::length_too_large);
-        return false;
-    }
-    out = in.read_raw(static_cast<size_t>(len));
-    return true;
-}
-
 // One entry (offset, size, message) at the front of `rest`, which advances past it. `codec` is
 // the message's codec, or nullopt for a number legacy messages cannot carry (zstd and up).
 decode_status parse_entry(bytes_view& rest, bool verify_crc, legacy_message& out,
@@ -58,7 +34,10 @@ decode_status parse_entry(bytes_view& rest, bool verify_crc, legacy_message& out
     out.log_append_time = magic == 1 && (out.attributes & legacy::timestamp_type_mask) != 0;
     out.wrapper_codec = compression::none;
     reader r(m.subspan(magic == 0 ? legacy::key_length_at_v0 : legacy::key_length_at_v1));
-    if (!read_nullable_bytes32(r, out.key) || !read_nullable_bytes32(r, out.value)) return r.status();
+    // Legacy keys and values carry an int32 length.
+    if (!r.read_nullable_view(r.read_int32(), out.key) || !r.read_nullable_view(r.read_int32(), out.value)) {
+        return r.status();
+    }
     if (r.remaining() != 0) return decode_status::trailing_bytes;
 
     codec = codec_from_attributes(static_cast<uint8_t>(out.attributes));

@@ -15,22 +15,7 @@ bool read_record_header(reader& in, record_header& out) noexcept {
     }
     auto key = in.read_raw(static_cast<size_t>(key_len));
     out.key = {reinterpret_cast<const char*>(key.data()), key.size()};
-    int32_t value_len = in.read_varint();
-    if (!in.ok()) return false;
-    if (value_len < -1) {
-        in.fail(decode_status::negative_length);
-        return false;
-    }
-    if (value_len == -1) {
-        out.value.reset();
-        return true;
-    }
-    if (static_cast<size_t>(value_len) > in.remaining()) {
-        in.fail(decode_status::length_too_large);
-        return false;
-    }
-    out.value = in.read_raw(static_cast<size_t>(value_len));
-    return true;
+    return in.read_nullable_view(in.read_varint(), out.value);
 }
 
 void header_list::iterator::load() noexcept {

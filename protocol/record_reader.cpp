@@ -8,31 +8,6 @@ constexpr size_t min_record_body = 6;
 // key_length(1) value_length(1)
 constexpr size_t min_header_size = 2;
 
-// Offsets and timestamps come from untrusted deltas; add them without signed overflow.
-int64_t wrapping_add(int64_t a, int64_t b) noexcept {
-    return static_cast<int64_t>(static_cast<uint64_t>(a) + static_cast<uint64_t>(b));
-}
-
-// A key or value: varint length, -1 for null, checked against what remains of the record.
-bool read_nullable(reader& in, std::optional<bytes_view>& out) noexcept {
-    int32_t len = in.read_varint();
-    if (!in.ok()) return false;
-    if (len == -1) {
-        out.reset();
-        return true;
-    }
-    if (len < 0) {
-        in.fail(decode_status::negative_length);
-        return false;
-    }
-    if (static_cast<size_t>(len) > in.remaining()) {
-        in.fail(decode_status::length_too_large);
-        return false;
-    }
-    out = in.read_raw(static_cast<size_t>(len));
-    return true;
-}
-
 } // namespace
 
 record_reader::record_reader(bytes_view batch, const record_reader_options& options) {
@@ -104,7 +79,7 @@ bool record_reader::next(record& out) noexcept {
     out.attributes = r.read_int8();
     out.timestamp_delta = r.read_varlong();
     out.offset_delta = r.read_varint();
-    if (!read_nullable(r, out.key) || !read_nullable(r, out.value)) {
+    if (!r.read_nullable_view(r.read_varint(), out.key) || !r.read_nullable_view(r.read_varint(), out.value)) {
         fail(r.status());
         return false;
     }

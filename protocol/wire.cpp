@@ -183,6 +183,24 @@ bytes_view reader::read_raw(size_t n) noexcept {
     return v;
 }
 
+bool reader::read_nullable_view(int32_t len, std::optional<bytes_view>& out) noexcept {
+    if (!ok()) return false;
+    if (len == -1) {
+        out.reset();
+        return true;
+    }
+    if (len < 0) {
+        fail(decode_status::negative_length);
+        return false;
+    }
+    if (static_cast<size_t>(len) > remaining()) {
+        fail(decode_status::length_too_large);
+        return false;
+    }
+    out = read_raw(static_cast<size_t>(len));
+    return true;
+}
+
 int64_t reader::read_length(bool compact) noexcept {
     int64_t len;
     if (compact) {

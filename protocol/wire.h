@@ -95,6 +95,12 @@ struct output_buffer {
     [[nodiscard]] std::vector<uint8_t> flatten() const;
 };
 
+// Offsets and timestamps built from untrusted deltas are added without signed overflow: a
+// hostile delta wraps around instead of being undefined behaviour.
+[[nodiscard]] inline int64_t wrapping_add(int64_t a, int64_t b) noexcept {
+    return static_cast<int64_t>(static_cast<uint64_t>(a) + static_cast<uint64_t>(b));
+}
+
 class reader {
 public:
     explicit reader(bytes_view in) noexcept : data_(in.data()), size_(in.size()) {}
@@ -133,6 +139,12 @@ public:
     // An array length: -1 for null (only when `nullable`), else a count checked so that
     // count * min_element_size fits in what remains. Callers may reserve() the count.
     int32_t read_array_length(bool compact, bool nullable, size_t min_element_size) noexcept;
+
+    // The bytes of a key or value whose length the caller has just read, in whichever encoding
+    // its format uses (int32 in legacy messages, varint in v2 records): -1 for null, else checked
+    // against what remains. Returns false, with the reason in status(), if the length read failed
+    // or is out of range. The view points into the reader's bytes.
+    [[nodiscard]] bool read_nullable_view(int32_t len, std::optional<bytes_view>& out) noexcept;
 
     // A length-prefixed region (compact or classic) to be decoded on its own.
     bytes_view read_raw(size_t n) noexcept;

@@ -4,16 +4,11 @@
 // non-zero on the first answer that is not what Kafka would give.
 // Usage: node admin_apis.mjs HOST:PORT
 import { Admin, Connection, Producer, stringSerializers, describeClusterV1, describeProducersV0 } from '@platformatic/kafka'
+import { check } from './script_support.mjs'
 
 const [host, port] = process.argv[2].split(':')
 const bootstrap = `${host}:${port}`
 const topic = 'node-admin'
-
-function check (what, ok, detail) {
-  console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}${detail ? ': ' + detail : ''}`)
-  if (!ok) process.exitCode = 1
-  return ok
-}
 
 const admin = new Admin({ clientId: 'node-admin', bootstrapBrokers: [bootstrap] })
 const producer = new Producer({ clientId: 'node-admin-producer', bootstrapBrokers: [bootstrap], serializers: stringSerializers })

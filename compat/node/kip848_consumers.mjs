@@ -6,64 +6,22 @@
 // same partitions, no rejoin) and read what is produced next. The script runs the broker
 // itself. Prints one line per check; exits non-zero if any failed.
 // Usage: node kip848_consumers.mjs SAMSA_BINARY WORK_DIR
-import { spawn } from 'node:child_process'
-import { createWriteStream } from 'node:fs'
-import { createServer } from 'node:net'
 import { Admin, Consumer, Producer, stringDeserializers, stringSerializers } from '@platformatic/kafka'
+import { check, freePort, sleep, startBroker, waitFor } from './script_support.mjs'
 
 const [samsa, work] = process.argv.slice(2)
 const topic = 'node-kip848'
 const groupId = 'node-kip848-group'
 const messages = 40
 
-function check (what, ok, detail) {
-  console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}${detail ? ': ' + detail : ''}`)
-  if (!ok) process.exitCode = 1
-  return ok
-}
-
-const sleep = ms => new Promise(resolve => setTimeout(resolve, ms))
-
-async function waitFor (what, condition, timeoutMs = 30000) {
-  const until = Date.now() + timeoutMs
-  while (Date.now() < until) {
-    if (condition()) return true
-    await sleep(100)
-  }
-  return check(what, false, 'timed out')
-}
-
-async function freePort () {
-  const server = createServer()
-  await new Promise(resolve => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address()
-  await new Promise(resolve => server.close(resolve))
-  return port
-}
-
-// Starts the broker over WORK_DIR/data on `port`; resolves once it listens.
-function startBroker (port) {
-  const log = createWriteStream(`${work}/broker.log`, { flags: 'a' })
-  const child = spawn(samsa, ['--override', `listeners=PLAINTEXT://127.0.0.1:${port}`, '--override', `log.dir=${work}/data`,
-    '--override', 'group.consumer.heartbeat.interval.ms=500'], { stdio: ['ignore', 'pipe', 'pipe'] })
-  return new Promise((resolve, reject) => {
-    let out = ''
-    const read = chunk => {
-      log.write(chunk)
-      out += chunk
-      if (out.includes('listening on PLAINTEXT://')) resolve(child)
-    }
-    child.stdout.on('data', read)
-    child.stderr.on('data', read)
-    child.on('exit', code => reject(new Error(`the broker exited (${code}) before listening`)))
-  })
-}
+// The broker over WORK_DIR/data on `port`, with fast heartbeats; resolves once it listens.
+const runBroker = port => startBroker({ samsa, work, port, overrides: ['group.consumer.heartbeat.interval.ms=500'] })
 
 const owned = consumer => (consumer.assignments ?? []).flatMap(a => a.partitions.map(p => `${a.topic}-${p}`))
 
 const port = await freePort()
 const bootstrap = `127.0.0.1:${port}`
-let broker = await startBroker(port)
+let broker = await runBroker(port)
 const admin = new Admin({ clientId: 'node-kip848-admin', bootstrapBrokers: [bootstrap] })
 const producer = new Producer({ clientId: 'node-kip848-producer', bootstrapBrokers: [bootstrap], serializers: stringSerializers })
 const consumers = []
@@ -110,7 +68,7 @@ try {
   // SIGKILL and restart: the group comes back from __consumer_offsets.
   broker.kill('SIGKILL')
   await new Promise(resolve => broker.once('exit', resolve))
-  broker = await startBroker(port)
+  broker = await runBroker(port)
   const more = []
   for (let i = messages; i < 2 * messages; i++) more.push({ topic, partition: i % 4, key: `k${i}`, value: `v${i}` })
   await producer.send({ messages: more })

@@ -9,56 +9,16 @@
 // Usage: node mixed_protocol_group.mjs SAMSA_BINARY GROUP_MEMBER_BINARY WORK_DIR
 import { spawn } from 'node:child_process'
 import { createWriteStream, existsSync, readFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { Admin, Consumer, stringDeserializers } from '@platformatic/kafka'
+import { check, freePort, sleep, startBroker, waitFor as waitForIn } from './script_support.mjs'
 
 const [samsa, groupMember, work] = process.argv.slice(2)
 const topic = 'mixed-protocols'
 const groupId = 'mixed-protocols-group'
 const partitions = 4
 
-function check (what, ok, detail) {
-  console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}${detail ? ': ' + detail : ''}`)
-  if (!ok) process.exitCode = 1
-  return ok
-}
-
-const sleep = ms => new Promise(resolve => setTimeout(resolve, ms))
-
-async function waitFor (what, condition, timeoutMs = 40000) {
-  const until = Date.now() + timeoutMs
-  while (Date.now() < until) {
-    if (condition()) return true
-    await sleep(100)
-  }
-  return check(what, false, 'timed out')
-}
-
-async function freePort () {
-  const server = createServer()
-  await new Promise(resolve => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address()
-  await new Promise(resolve => server.close(resolve))
-  return port
-}
-
-function startBroker (port) {
-  const log = createWriteStream(`${work}/broker.log`, { flags: 'a' })
-  const child = spawn(samsa, ['--override', `listeners=PLAINTEXT://127.0.0.1:${port}`, '--override', `log.dir=${work}/data`,
-    '--override', 'group.consumer.heartbeat.interval.ms=500', '--override', 'group.initial.rebalance.delay.ms=0'],
-  { stdio: ['ignore', 'pipe', 'pipe'] })
-  return new Promise((resolve, reject) => {
-    let out = ''
-    const read = chunk => {
-      log.write(chunk)
-      out += chunk
-      if (out.includes('listening on PLAINTEXT://')) resolve(child)
-    }
-    child.stdout.on('data', read)
-    child.stderr.on('data', read)
-    child.on('exit', code => reject(new Error(`the broker exited (${code}) before listening`)))
-  })
-}
+// Rebalances of a mixed group take a few heartbeats and rejoins: give each step 40 s.
+const waitFor = (what, condition) => waitForIn(what, condition, 40000)
 
 // The partitions the librdkafka member owns, from the file it rewrites after every rebalance.
 const statusFile = `${work}/classic.status`
@@ -71,7 +31,8 @@ const all = [...Array(partitions).keys()].join(',')
 
 const port = await freePort()
 const bootstrap = `127.0.0.1:${port}`
-const broker = await startBroker(port)
+const broker = await startBroker({ samsa, work, port,
+  overrides: ['group.consumer.heartbeat.interval.ms=500', 'group.initial.rebalance.delay.ms=0'] })
 const admin = new Admin({ clientId: 'mixed-admin', bootstrapBrokers: [bootstrap] })
 let member = null
 let consumer = null

@@ -325,6 +325,15 @@ class Emitter:
             return f.flexible_override.condition('version', self.lo, self.hi)
         return 'flex_'
 
+    def field_guard(self, f):
+        """The C++ condition under which `f` is a regular (untagged) field of the version, or None
+        when no version of this message has it."""
+        c = self.cond(f.versions)
+        if c == 'false':
+            return None
+        tc = self.cond(f.tagged)
+        return c if tc == 'false' else f'({c}) && !({tc})'
+
     def qualified(self, st):
         if st is self.m.root:
             return self.m.cpp_name
@@ -389,25 +398,26 @@ class Emitter:
 
     # -- definitions
 
+    def open_definition(self, signature, out):
+        """Opens a function body that knows whether its version is flexible."""
+        out.append(f'{signature} {{')
+        out.append(f'    [[maybe_unused]] const bool flex_ = {self.flex_cond()};')
+
     def define_struct(self, st, out):
         q = self.qualified(st)
-        flex = self.flex_cond()
-        out.append(f'void {q}::encode(writer& w, [[maybe_unused]] int16_t version) const {{')
-        out.append(f'    [[maybe_unused]] const bool flex_ = {flex};')
+        self.open_definition(f'void {q}::encode(writer& w, [[maybe_unused]] int16_t version) const', out)
         for f in st.fields:
             self.emit_encode_field(f, out)
         self.emit_encode_tags(st, out)
         out.append('}')
         out.append('')
-        out.append(f'void {q}::decode(reader& r, [[maybe_unused]] int16_t version) {{')
-        out.append(f'    [[maybe_unused]] const bool flex_ = {flex};')
+        self.open_definition(f'void {q}::decode(reader& r, [[maybe_unused]] int16_t version)', out)
         for f in st.fields:
             self.emit_decode_field(f, out)
         self.emit_decode_tags(st, out)
         out.append('}')
         out.append('')
-        out.append(f'size_t {q}::size([[maybe_unused]] int16_t version) const {{')
-        out.append(f'    [[maybe_unused]] const bool flex_ = {flex};')
+        self.open_definition(f'size_t {q}::size([[maybe_unused]] int16_t version) const', out)
         out.append('    size_t n_ = 0;')
         for f in st.fields:
             self.emit_size_field(f, out)
@@ -415,16 +425,12 @@ class Emitter:
         out.append('    return n_;')
         out.append('}')
         out.append('')
-        out.append(f'size_t {q}::min_size([[maybe_unused]] int16_t version) noexcept {{')
-        out.append(f'    [[maybe_unused]] const bool flex_ = {flex};')
+        self.open_definition(f'size_t {q}::min_size([[maybe_unused]] int16_t version) noexcept', out)
         out.append('    size_t n_ = flex_ ? 1 : 0;')
         for f in st.fields:
-            c = self.cond(f.versions)
-            if c == 'false':
-                continue
-            tc = self.cond(f.tagged)
-            guard = c if tc == 'false' else f'({c}) && !({tc})'
-            out.append(f'    if ({guard}) n_ += {self.min_field_size(f)};')
+            guard = self.field_guard(f)
+            if guard:
+                out.append(f'    if ({guard}) n_ += {self.min_field_size(f)};')
         out.append('    return n_;')
         out.append('}')
         out.append('')
@@ -472,17 +478,9 @@ class Emitter:
             else:
                 out.append(f'{pad}{var}.encode(w, version);')
             return
-        if t == 'string':
-            if f.can_be_null():
-                out.append(f'{pad}w.write_nullable_string({var}, {compact});')
-            else:
-                out.append(f'{pad}w.write_string({var}, {compact});')
-            return
-        if t == 'bytes':
-            if f.can_be_null():
-                out.append(f'{pad}w.write_nullable_bytes({var}, {compact});')
-            else:
-                out.append(f'{pad}w.write_bytes({var}, {compact});')
+        if t in ('string', 'bytes'):
+            nullable = 'nullable_' if f.can_be_null() else ''
+            out.append(f'{pad}w.write_{nullable}{t}({var}, {compact});')
             return
         if t == 'records':
             out.append(f'{pad}w.write_records({var}, {compact});')
@@ -494,20 +492,16 @@ class Emitter:
         out.append(f'{pad}for (const auto& e_ : {var}) {{')
         if f.struct:
             out.append(f'{pad}    e_.encode(w, version);')
-        elif f.elem == 'string':
-            out.append(f'{pad}    w.write_string(e_, {compact});')
-        elif f.elem == 'bytes':
-            out.append(f'{pad}    w.write_bytes(e_, {compact});')
+        elif f.elem in ('string', 'bytes'):
+            out.append(f'{pad}    w.write_{f.elem}(e_, {compact});')
         else:
             out.append(f'{pad}    w.write_{f.elem}(e_);')
         out.append(f'{pad}}}')
 
     def emit_encode_field(self, f, out):
-        c = self.cond(f.versions)
-        if c == 'false':
+        guard = self.field_guard(f)
+        if not guard:
             return
-        tc = self.cond(f.tagged)
-        guard = c if tc == 'false' else f'({c}) && !({tc})'
         out.append(f'    if ({guard}) {{')
         self.emit_write_value(f, f.member, self.compact_expr(f), out, '        ', True)
         out.append('    }')
@@ -564,10 +558,8 @@ class Emitter:
             out.append(f'{ipad}for (int32_t k_ = 0; k_ < count_ && {rd}.ok(); ++k_) {{')
             if f.struct:
                 out.append(f'{ipad}    {target}.emplace_back().decode({rd}, version);')
-            elif t == 'string':
-                out.append(f'{ipad}    {target}.push_back({rd}.read_string({compact}));')
-            elif t == 'bytes':
-                out.append(f'{ipad}    {target}.push_back({rd}.read_bytes({compact}));')
+            elif t in ('string', 'bytes'):
+                out.append(f'{ipad}    {target}.push_back({rd}.read_{t}({compact}));')
             else:
                 out.append(f'{ipad}    {target}.push_back({rd}.read_{t}());')
             out.append(f'{ipad}}}')
@@ -594,19 +586,12 @@ class Emitter:
             else:
                 out.append(f'{pad}{var}.decode({rd}, version);')
             return
-        if t == 'string':
+        if t in ('string', 'bytes'):
             if f.can_be_null():
-                out.append(f'{pad}{var} = {rd}.read_nullable_string({compact});')
+                out.append(f'{pad}{var} = {rd}.read_nullable_{t}({compact});')
                 self.emit_null_check(f, var, out, pad, rd)
             else:
-                out.append(f'{pad}{var} = {rd}.read_string({compact});')
-            return
-        if t == 'bytes':
-            if f.can_be_null():
-                out.append(f'{pad}{var} = {rd}.read_nullable_bytes({compact});')
-                self.emit_null_check(f, var, out, pad, rd)
-            else:
-                out.append(f'{pad}{var} = {rd}.read_bytes({compact});')
+                out.append(f'{pad}{var} = {rd}.read_{t}({compact});')
             return
         if t == 'records':
             out.append(f'{pad}{var} = {rd}.read_records({compact});')
@@ -629,11 +614,9 @@ class Emitter:
         return str(PRIMITIVES[f.elem][1])
 
     def emit_decode_field(self, f, out):
-        c = self.cond(f.versions)
-        if c == 'false':
+        guard = self.field_guard(f)
+        if not guard:
             return
-        tc = self.cond(f.tagged)
-        guard = c if tc == 'false' else f'({c}) && !({tc})'
         out.append(f'    if ({guard}) {{')
         self.emit_read_value(f, f.member, self.compact_expr(f), out, '        ')
         out.append('    }')
@@ -674,14 +657,10 @@ class Emitter:
             if f.can_be_null():
                 return f'(1 + ({var} ? {var}->size(version) : 0))'
             return f'{var}.size(version)'
-        if t == 'string':
+        if t in ('string', 'bytes'):
             if f.can_be_null():
-                return f'(!{var} ? string_prefix_size(0, {compact}) : string_prefix_size({var}->size(), {compact}) + {var}->size())'
-            return f'(string_prefix_size({var}.size(), {compact}) + {var}.size())'
-        if t == 'bytes':
-            if f.can_be_null():
-                return f'(!{var} ? bytes_prefix_size(0, {compact}) : bytes_prefix_size({var}->size(), {compact}) + {var}->size())'
-            return f'(bytes_prefix_size({var}.size(), {compact}) + {var}.size())'
+                return f'(!{var} ? {t}_prefix_size(0, {compact}) : {t}_prefix_size({var}->size(), {compact}) + {var}->size())'
+            return f'({t}_prefix_size({var}.size(), {compact}) + {var}.size())'
         if t == 'records':
             return f'({var}.is_null() ? bytes_prefix_size(0, {compact}) : bytes_prefix_size({var}.size(), {compact}) + {var}.size())'
         return str(PRIMITIVES[t][1])
@@ -689,21 +668,17 @@ class Emitter:
     def array_body_size(self, f, var, compact):
         if f.struct:
             each = 'e_.size(version)'
-        elif f.elem == 'string':
-            each = f'string_prefix_size(e_.size(), {compact}) + e_.size()'
-        elif f.elem == 'bytes':
-            each = f'bytes_prefix_size(e_.size(), {compact}) + e_.size()'
+        elif f.elem in ('string', 'bytes'):
+            each = f'{f.elem}_prefix_size(e_.size(), {compact}) + e_.size()'
         else:
             return f'(array_prefix_size({var}.size(), {compact}) + {var}.size() * {PRIMITIVES[f.elem][1]})'
         return (f'[&] {{ size_t s_ = array_prefix_size({var}.size(), {compact}); '
                 f'for (const auto& e_ : {var}) s_ += {each}; return s_; }}()')
 
     def emit_size_field(self, f, out):
-        c = self.cond(f.versions)
-        if c == 'false':
+        guard = self.field_guard(f)
+        if not guard:
             return
-        tc = self.cond(f.tagged)
-        guard = c if tc == 'false' else f'({c}) && !({tc})'
         out.append(f'    if ({guard}) n_ += {self.value_size_expr(f, f.member, self.compact_expr(f))};')
 
     def emit_size_tags(self, st, out):
@@ -766,7 +741,7 @@ namespace samsa::protocol {{
 def emit_message_files(schema_path, out_dir):
     doc = load(schema_path)
     kind, msgs = messages_of(doc)
-    base = os.path.splitext(os.path.basename(schema_path))[0]
+    base = schema_base(schema_path)
     h = [HEADER_PREAMBLE.format(src=os.path.basename(schema_path))]
     cpp = [f'// Generated by protocol/gen/generate.py from protocol/schema/{os.path.basename(schema_path)}. Do not edit.',
            f'#include "protocol/messages/{base}.h"', '', 'namespace samsa::protocol {', '']
@@ -790,6 +765,16 @@ def emit_message_files(schema_path, out_dir):
             e.define_struct(st, cpp)
     h.append('} // namespace samsa::protocol')
     cpp.append('} // namespace samsa::protocol')
+    write_pair(out_dir, base, h, cpp)
+
+
+def schema_base(path):
+    """`protocol/schema/fetch.json` -> `fetch`: the name of the files generated from it."""
+    return os.path.splitext(os.path.basename(path))[0]
+
+
+def write_pair(out_dir, base, h, cpp):
+    """Writes OUT_DIR/<base>.h and OUT_DIR/<base>.cpp from their lines."""
     write_if_changed(os.path.join(out_dir, base + '.h'), '\n'.join(h) + '\n')
     write_if_changed(os.path.join(out_dir, base + '.cpp'), '\n'.join(cpp) + '\n')
 
@@ -813,7 +798,7 @@ def emit_table(out_dir, schema_paths):
     for p in schema_paths:
         doc = load(p)
         if 'api' in doc:
-            apis.append((os.path.splitext(os.path.basename(p))[0], doc))
+            apis.append((schema_base(p), doc))
     apis.sort(key=lambda a: a[1]['key'])
     h = ['// Generated by protocol/gen/generate.py from every API in protocol/schema/. Do not edit.',
          '// The static table of every API this build can decode: key, name, version range, first',
@@ -898,8 +883,7 @@ def emit_table(out_dir, schema_paths):
             '    return i < 0 ? nullptr : &table[static_cast<size_t>(i)];',
             '}', '',
             '} // namespace samsa::protocol']
-    write_if_changed(os.path.join(out_dir, 'api_table.h'), '\n'.join(h) + '\n')
-    write_if_changed(os.path.join(out_dir, 'api_table.cpp'), '\n'.join(cpp) + '\n')
+    write_pair(out_dir, 'api_table', h, cpp)
 
 
 # ---- samples for the round-trip test ---------------------------------------------------------
@@ -978,7 +962,7 @@ def emit_samples(out_dir, schema_paths):
     for p in schema_paths:
         doc = load(p)
         kind, msgs = messages_of(doc)
-        base = os.path.splitext(os.path.basename(p))[0]
+        base = schema_base(p)
         includes.append(f'#include "protocol/messages/{base}.h"')
         for m, meta in msgs:
             e = SampleEmitter(m)
@@ -1036,8 +1020,7 @@ def emit_samples(out_dir, schema_paths):
         '}};', '', '} // namespace', '',
         'std::span<const message_case> all_cases() { return cases; }', '',
         '} // namespace samples', '} // namespace samsa::protocol']
-    write_if_changed(os.path.join(out_dir, 'samples.h'), '\n'.join(h) + '\n')
-    write_if_changed(os.path.join(out_dir, 'samples.cpp'), '\n'.join(cpp) + '\n')
+    write_pair(out_dir, 'samples', h, cpp)
 
 
 def main(argv):

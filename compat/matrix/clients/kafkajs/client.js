@@ -4,46 +4,14 @@
 // the reason on the last line of stdout when kafkajs cannot express the scenario.
 // The group scenario starts its own members by running this file again as `group member`.
 'use strict'
-const path = require('path')
-const { spawn } = require('child_process')
-const { createRequire } = require('module')
+const { requireNode, bootstrap, prefix, Failure, NotApplicable, check, same, waitFor, hex, checkKeysHeadersTimestamps,
+  sessionTimeout, runGroup, runMain } = require('../node_matrix')
 
-// The packages are the ones compat/node's lockfile pins, wherever this file is run from.
 // kafkajs 2 warns on every producer that its default partitioner changed in 2.0; that is news
 // to nobody here and would bury the reason a scenario fails.
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1'
-const requireNode = createRequire(path.join(__dirname, '..', '..', '..', 'node', 'package.json'))
 const { Kafka, logLevel, CompressionTypes, CompressionCodecs, Partitioners } = requireNode('kafkajs')
 CompressionCodecs[CompressionTypes.Snappy] = requireNode('kafkajs-snappy')
-
-const bootstrap = process.env.SAMSA_BOOTSTRAP
-const prefix = process.env.SAMSA_TOPIC
-const timeoutMs = Number(process.env.SAMSA_TIMEOUT_S || 60) * 1000
-const started = Date.now()
-// Leave a margin so that a scenario that waits too long fails with its own reason, not a kill.
-const deadline = started + Math.max(5000, timeoutMs - 3000)
-
-class Failure extends Error {}
-class NotApplicable extends Error {}
-
-function check (ok, message) {
-  if (!ok) throw new Failure(message)
-}
-
-function same (actual, expected, what) {
-  const a = JSON.stringify(actual)
-  const e = JSON.stringify(expected)
-  check(a === e, `${what}: expected ${e.slice(0, 400)}, got ${a.slice(0, 400)}`)
-}
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
-
-async function waitFor (what, condition, until = deadline) {
-  while (!(await condition())) {
-    if (Date.now() > until) throw new Failure(`timed out waiting for ${typeof what === 'function' ? what() : what}`)
-    await sleep(50)
-  }
-}
 
 const kafka = new Kafka({ clientId: 'samsa-matrix-kafkajs', brokers: [bootstrap], logLevel: logLevel.WARN })
 
@@ -132,7 +100,16 @@ function checkPartitions (received, sentByPartition, what) {
   }
 }
 
-async function produceConsume (codec) {
+// Snappy comes from kafkajs-snappy; the lz4 and zstd codec packages are native add-ons.
+const codecs = { none: CompressionTypes.None, gzip: CompressionTypes.GZIP, snappy: CompressionTypes.Snappy }
+const missingCodecs = {
+  lz4: 'kafkajs has no built-in lz4 codec and its codec package kafkajs-lz4 is a native add-on (lz4 0.6, node-gyp); not installed',
+  zstd: 'kafkajs has no built-in zstd codec and its codec package @kafkajs/zstd is a native add-on (cppzst, node-gyp); not installed'
+}
+
+async function produceConsume (name) {
+  if (missingCodecs[name]) throw new NotApplicable(missingCodecs[name])
+  const codec = codecs[name]
   const topic = `${prefix}-pc`
   await createTopic(topic, 3)
   const batches = [makeMessages('a', 100), makeMessages('b', 100, 100), makeMessages('c', 100, 200)]
@@ -176,12 +153,9 @@ async function headersKeysTimestamps () {
   await withProducer({}, (producer) => producer.send({ topic, messages: sent }))
   const received = await consume({ topic, group: `${prefix}-g`, enough: (r) => r.length >= sent.length })
   same(received.map((m) => m.offset), [0, 1, 2, 3, 4], 'offsets')
-  const hex = (b) => (b === null ? null : Buffer.from(b).toString('hex'))
-  const headers = (h) => Object.fromEntries(Object.entries(h).map(([k, v]) =>
-    [k, Array.isArray(v) ? v.map(hex) : hex(v)]))
-  same(received.map((m) => [hex(m.raw.key), hex(m.raw.value)]), sent.map((m) => [hex(m.key), hex(m.value)]), 'keys and values')
-  same(received.map((m) => headers(m.raw.headers)), sent.map((m) => headers(m.headers)), 'headers')
-  same(received.map((m) => m.raw.timestamp), sent.map((m) => m.timestamp), 'timestamps')
+  // Headers are an object here; a repeated key holds an array of values.
+  checkKeysHeadersTimestamps(received, sent, (h) => Object.fromEntries(Object.entries(h).map(([k, v]) =>
+    [k, Array.isArray(v) ? v.map(hex) : hex(v)])))
 }
 
 async function acks (acks) {
@@ -258,9 +232,7 @@ async function consumeFromMidBatch () {
     'records from offset 4')
 }
 
-// ---- group: three member processes on a 6-partition topic ----
-
-const sessionTimeout = 6000
+// ---- group: three member processes on a 6-partition topic (node_matrix.js runs it) ----
 
 async function groupMember () {
   const topic = `${prefix}-grp`
@@ -284,74 +256,13 @@ async function groupMember () {
   })
 }
 
-function startMember (name) {
-  const child = spawn(process.execPath, [__filename, 'group', 'member'], { stdio: ['ignore', 'pipe', 'inherit'] })
-  const member = { name, child, assigned: null, values: [], exit: null }
-  let pending = ''
-  child.stdout.on('data', (chunk) => {
-    pending += chunk
-    let nl
-    while ((nl = pending.indexOf('\n')) >= 0) {
-      const line = pending.slice(0, nl)
-      pending = pending.slice(nl + 1)
-      const o = JSON.parse(line)
-      if (o.assigned) member.assigned = o.assigned
-      if (o.value !== undefined) member.values.push(`${o.partition}:${o.value}`)
-    }
-  })
-  child.on('exit', (code, signal) => { member.exit = { code, signal } })
-  return member
-}
-
-// The live members' latest assignments split partitions 0..5 with no overlap and no gap.
-function splitsPartitions (members) {
-  const all = members.flatMap((m) => m.assigned || [])
-  return members.every((m) => m.assigned && m.assigned.length > 0) &&
-    JSON.stringify(all.slice().sort((a, b) => a - b)) === JSON.stringify([0, 1, 2, 3, 4, 5])
-}
-
-// One record per partition; each must reach the member that owns the partition now.
-async function checkOwnersRead (producer, topic, members, round) {
-  await producer.send({ topic, messages: [0, 1, 2, 3, 4, 5].map((p) => ({ partition: p, value: `${round}-${p}` })) })
-  for (const m of members) {
-    for (const p of m.assigned) {
-      await waitFor(`member ${m.name} to read ${round} on partition ${p}`, () => m.values.includes(`${p}:${round}-${p}`))
-    }
-  }
-}
-
-async function group () {
-  const topic = `${prefix}-grp`
-  await createTopic(topic, 6)
-  const members = ['a', 'b', 'c'].map(startMember)
-  try {
-    await withProducer({}, async (producer) => {
-      await waitFor('three members to share the six partitions', () => splitsPartitions(members))
-      await checkOwnersRead(producer, topic, members, 'three')
-
-      const [a, b, c] = members
-      const before = [b.assigned, c.assigned]
-      a.child.kill('SIGTERM')
-      await waitFor('member a to leave and exit', () => a.exit !== null)
-      same(a.exit, { code: 0, signal: null }, 'exit of the member that left')
-      const left = Date.now()
-      await waitFor('a\'s partitions to move to b and c', () =>
-        splitsPartitions([b, c]) && JSON.stringify([b.assigned, c.assigned]) !== JSON.stringify(before))
-      // A clean leave rebalances at once; only a lost LeaveGroup would wait for the session timeout.
-      check(Date.now() - left < sessionTimeout, `rebalance after a clean leave took ${Date.now() - left} ms`)
-      await checkOwnersRead(producer, topic, [b, c], 'two')
-
-      b.child.kill('SIGKILL')
-      await waitFor('the killed member b to be expired and its partitions to move to c',
-        () => splitsPartitions([c]))
-      await checkOwnersRead(producer, topic, [c], 'one')
-      c.child.kill('SIGTERM')
-      await waitFor('member c to exit', () => c.exit !== null)
-    })
-  } finally {
-    for (const m of members) if (m.exit === null) m.child.kill('SIGKILL')
-  }
-}
+const group = () => runGroup({
+  clientFile: __filename,
+  createTopic,
+  withProducer: (fn) => withProducer({}, fn),
+  sendRound: (producer, topic, round) =>
+    producer.send({ topic, messages: [0, 1, 2, 3, 4, 5].map((p) => ({ partition: p, value: `${round}-${p}` })) })
+})
 
 // ---- offsets-restart ----
 
@@ -478,49 +389,7 @@ async function metadata () {
   })
 }
 
-const scenarios = {
-  metadata,
-  'produce-consume-none': () => produceConsume(CompressionTypes.None),
-  'produce-consume-gzip': () => produceConsume(CompressionTypes.GZIP),
-  'produce-consume-snappy': () => produceConsume(CompressionTypes.Snappy),
-  'produce-consume-lz4': () => {
-    throw new NotApplicable('kafkajs has no built-in lz4 codec and its codec package kafkajs-lz4 is a native add-on (lz4 0.6, node-gyp); not installed')
-  },
-  'produce-consume-zstd': () => {
-    throw new NotApplicable('kafkajs has no built-in zstd codec and its codec package @kafkajs/zstd is a native add-on (cppzst, node-gyp); not installed')
-  },
-  'headers-keys-timestamps': headersKeysTimestamps,
-  'acks-0': () => acks(0),
-  'acks-1': () => acks(1),
-  'acks-all': () => acks(-1),
-  'consume-from-earliest': consumeFromEarliest,
-  'consume-from-latest': consumeFromLatest,
-  'consume-from-timestamp': consumeFromTimestamp,
-  'consume-from-mid-batch': consumeFromMidBatch,
-  group: (phase) => (phase === 'member' ? groupMember() : group()),
-  'offsets-restart': offsetsRestart,
-  admin,
-  idempotent,
-  transactions
-}
-
-async function main () {
-  const [scenario, phase] = process.argv.slice(2)
-  check(bootstrap && prefix, 'SAMSA_BOOTSTRAP and SAMSA_TOPIC must be set')
-  const run = scenarios[scenario]
-  if (!run) throw new NotApplicable(`unknown scenario ${scenario}`)
-  await run(phase)
-  // A group member keeps running until it is told to stop.
-  if (!(scenario === 'group' && phase === 'member')) process.exit(0)
-}
-
-main().catch((e) => {
-  if (e instanceof NotApplicable) {
-    process.stdout.write(`${e.message}\n`)
-    process.exit(3)
-  }
-  const reason = e instanceof Failure ? e.message : `${e.name}: ${e.message}`
-  if (!(e instanceof Failure)) process.stderr.write(`${e.stack}\n`)
-  process.stderr.write(`${reason.replace(/\n/g, ' ')}\n`)
-  process.exit(1)
+runMain({
+  metadata, produceConsume, headersKeysTimestamps, acks, consumeFromEarliest, consumeFromLatest, consumeFromTimestamp,
+  consumeFromMidBatch, group, groupMember, offsetsRestart, admin, idempotent, transactions
 })

@@ -5,45 +5,13 @@
 // The group scenario starts its own members by running this file again as `group member`.
 // The package is ESM only; this file stays CommonJS like the rest of compat/node and imports it.
 'use strict'
-const path = require('path')
-const { spawn } = require('child_process')
-const { createRequire } = require('module')
 const { pathToFileURL } = require('url')
+const { requireNode, bootstrap, prefix, Failure, NotApplicable, json, check, same, waitFor, hex, checkKeysHeadersTimestamps,
+  sessionTimeout, runGroup, runMain } = require('../node_matrix')
 
-const requireNode = createRequire(path.join(__dirname, '..', '..', '..', 'node', 'package.json'))
-
-const bootstrap = process.env.SAMSA_BOOTSTRAP
-const prefix = process.env.SAMSA_TOPIC
-const timeoutMs = Number(process.env.SAMSA_TIMEOUT_S || 60) * 1000
-// Leave a margin so that a scenario that waits too long fails with its own reason, not a kill.
-const deadline = Date.now() + Math.max(5000, timeoutMs - 3000)
 const clientId = 'samsa-matrix-platformatic'
 
 let K // the @platformatic/kafka module, once imported
-
-class Failure extends Error {}
-class NotApplicable extends Error {}
-
-function check (ok, message) {
-  if (!ok) throw new Failure(message)
-}
-
-const json = (v) => JSON.stringify(v, (_, x) => (typeof x === 'bigint' ? x.toString() : x))
-
-function same (actual, expected, what) {
-  const a = json(actual)
-  const e = json(expected)
-  check(a === e, `${what}: expected ${e.slice(0, 400)}, got ${a.slice(0, 400)}`)
-}
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
-
-async function waitFor (what, condition) {
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Failure(`timed out waiting for ${typeof what === 'function' ? what() : what}`)
-    await sleep(50)
-  }
-}
 
 async function using (client, fn) {
   try {
@@ -156,12 +124,8 @@ async function headersKeysTimestamps () {
   ].map((m) => ({ topic, partition: 0, ...m }))
   await using(newProducer(), (producer) => producer.send({ messages: sent }))
   const received = await consume({ topic, group: `${prefix}-g`, enough: (r) => r.length >= sent.length })
-  const hex = (b) => (b === undefined || b === null ? null : Buffer.from(b).toString('hex'))
-  const headers = (m) => [...(m || new Map()).entries()].map(([k, v]) => [hex(k), hex(v)])
   same(received.map((m) => m.offset), [0, 1, 2, 3], 'offsets')
-  same(received.map((m) => [hex(m.raw.key), hex(m.raw.value)]), sent.map((m) => [hex(m.key), hex(m.value)]), 'keys and values')
-  same(received.map((m) => headers(m.raw.headers)), sent.map((m) => headers(m.headers)), 'headers')
-  same(received.map((m) => m.raw.timestamp), sent.map((m) => m.timestamp), 'timestamps')
+  checkKeysHeadersTimestamps(received, sent, (h) => [...(h || new Map()).entries()].map(([k, v]) => [hex(k), hex(v)]))
 }
 
 async function acks (acks) {
@@ -236,9 +200,7 @@ async function consumeFromMidBatch () {
     'records from offset 4')
 }
 
-// ---- group: three member processes on a 6-partition topic ----
-
-const sessionTimeout = 6000
+// ---- group: three member processes on a 6-partition topic (node_matrix.js runs it) ----
 
 async function groupMember () {
   const topic = `${prefix}-grp`
@@ -261,71 +223,13 @@ async function groupMember () {
   })
 }
 
-function startMember (name) {
-  const child = spawn(process.execPath, [__filename, 'group', 'member'], { stdio: ['ignore', 'pipe', 'inherit'] })
-  const member = { name, child, assigned: null, values: [], exit: null }
-  let pending = ''
-  child.stdout.on('data', (chunk) => {
-    pending += chunk
-    let nl
-    while ((nl = pending.indexOf('\n')) >= 0) {
-      const o = JSON.parse(pending.slice(0, nl))
-      pending = pending.slice(nl + 1)
-      if (o.assigned) member.assigned = o.assigned
-      if (o.value !== undefined) member.values.push(`${o.partition}:${o.value}`)
-    }
-  })
-  child.on('exit', (code, signal) => { member.exit = { code, signal } })
-  return member
-}
-
-// The live members' latest assignments split partitions 0..5 with no overlap and no gap.
-function splitsPartitions (members) {
-  const all = members.flatMap((m) => m.assigned || [])
-  return members.every((m) => m.assigned && m.assigned.length > 0) &&
-    JSON.stringify(all.slice().sort((a, b) => a - b)) === JSON.stringify([0, 1, 2, 3, 4, 5])
-}
-
-// One record per partition; each must reach the member that owns the partition now.
-async function checkOwnersRead (producer, topic, members, round) {
-  await producer.send({ messages: [0, 1, 2, 3, 4, 5].map((p) => ({ topic, partition: p, value: Buffer.from(`${round}-${p}`) })) })
-  for (const m of members) {
-    for (const p of m.assigned) {
-      await waitFor(`member ${m.name} to read ${round} on partition ${p}`, () => m.values.includes(`${p}:${round}-${p}`))
-    }
-  }
-}
-
-async function group () {
-  const topic = `${prefix}-grp`
-  await createTopic(topic, 6)
-  const members = ['a', 'b', 'c'].map(startMember)
-  try {
-    await using(newProducer(), async (producer) => {
-      await waitFor('three members to share the six partitions', () => splitsPartitions(members))
-      await checkOwnersRead(producer, topic, members, 'three')
-
-      const [a, b, c] = members
-      const before = json([b.assigned, c.assigned])
-      a.child.kill('SIGTERM')
-      await waitFor('member a to leave and exit', () => a.exit !== null)
-      same(a.exit, { code: 0, signal: null }, 'exit of the member that left')
-      const left = Date.now()
-      await waitFor('a\'s partitions to move to b and c', () => splitsPartitions([b, c]) && json([b.assigned, c.assigned]) !== before)
-      // A clean leave rebalances at once; only a lost LeaveGroup would wait for the session timeout.
-      check(Date.now() - left < sessionTimeout, `rebalance after a clean leave took ${Date.now() - left} ms`)
-      await checkOwnersRead(producer, topic, [b, c], 'two')
-
-      b.child.kill('SIGKILL')
-      await waitFor('the killed member b to be expired and its partitions to move to c', () => splitsPartitions([c]))
-      await checkOwnersRead(producer, topic, [c], 'one')
-      c.child.kill('SIGTERM')
-      await waitFor('member c to exit', () => c.exit !== null)
-    })
-  } finally {
-    for (const m of members) if (m.exit === null) m.child.kill('SIGKILL')
-  }
-}
+const group = () => runGroup({
+  clientFile: __filename,
+  createTopic,
+  withProducer: (fn) => using(newProducer(), fn),
+  sendRound: (producer, topic, round) =>
+    producer.send({ messages: [0, 1, 2, 3, 4, 5].map((p) => ({ topic, partition: p, value: Buffer.from(`${round}-${p}`) })) })
+})
 
 // ---- offsets-restart ----
 
@@ -455,46 +359,9 @@ async function metadata () {
   })
 }
 
-const scenarios = {
-  metadata,
-  'produce-consume-none': () => produceConsume('none'),
-  'produce-consume-gzip': () => produceConsume('gzip'),
-  'produce-consume-snappy': () => produceConsume('snappy'),
-  'produce-consume-lz4': () => produceConsume('lz4'),
-  'produce-consume-zstd': () => produceConsume('zstd'),
-  'headers-keys-timestamps': headersKeysTimestamps,
-  'acks-0': () => acks(0),
-  'acks-1': () => acks(1),
-  'acks-all': () => acks(-1),
-  'consume-from-earliest': consumeFromEarliest,
-  'consume-from-latest': consumeFromLatest,
-  'consume-from-timestamp': consumeFromTimestamp,
-  'consume-from-mid-batch': consumeFromMidBatch,
-  group: (phase) => (phase === 'member' ? groupMember() : group()),
-  'offsets-restart': offsetsRestart,
-  admin,
-  idempotent,
-  transactions
-}
-
-async function main () {
-  const [scenario, phase] = process.argv.slice(2)
-  check(bootstrap && prefix, 'SAMSA_BOOTSTRAP and SAMSA_TOPIC must be set')
-  const run = scenarios[scenario]
-  if (!run) throw new NotApplicable(`unknown scenario ${scenario}`)
-  K = await import(pathToFileURL(requireNode.resolve('@platformatic/kafka')).href)
-  await run(phase)
-  // A group member keeps running until it is told to stop.
-  if (!(scenario === 'group' && phase === 'member')) process.exit(0)
-}
-
-main().catch((e) => {
-  if (e instanceof NotApplicable) {
-    process.stdout.write(`${e.message}\n`)
-    process.exit(3)
-  }
-  const reason = e instanceof Failure ? e.message : `${e.name}: ${e.message}${e.errors ? ' ' + json(e.errors.map((x) => x.message)) : ''}`
-  if (!(e instanceof Failure)) process.stderr.write(`${e.stack}\n`)
-  process.stderr.write(`${reason.replace(/\n/g, ' ')}\n`)
-  process.exit(1)
+runMain({
+  metadata, produceConsume, headersKeysTimestamps, acks, consumeFromEarliest, consumeFromLatest, consumeFromTimestamp,
+  consumeFromMidBatch, group, groupMember, offsetsRestart, admin, idempotent, transactions
+}, {
+  prepare: async () => { K = await import(pathToFileURL(requireNode.resolve('@platformatic/kafka')).href) }
 })
