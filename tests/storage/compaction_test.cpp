@@ -4,14 +4,13 @@
 // the middle of a group swap.
 #include "storage/compaction.h"
 
-#include "protocol/record_batch_builder.h"
 #include "protocol/record_reader.h"
 #include "storage/layout.h"
 #include "storage/log_cleaner.h"
 #include "storage/producer_state_table.h"
 #include "storage/segment.h"
 #include "storage/txn_index.h"
-#include "tests/storage/storage_test_util.h"
+#include "tests/storage/cleaner_test_support.h"
 
 #include <doctest/doctest.h>
 
@@ -31,20 +30,7 @@ namespace batch = samsa::protocol::batch;
 
 namespace {
 
-log_config small_segments_config() {
-    log_config c;
-    c.cleanup_compact = true;
-    c.cleanup_delete = false;
-    c.segment_bytes = 4096;
-    c.index_interval_bytes = 128;
-    c.segment_index_bytes = 4096;
-    c.message_timestamp_after_max_ms = no_limit;
-    c.message_timestamp_before_max_ms = no_limit;
-    c.delete_retention_ms = 0;
-    c.file_delete_delay_ms = 0;
-    return c;
-}
-
+// The fields of a record these tests compare.
 struct rec {
     int64_t offset;
     int64_t timestamp;
@@ -55,28 +41,11 @@ struct rec {
     bool operator==(const rec&) const = default;
 };
 
-std::string text(proto::bytes_view b) { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
-
-// Every record of the log, batches checked (CRC) on the way.
-std::vector<rec> records_of(samsa::storage::log& l) {
+// Every record of the log (batches checked on the way), as the fields compared.
+std::vector<rec> compared_records(samsa::storage::log& l) {
     std::vector<rec> out;
-    auto bytes = read_all(l);
-    size_t pos = 0;
-    while (pos < bytes.size()) {
-        auto h = batch::header_view::parse(std::span<const uint8_t>(bytes).subspan(pos));
-        REQUIRE(h);
-        REQUIRE(h->crc_ok());
-        proto::record_reader r(h->bytes());
-        proto::record x;
-        while (r.next(x)) {
-            rec k{x.offset, x.timestamp, std::nullopt, std::nullopt, h->is_control(), h->producer_id()};
-            if (x.key) k.key = text(*x.key);
-            if (x.value) k.value = text(*x.value);
-            out.push_back(k);
-        }
-        REQUIRE(r.ok());
-        pos += h->total_size();
-    }
+    for (auto& r : records_of(l))
+        out.push_back({r.offset, r.timestamp, std::move(r.key), std::move(r.value), r.control, r.producer_id});
     return out;
 }
 
@@ -106,14 +75,10 @@ std::vector<std::string> names_in(const std::string& dir, std::string_view suffi
     return out;
 }
 
-cleaning_report clean(log_fixture& fx, log_cleaner& cleaner, const std::shared_ptr<samsa::storage::log>& l, int64_t now) {
-    bool done = false;
-    cleaning_report report;
-    REQUIRE(cleaner.start(l, now, true, [&](const cleaning_report& r) {
-        report = r;
-        done = true;
-    }));
-    while (!done) fx.completions.wait_and_run(50);
+// Cleans, then deletes the replaced files at once.
+cleaning_report clean_and_delete(log_fixture& fx, log_cleaner& cleaner, const std::shared_ptr<samsa::storage::log>& l,
+                                 int64_t now) {
+    auto report = clean(fx, cleaner, l, now);
     fx.deleter.drain();
     return report;
 }
@@ -121,7 +86,7 @@ cleaning_report clean(log_fixture& fx, log_cleaner& cleaner, const std::shared_p
 // Cleans the whole cleanable part again, as if nothing had been cleaned yet.
 cleaning_report clean_all(log_fixture& fx, log_cleaner& cleaner, const std::shared_ptr<samsa::storage::log>& l, int64_t now) {
     l->set_cleaner_offset(offset(0));
-    return clean(fx, cleaner, l, now);
+    return clean_and_delete(fx, cleaner, l, now);
 }
 
 void put(samsa::storage::log& l, const std::string& key, std::optional<std::string> value, int64_t ts) {
@@ -132,26 +97,6 @@ void put(samsa::storage::log& l, const std::string& key, std::optional<std::stri
 void seal(samsa::storage::log& l, int64_t now) {
     REQUIRE(l.roll(now) == error_code::none);
     l.set_high_watermark(l.log_end_offset());
-}
-
-std::vector<uint8_t> txn_batch(int64_t pid, int32_t seq, const std::string& key, const std::string& value, int64_t ts,
-                               bool transactional = true) {
-    proto::batch_options o;
-    o.producer_id = pid;
-    o.producer_epoch = 0;
-    o.base_sequence = seq;
-    o.transactional = transactional;
-    proto::record_batch_builder b(o);
-    b.append({proto::bytes_view(reinterpret_cast<const uint8_t*>(key.data()), key.size()),
-              proto::bytes_view(reinterpret_cast<const uint8_t*>(value.data()), value.size()), {}, ts});
-    return b.build().bytes;
-}
-
-std::vector<uint8_t> marker(int64_t pid, proto::control_type type, int64_t ts) {
-    proto::batch_options o;
-    o.producer_id = pid;
-    o.producer_epoch = 0;
-    return proto::build_control_batch(o, {type, 5}, ts).bytes;
 }
 
 std::vector<aborted_txn> txn_index_file(const std::string& dir, int64_t base) {
@@ -173,7 +118,7 @@ TEST_CASE("compaction: small segments are merged, each group within segment.byte
     temp_dir dir;
     log_fixture fx;
     log_cleaner cleaner(fx.context(), 1 << 20);
-    auto cfg = small_segments_config();
+    auto cfg = compacted_config(4096);
     auto l = fx.open(dir / "c-0", cfg, clean_state());
     // Forty small segments of unique keys: cleaning removes nothing, merging changes the files.
     std::mt19937 rng(11);
@@ -181,7 +126,7 @@ TEST_CASE("compaction: small segments are merged, each group within segment.byte
         for (int i = 0; i < 3; ++i) put(*l, "k" + std::to_string(s * 3 + i), std::string(20 + rng() % 200, 'a' + s % 26), 1000 + s);
         seal(*l, 1000 + s);
     }
-    const auto before = records_of(*l);
+    const auto before = compared_records(*l);
     const auto before_batches = batches_of(*l);
     const size_t segments_before = l->segment_count();
     REQUIRE(segments_before == 41);
@@ -203,7 +148,7 @@ TEST_CASE("compaction: small segments are merged, each group within segment.byte
     }
     REQUIRE(expected_groups < 40);
 
-    auto report = clean(fx, cleaner, l, 5000);
+    auto report = clean_and_delete(fx, cleaner, l, 5000);
     REQUIRE(report.error == "");
     CHECK(report.ran);
     CHECK(report.records_removed == 0);
@@ -222,7 +167,7 @@ TEST_CASE("compaction: small segments are merged, each group within segment.byte
         if (i + 2 < sizes.size()) CHECK(sizes[i] + sizes[i + 1] > cfg.segment_bytes);
     }
     // Same batches, byte for byte, at the same offsets; every offset is still found.
-    CHECK(records_of(*l) == before);
+    CHECK(compared_records(*l) == before);
     CHECK(batches_of(*l) == before_batches);
     for (const auto& r : before) {
         auto got = l->read_copy(offset(r.offset), 1, l->log_end_offset());
@@ -238,7 +183,7 @@ TEST_CASE("compaction: small segments are merged, each group within segment.byte
     l->close();
     l = fx.open(dir / "c-0", cfg, clean_state());
     CHECK(l->load_info().rebuilt_indexes == 0);
-    CHECK(records_of(*l) == before);
+    CHECK(compared_records(*l) == before);
     CHECK(names_in(dir / "c-0", ".deleted").empty());
     CHECK(names_in(dir / "c-0", ".swap").empty());
     CHECK(names_in(dir / "c-0", ".cleaned").empty());
@@ -248,8 +193,7 @@ TEST_CASE("compaction: merged and cleaned segments match a model of the latest v
     temp_dir dir;
     log_fixture fx;
     log_cleaner cleaner(fx.context(), 1 << 20);
-    auto cfg = small_segments_config();
-    cfg.segment_bytes = 2048;
+    auto cfg = compacted_config(2048);
     auto l = fx.open(dir / "c-0", cfg, clean_state());
     std::mt19937 rng(5);
     std::map<std::string, std::pair<int64_t, std::optional<std::string>>> model;  // key -> (offset, value)
@@ -268,9 +212,9 @@ TEST_CASE("compaction: merged and cleaned segments match a model of the latest v
         }
         seal(*l, now);
         now += 100;
-        auto report = clean(fx, cleaner, l, now);
+        auto report = clean_and_delete(fx, cleaner, l, now);
         REQUIRE(report.error == "");
-        auto after = records_of(*l);
+        auto after = compared_records(*l);
         std::map<std::string, std::pair<int64_t, std::optional<std::string>>> seen;
         int64_t last = -1;
         for (const auto& r : after) {
@@ -294,17 +238,17 @@ TEST_CASE("compaction: merged and cleaned segments match a model of the latest v
     }
     l->prepare_close();
     REQUIRE(fx.flush_and_wait(*l) == error_code::none);
-    auto final_records = records_of(*l);
+    auto final_records = compared_records(*l);
     l->close();
     l = fx.open(dir / "c-0", cfg, unclean_state(offset(0)));
-    CHECK(records_of(*l) == final_records);
+    CHECK(compared_records(*l) == final_records);
 }
 
 TEST_CASE("compaction: a tombstone gets a KIP-534 delete horizon, is kept before it and removed after it") {
     temp_dir dir;
     log_fixture fx;
     log_cleaner cleaner(fx.context(), 1 << 20);
-    auto cfg = small_segments_config();
+    auto cfg = compacted_config(4096);
     cfg.delete_retention_ms = 5000;
     auto l = fx.open(dir / "c-0", cfg, clean_state());
     put(*l, "gone", std::string("value"), 700);
@@ -321,7 +265,7 @@ TEST_CASE("compaction: a tombstone gets a KIP-534 delete horizon, is kept before
         }
         return std::nullopt;
     };
-    REQUIRE(clean(fx, cleaner, l, 1000).ran);
+    REQUIRE(clean_and_delete(fx, cleaner, l, 1000).ran);
     auto first = tombstone_batch();
     REQUIRE(first);
     auto h = batch::header_view::parse(*first);
@@ -333,7 +277,7 @@ TEST_CASE("compaction: a tombstone gets a KIP-534 delete horizon, is kept before
     CHECK(h->base_offset() == 2);
     // The record keeps its own timestamp; the batch's max timestamp is unchanged.
     CHECK(h->max_timestamp() == 800);
-    auto recs = records_of(*l);
+    auto recs = compared_records(*l);
     REQUIRE(recs.size() == 2);
     CHECK(recs[1] == rec{2, 800, std::string("gone"), std::nullopt, false, -1});
 
@@ -364,7 +308,7 @@ TEST_CASE("compaction: a tombstone gets a KIP-534 delete horizon, is kept before
     REQUIRE(report.ran);
     CHECK(report.records_removed == 1);
     CHECK_FALSE(tombstone_batch());
-    recs = records_of(*l);
+    recs = compared_records(*l);
     REQUIRE(recs.size() == 1);
     CHECK(recs[0].key == std::optional<std::string>("kept"));
 }
@@ -373,7 +317,7 @@ TEST_CASE("compaction: aborted data goes, markers stay while their data does and
     temp_dir dir;
     log_fixture fx;
     log_cleaner cleaner(fx.context(), 1 << 20);
-    auto cfg = small_segments_config();
+    auto cfg = compacted_config(4096);
     cfg.delete_retention_ms = 1000;
     auto l = fx.open(dir / "c-0", cfg, clean_state());
     const auto coordinator = append_origin::coordinator;
@@ -396,19 +340,19 @@ TEST_CASE("compaction: aborted data goes, markers stay while their data does and
 
     auto values = [&] {
         std::vector<std::pair<int64_t, std::string>> out;
-        for (const auto& r : records_of(*l))
+        for (const auto& r : compared_records(*l))
             if (!r.control) out.emplace_back(r.offset, *r.value);
         return out;
     };
     auto marker_offsets = [&] {
         std::vector<int64_t> out;
-        for (const auto& r : records_of(*l))
+        for (const auto& r : compared_records(*l))
             if (r.control) out.push_back(r.offset);
         return out;
     };
 
     // Pass 1: the aborted records go; every marker stays (each one's data was read).
-    auto report = clean(fx, cleaner, l, 1000);
+    auto report = clean_and_delete(fx, cleaner, l, 1000);
     REQUIRE(report.ran);
     CHECK(report.segments_replaced == 3);
     CHECK(report.groups_merged == 1);
@@ -446,12 +390,12 @@ TEST_CASE("compaction: aborted data goes, markers stay while their data does and
     CHECK(values() == std::vector<std::pair<int64_t, std::string>>{{0, "committed"}, {5, "committed"}});
 
     // A restart reads the same log and the same (empty) txn indexes back.
-    auto expect = records_of(*l);
+    auto expect = compared_records(*l);
     l->prepare_close();
     REQUIRE(fx.flush_and_wait(*l) == error_code::none);
     l->close();
     l = fx.open(dir / "c-0", cfg, unclean_state(offset(0)));
-    CHECK(records_of(*l) == expect);
+    CHECK(compared_records(*l) == expect);
     CHECK(l->aborted_transactions(offset(0), l->log_end_offset()).empty());
     CHECK(l->last_stable_offset() == l->log_end_offset());
 }
@@ -460,13 +404,13 @@ TEST_CASE("compaction: a producer's last batch survives as an empty batch and it
     temp_dir dir;
     log_fixture fx;
     log_cleaner cleaner(fx.context(), 1 << 20);
-    auto cfg = small_segments_config();
+    auto cfg = compacted_config(4096);
     auto l = fx.open(dir / "c-0", cfg, clean_state());
     for (int32_t seq = 0; seq < 3; ++seq)
         REQUIRE(append_copy(*l, txn_batch(11, seq, "c", "x" + std::to_string(seq), 100, false), at(100)).error == error_code::none);
     put(*l, "c", std::string("final"), 100);  // supersedes every record of producer 11
     seal(*l, 100);
-    REQUIRE(clean(fx, cleaner, l, 1000).ran);
+    REQUIRE(clean_and_delete(fx, cleaner, l, 1000).ran);
 
     std::vector<std::vector<uint8_t>> of_11;
     for (auto& b : batches_of(*l))
@@ -495,7 +439,7 @@ TEST_CASE("compaction: a producer's last batch survives as an empty batch and it
 TEST_CASE("compaction: a crash in the middle of a group swap recovers to a consistent log") {
     temp_dir dir;
     const std::string pdir = dir / "c-0";
-    auto cfg = small_segments_config();
+    auto cfg = compacted_config(4096);
     std::vector<rec> original;
     std::vector<int64_t> bases{0};
     {
@@ -512,7 +456,7 @@ TEST_CASE("compaction: a crash in the middle of a group swap recovers to a consi
             seal(*l, 100);
             bases.push_back(l->log_end_offset().value());
         }
-        original = records_of(*l);
+        original = compared_records(*l);
         l->prepare_close();
         REQUIRE(fx.flush_and_wait(*l) == error_code::none);
         l->close();
@@ -567,13 +511,13 @@ TEST_CASE("compaction: a crash in the middle of a group swap recovers to a consi
         }
     };
     auto check_original = [&](samsa::storage::log& l) {
-        CHECK(records_of(l) == original);
+        CHECK(compared_records(l) == original);
         CHECK(l.aborted_transactions(offset(0), l.log_end_offset()).size() == 1);
         CHECK(names_in(pdir, ".cleaned").empty());
         CHECK(names_in(pdir, ".swap").empty());
     };
     auto check_cleaned = [&](samsa::storage::log& l) {
-        auto recs = records_of(l);
+        auto recs = compared_records(l);
         CHECK(recs.size() < original.size());
         std::map<std::string, std::optional<std::string>> latest_before, latest_after;
         for (const auto& r : original)

@@ -4,12 +4,11 @@
 #include "storage/log_cleaner.h"
 
 #include "protocol/record_batch_builder.h"
-#include "protocol/record_reader.h"
 #include "storage/checkpoint_file.h"
 #include "storage/compaction.h"
 #include "storage/layout.h"
 #include "storage/log_manager.h"
-#include "tests/storage/storage_test_util.h"
+#include "tests/storage/cleaner_test_support.h"
 
 #include <doctest/doctest.h>
 
@@ -27,63 +26,6 @@ namespace batch = samsa::protocol::batch;
 
 namespace {
 
-log_config compact_config() {
-    log_config c;
-    c.cleanup_compact = true;
-    c.cleanup_delete = false;
-    c.segment_bytes = 2048;
-    c.index_interval_bytes = 128;
-    c.segment_index_bytes = 4096;
-    c.message_timestamp_after_max_ms = no_limit;
-    c.message_timestamp_before_max_ms = no_limit;
-    c.delete_retention_ms = 0;
-    c.file_delete_delay_ms = 0;
-    return c;
-}
-
-struct kept_record {
-    int64_t offset;
-    std::optional<std::string> key;
-    std::optional<std::string> value;
-    bool control;
-    bool transactional;
-    batch::compression codec;
-};
-
-std::vector<kept_record> records_of(samsa::storage::log& l) {
-    std::vector<kept_record> out;
-    auto bytes = read_all(l);
-    size_t pos = 0;
-    while (pos < bytes.size()) {
-        auto h = batch::header_view::parse(std::span<const uint8_t>(bytes).subspan(pos));
-        REQUIRE(h);
-        REQUIRE(h->crc_ok());
-        proto::record_reader r(h->bytes());
-        proto::record rec;
-        while (r.next(rec)) {
-            kept_record k{rec.offset, std::nullopt, std::nullopt, h->is_control(), h->is_transactional(), h->codec()};
-            if (rec.key) k.key = std::string(reinterpret_cast<const char*>(rec.key->data()), rec.key->size());
-            if (rec.value) k.value = std::string(reinterpret_cast<const char*>(rec.value->data()), rec.value->size());
-            out.push_back(k);
-        }
-        REQUIRE(r.ok());
-        pos += h->total_size();
-    }
-    return out;
-}
-
-cleaning_report clean(log_fixture& fx, log_cleaner& cleaner, const std::shared_ptr<samsa::storage::log>& l,
-                      int64_t now, bool force = true) {
-    bool done = false;
-    cleaning_report report;
-    REQUIRE(cleaner.start(l, now, force, [&](const cleaning_report& r) {
-        report = r;
-        done = true;
-    }));
-    while (!done) fx.completions.wait_and_run(50);
-    return report;
-}
-
 // Appends records (key, value) one batch each, at `now`.
 void put(samsa::storage::log& l, const std::vector<std::pair<std::string, std::optional<std::string>>>& kvs, int64_t now) {
     for (const auto& [k, v] : kvs) {
@@ -93,7 +35,15 @@ void put(samsa::storage::log& l, const std::vector<std::pair<std::string, std::o
     l.set_high_watermark(l.log_end_offset());
 }
 
-std::map<std::string, std::optional<std::string>> latest(const std::vector<kept_record>& recs) {
+// `rounds` rounds of writes to key0, key1, ... key<keys - 1>, round r writing "v<r>".
+std::vector<std::pair<std::string, std::optional<std::string>>> overwrites(int rounds, int keys) {
+    std::vector<std::pair<std::string, std::optional<std::string>>> kvs;
+    for (int round = 0; round < rounds; ++round)
+        for (int k = 0; k < keys; ++k) kvs.push_back({"key" + std::to_string(k), "v" + std::to_string(round)});
+    return kvs;
+}
+
+std::map<std::string, std::optional<std::string>> latest(const std::vector<stored_record>& recs) {
     std::map<std::string, std::optional<std::string>> out;
     for (const auto& r : recs)
         if (r.key && !r.control) out[*r.key] = r.value;
@@ -106,11 +56,8 @@ TEST_CASE("log_cleaner: only the latest record of every key survives, at its off
     temp_dir dir;
     log_fixture fx;
     log_cleaner cleaner(fx.context(), 1 << 20);
-    auto l = fx.open(dir / "c-0", compact_config(), clean_state());
-    std::vector<std::pair<std::string, std::optional<std::string>>> kvs;
-    for (int round = 0; round < 12; ++round)
-        for (int k = 0; k < 8; ++k) kvs.push_back({"key" + std::to_string(k), "v" + std::to_string(round)});
-    put(*l, kvs, 5000);
+    auto l = fx.open(dir / "c-0", compacted_config(2048), clean_state());
+    put(*l, overwrites(12, 8), 5000);
     auto before = records_of(*l);
     REQUIRE(l->segment_count() > 3);
     auto d = log_cleaner::measure(*l, 5000);
@@ -126,7 +73,7 @@ TEST_CASE("log_cleaner: only the latest record of every key survives, at its off
     CHECK(latest(after) == latest(before));
     CHECK(after.size() < before.size());
     // Every surviving record sits at its original offset with its original value.
-    std::map<int64_t, kept_record> by_offset;
+    std::map<int64_t, stored_record> by_offset;
     for (const auto& r : before) by_offset.emplace(r.offset, r);
     for (const auto& r : after) {
         REQUIRE(by_offset.count(r.offset));
@@ -147,7 +94,7 @@ TEST_CASE("log_cleaner: only the latest record of every key survives, at its off
     l->prepare_close();
     REQUIRE(fx.flush_and_wait(*l) == error_code::none);
     l->close();
-    l = fx.open(dir / "c-0", compact_config(), clean_state());
+    l = fx.open(dir / "c-0", compacted_config(2048), clean_state());
     CHECK(l->load_info().rebuilt_indexes == 0);
     CHECK(records_of(*l).size() == after.size());
 }
@@ -156,7 +103,7 @@ TEST_CASE("log_cleaner: tombstones survive one cleaning and go after delete.rete
     temp_dir dir;
     log_fixture fx;
     log_cleaner cleaner(fx.context(), 1 << 20);
-    auto cfg = compact_config();
+    auto cfg = compacted_config(2048);
     cfg.delete_retention_ms = 10000;
     auto l = fx.open(dir / "c-0", cfg, clean_state());
     std::vector<std::pair<std::string, std::optional<std::string>>> kvs;
@@ -204,47 +151,18 @@ TEST_CASE("log_cleaner: aborted transactions go, markers and open transactions s
     temp_dir dir;
     log_fixture fx;
     log_cleaner cleaner(fx.context(), 1 << 20);
-    auto l = fx.open(dir / "c-0", compact_config(), clean_state());
-    auto txn_batch = [](int64_t pid, int32_t seq, const std::string& key, const std::string& value) {
-        proto::batch_options o;
-        o.producer_id = pid;
-        o.producer_epoch = 0;
-        o.base_sequence = seq;
-        o.transactional = true;
-        proto::record_batch_builder b(o);
-        proto::bytes_view k(reinterpret_cast<const uint8_t*>(key.data()), key.size());
-        proto::bytes_view v(reinterpret_cast<const uint8_t*>(value.data()), value.size());
-        b.append({k, v, {}, 1000});
-        return b.build().bytes;
-    };
-    auto marker = [](int64_t pid, proto::control_type type) {
-        proto::batch_options o;
-        o.producer_id = pid;
-        o.producer_epoch = 0;
-        return proto::build_control_batch(o, {type, 5}, 1000).bytes;
-    };
+    auto l = fx.open(dir / "c-0", compacted_config(2048), clean_state());
     // Producer 7 commits "a", producer 8 aborts "a" (which must not shadow 7's value), producer 9
     // leaves its transaction open.
-    REQUIRE(append_copy(*l, txn_batch(7, 0, "a", "committed"), at(1000)).error == error_code::none);
-    REQUIRE(append_copy(*l, txn_batch(8, 0, "a", "aborted"), at(1000)).error == error_code::none);
-    REQUIRE(append_copy(*l, txn_batch(8, 1, "b", "aborted"), at(1000)).error == error_code::none);
-    REQUIRE(append_copy(*l, marker(7, proto::control_type::commit), at(1000, append_origin::coordinator)).error == error_code::none);
-    REQUIRE(append_copy(*l, marker(8, proto::control_type::abort), at(1000, append_origin::coordinator)).error == error_code::none);
-    REQUIRE(append_copy(*l, txn_batch(9, 0, "a", "open"), at(1000)).error == error_code::none);
-    // An idempotent producer whose records are all superseded later.
-    auto idempotent_batch = [](int32_t seq, const std::string& value) {
-        proto::batch_options o;
-        o.producer_id = 11;
-        o.producer_epoch = 0;
-        o.base_sequence = seq;
-        proto::record_batch_builder b(o);
-        std::string key = "c";
-        b.append({proto::bytes_view(reinterpret_cast<const uint8_t*>(key.data()), key.size()),
-                  proto::bytes_view(reinterpret_cast<const uint8_t*>(value.data()), value.size()), {}, 1000});
-        return b.build().bytes;
-    };
-    REQUIRE(append_copy(*l, idempotent_batch(0, "x1"), at(1000)).error == error_code::none);
-    REQUIRE(append_copy(*l, idempotent_batch(1, "x2"), at(1000)).error == error_code::none);
+    REQUIRE(append_copy(*l, txn_batch(7, 0, "a", "committed", 1000), at(1000)).error == error_code::none);
+    REQUIRE(append_copy(*l, txn_batch(8, 0, "a", "aborted", 1000), at(1000)).error == error_code::none);
+    REQUIRE(append_copy(*l, txn_batch(8, 1, "b", "aborted", 1000), at(1000)).error == error_code::none);
+    REQUIRE(append_copy(*l, marker(7, proto::control_type::commit, 1000), at(1000, append_origin::coordinator)).error == error_code::none);
+    REQUIRE(append_copy(*l, marker(8, proto::control_type::abort, 1000), at(1000, append_origin::coordinator)).error == error_code::none);
+    REQUIRE(append_copy(*l, txn_batch(9, 0, "a", "open", 1000), at(1000)).error == error_code::none);
+    // An idempotent producer (11, not transactional) whose records are all superseded later.
+    REQUIRE(append_copy(*l, txn_batch(11, 0, "c", "x1", 1000, false), at(1000)).error == error_code::none);
+    REQUIRE(append_copy(*l, txn_batch(11, 1, "c", "x2", 1000, false), at(1000)).error == error_code::none);
     REQUIRE(append_copy(*l, make_batch({{"c", std::string("final"), 1000}}), at(1000)).error == error_code::none);
     std::vector<std::pair<std::string, std::optional<std::string>>> filler;
     for (int i = 0; i < 40; ++i) filler.push_back({"f" + std::to_string(i), std::string(60, 'z')});
@@ -296,7 +214,7 @@ TEST_CASE("log_cleaner: compressed batches are decompressed and rewritten with t
         temp_dir dir;
         log_fixture fx;
         log_cleaner cleaner(fx.context(), 1 << 20);
-        auto l = fx.open(dir / "c-0", compact_config(), clean_state());
+        auto l = fx.open(dir / "c-0", compacted_config(2048), clean_state());
         for (int round = 0; round < 6; ++round) {
             proto::batch_options o;
             o.codec = codec;
@@ -333,11 +251,8 @@ TEST_CASE("log_cleaner: a truncation during cleaning discards the result") {
     temp_dir dir;
     log_fixture fx;
     log_cleaner cleaner(fx.context(), 1 << 20);
-    auto l = fx.open(dir / "c-0", compact_config(), clean_state());
-    std::vector<std::pair<std::string, std::optional<std::string>>> kvs;
-    for (int round = 0; round < 10; ++round)
-        for (int k = 0; k < 6; ++k) kvs.push_back({"key" + std::to_string(k), "v" + std::to_string(round)});
-    put(*l, kvs, 1000);
+    auto l = fx.open(dir / "c-0", compacted_config(2048), clean_state());
+    put(*l, overwrites(10, 6), 1000);
     bool done = false;
     cleaning_report report;
     REQUIRE(cleaner.start(l, 1000, true, [&](const cleaning_report& r) {
@@ -360,11 +275,8 @@ TEST_CASE("log_cleaner: a reader of a replaced segment keeps reading the old byt
     temp_dir dir;
     log_fixture fx;
     log_cleaner cleaner(fx.context(), 1 << 20);
-    auto l = fx.open(dir / "c-0", compact_config(), clean_state());
-    std::vector<std::pair<std::string, std::optional<std::string>>> kvs;
-    for (int round = 0; round < 10; ++round)
-        for (int k = 0; k < 6; ++k) kvs.push_back({"key" + std::to_string(k), "v" + std::to_string(round)});
-    put(*l, kvs, 1000);
+    auto l = fx.open(dir / "c-0", compacted_config(2048), clean_state());
+    put(*l, overwrites(10, 6), 1000);
     auto range = l->read(offset(0), 1 << 20, l->log_end_offset());
     auto expect = l->read_copy(offset(0), 1 << 20, l->log_end_offset()).bytes;
     REQUIRE(clean(fx, cleaner, l, 2000).ran);
@@ -376,14 +288,11 @@ TEST_CASE("log_cleaner: a reader of a replaced segment keeps reading the old byt
 
 TEST_CASE("log_cleaner: an interrupted swap is completed or discarded at the next start") {
     temp_dir dir;
-    std::vector<kept_record> expected;
+    std::vector<stored_record> expected;
     {
         log_fixture fx;
-        auto l = fx.open(dir / "c-0", compact_config(), clean_state());
-        std::vector<std::pair<std::string, std::optional<std::string>>> kvs;
-        for (int round = 0; round < 10; ++round)
-            for (int k = 0; k < 6; ++k) kvs.push_back({"key" + std::to_string(k), "v" + std::to_string(round)});
-        put(*l, kvs, 1000);
+        auto l = fx.open(dir / "c-0", compacted_config(2048), clean_state());
+        put(*l, overwrites(10, 6), 1000);
         expected = records_of(*l);
         l->prepare_close();
         REQUIRE(fx.flush_and_wait(*l) == error_code::none);
@@ -391,10 +300,10 @@ TEST_CASE("log_cleaner: an interrupted swap is completed or discarded at the nex
     }
     // Run the compaction by hand and stop where a crash could: *.cleaned files, or *.swap files.
     log_fixture fx;
-    auto l = fx.open(dir / "c-0", compact_config(), clean_state());
+    auto l = fx.open(dir / "c-0", compacted_config(2048), clean_state());
     compaction_plan plan;
     plan.dir = dir / "c-0";
-    plan.options = segment_options::from(compact_config());
+    plan.options = segment_options::from(compacted_config(2048));
     plan.map_budget_bytes = 1 << 20;
     plan.delete_retention_ms = 0;
     plan.now_ms = 2000;
@@ -430,14 +339,14 @@ TEST_CASE("log_cleaner: an interrupted swap is completed or discarded at the nex
 
     SUBCASE("a crash before the swap was committed: the cleaned files are dropped") {
         cleaned.reset();
-        auto reopened = fx.open(dir / "c-0", compact_config(), unclean_state(offset(0)));
+        auto reopened = fx.open(dir / "c-0", compacted_config(2048), unclean_state(offset(0)));
         CHECK(records_of(*reopened).size() == expected.size());
         CHECK_FALSE(file_exists(plan.dir + "/00000000000000000000.log.cleaned"));
     }
     SUBCASE("a crash after the swap was committed: the swap is completed") {
         REQUIRE(cleaned->rename_files(layout::swap_suffix) == 0);
         cleaned.reset();
-        auto reopened = fx.open(dir / "c-0", compact_config(), clean_state());
+        auto reopened = fx.open(dir / "c-0", compacted_config(2048), clean_state());
         CHECK(reopened->load_info().rebuilt_indexes >= 1);
         auto recs = records_of(*reopened);
         CHECK(recs.size() < expected.size());
@@ -450,7 +359,7 @@ TEST_CASE("log_cleaner: an interrupted swap is completed or discarded at the nex
 TEST_CASE("log_cleaner: records without a key are refused on compacted topics") {
     temp_dir dir;
     log_fixture fx;
-    auto l = fx.open(dir / "c-0", compact_config(), clean_state());
+    auto l = fx.open(dir / "c-0", compacted_config(2048), clean_state());
     auto r = append_copy(*l, make_batch({{std::nullopt, std::string("v"), 1000}}), at(1000));
     CHECK(r.error == error_code::invalid_record);
     CHECK(append_copy(*l, make_batch({{std::string("k"), std::nullopt, 1000}}), at(1000)).error == error_code::none);
@@ -460,7 +369,7 @@ TEST_CASE("log_cleaner: the dirty ratio and min.compaction.lag.ms decide when a 
     temp_dir dir;
     log_fixture fx;
     log_cleaner cleaner(fx.context(), 1 << 20);
-    auto cfg = compact_config();
+    auto cfg = compacted_config(2048);
     cfg.min_cleanable_dirty_ratio = 0.5;
     auto l = fx.open(dir / "c-0", cfg, clean_state());
     std::vector<std::pair<std::string, std::optional<std::string>>> kvs;
@@ -494,16 +403,13 @@ TEST_CASE("log_cleaner: log_manager cleans due logs on tick and checkpoints the 
     log_manager_config mc;
     mc.log_dirs = {dir / "logs"};
     mc.cleaner_backoff_ms = 0;
-    mc.defaults = compact_config();
+    mc.defaults = compacted_config(2048);
     {
         log_manager m(mc, {});
         std::string error;
         REQUIRE(m.open(1000, &error));
         auto l = m.get_or_create({"compacted", 0}, mc.defaults, 1000, &error);
-        std::vector<std::pair<std::string, std::optional<std::string>>> kvs;
-        for (int round = 0; round < 10; ++round)
-            for (int k = 0; k < 6; ++k) kvs.push_back({"key" + std::to_string(k), "v" + std::to_string(round)});
-        put(*l, kvs, 1000);
+        put(*l, overwrites(10, 6), 1000);
         m.tick(2000);
         REQUIRE(m.cleaner()->busy());
         while (m.cleaner()->busy()) m.wait_and_run_completions(50);
@@ -528,7 +434,7 @@ TEST_CASE("log_cleaner: random appends, tombstones, cleanings and re-opens keep 
     temp_dir dir;
     auto fx = std::make_unique<log_fixture>();
     auto cleaner = std::make_unique<log_cleaner>(fx->context(), 4096);  // a small map: partial cleanings
-    auto cfg = compact_config();
+    auto cfg = compacted_config(2048);
     cfg.delete_retention_ms = 1 << 30;  // tombstones stay, so the model's view is exact
     auto l = fx->open(dir / "c-0", cfg, clean_state());
     std::map<std::string, std::optional<std::string>> model;      // latest value per key

@@ -28,6 +28,20 @@ void append_some(samsa::storage::log& l, int n) {
     for (int i = 0; i < n; ++i) REQUIRE(append_copy(l, make_simple_batch(2, 300, 100 + i), at(1000)).error == error_code::none);
 }
 
+// Opens `m` at `now`: locks its dirs and loads (or recovers) the logs in them.
+void open_at(log_manager& m, int64_t now) {
+    std::string error;
+    REQUIRE(m.open(now, &error));
+}
+
+// Creates partition t-0 in `m` with the defaults and appends `batches` batches to it.
+std::shared_ptr<samsa::storage::log> t0_with(log_manager& m, const log_manager_config& cfg, int batches) {
+    std::string error;
+    auto l = m.get_or_create({"t", 0}, cfg.defaults, 1000, &error);
+    append_some(*l, batches);
+    return l;
+}
+
 } // namespace
 
 TEST_CASE("log_manager: partitions spread over log dirs and are found again after a clean stop") {
@@ -35,8 +49,8 @@ TEST_CASE("log_manager: partitions spread over log dirs and are found again afte
     auto cfg = config_for(a, b);
     {
         log_manager m(cfg, {});
+        open_at(m, 1000);
         std::string error;
-        REQUIRE(m.open(1000, &error));
         for (int p = 0; p < 4; ++p) {
             auto l = m.get_or_create({"orders", p}, cfg.defaults, 1000, &error);
             REQUIRE(l);
@@ -55,8 +69,7 @@ TEST_CASE("log_manager: partitions spread over log dirs and are found again afte
     CHECK(rp.at({"orders", 2}) == offset(14));
 
     log_manager m(cfg, {});
-    std::string error;
-    REQUIRE(m.open(2000, &error));
+    open_at(m, 2000);
     // Opening removes the marker: a crash from now on is unclean.
     CHECK_FALSE(file_exists(a / "logs/.kafka_cleanshutdown"));
     CHECK(m.size() == 4);
@@ -75,10 +88,8 @@ TEST_CASE("log_manager: without a clean stop, logs recover from their recovery p
     auto cfg = config_for(a, b);
     {
         log_manager m(cfg, {});
-        std::string error;
-        REQUIRE(m.open(1000, &error));
-        auto l = m.get_or_create({"t", 0}, cfg.defaults, 1000, &error);
-        append_some(*l, 30);
+        open_at(m, 1000);
+        auto l = t0_with(m, cfg, 30);
         bool flushed = false;
         l->flush([&](error_code) { flushed = true; });
         while (!flushed) m.wait_and_run_completions(50);
@@ -88,8 +99,7 @@ TEST_CASE("log_manager: without a clean stop, logs recover from their recovery p
     }
     CHECK_FALSE(file_exists(a / "logs/.kafka_cleanshutdown"));
     log_manager m(cfg, {});
-    std::string error;
-    REQUIRE(m.open(2000, &error));
+    open_at(m, 2000);
     auto l = m.get({"t", 0});
     REQUIRE(l);
     CHECK_FALSE(l->load_info().clean_shutdown);
@@ -103,15 +113,13 @@ TEST_CASE("log_manager: a missing recovery-point checkpoint recovers everything"
     auto cfg = config_for(a, b);
     {
         log_manager m(cfg, {});
-        std::string error;
-        REQUIRE(m.open(1000, &error));
-        append_some(*m.get_or_create({"t", 0}, cfg.defaults, 1000, &error), 30);
+        open_at(m, 1000);
+        t0_with(m, cfg, 30);
         m.write_checkpoints(true);
     }
     REQUIRE(::unlink((a / "logs/recovery-point-offset-checkpoint").c_str()) == 0);
     log_manager m(cfg, {});
-    std::string error;
-    REQUIRE(m.open(2000, &error));
+    open_at(m, 2000);
     auto l = m.get({"t", 0});
     CHECK(l->load_info().recovered_segments == l->load_info().segments);
     CHECK(l->log_end_offset() == offset(60));
@@ -123,10 +131,8 @@ TEST_CASE("log_manager: the log start offset is checkpointed and survives a cras
     auto cfg = config_for(a, b);
     {
         log_manager m(cfg, {});
-        std::string error;
-        REQUIRE(m.open(1000, &error));
-        auto l = m.get_or_create({"t", 0}, cfg.defaults, 1000, &error);
-        append_some(*l, 10);
+        open_at(m, 1000);
+        auto l = t0_with(m, cfg, 10);
         l->set_high_watermark(l->log_end_offset());
         REQUIRE(l->delete_records_before(offset(7)).error == error_code::none);
         m.tick(1001);  // a moved start offset is written right away
@@ -136,8 +142,7 @@ TEST_CASE("log_manager: the log start offset is checkpointed and survives a cras
     REQUIRE(checkpoint::read_offsets(a / "logs/log-start-offset-checkpoint", &so) == checkpoint::read_status::ok);
     CHECK(so.at({"t", 0}) == offset(7));
     log_manager m(cfg, {});
-    std::string error;
-    REQUIRE(m.open(2000, &error));
+    open_at(m, 2000);
     CHECK(m.get({"t", 0})->log_start_offset() == offset(7));
     CHECK(m.get({"t", 0})->read(offset(6), 100, offset(20)).error == error_code::offset_out_of_range);
     m.close();
@@ -147,8 +152,8 @@ TEST_CASE("log_manager: removing a partition deletes its directory") {
     temp_dir a, b;
     auto cfg = config_for(a, b);
     log_manager m(cfg, {});
+    open_at(m, 1000);
     std::string error;
-    REQUIRE(m.open(1000, &error));
     auto l = m.get_or_create({"gone", 3}, cfg.defaults, 1000, &error);
     append_some(*l, 3);
     auto range = l->read(offset(0), 1 << 20, l->log_end_offset());
@@ -169,9 +174,9 @@ TEST_CASE("log_manager: a log dir is locked against a second manager") {
     temp_dir a, b;
     auto cfg = config_for(a, b);
     log_manager m(cfg, {});
-    std::string error;
-    REQUIRE(m.open(1000, &error));
+    open_at(m, 1000);
     log_manager second(cfg, {});
+    std::string error;
     CHECK_FALSE(second.open(1000, &error));
     CHECK(error.find("in use") != std::string::npos);
     m.close();
@@ -182,10 +187,8 @@ TEST_CASE("log_manager: the wake function is called from background threads") {
     auto cfg = config_for(a, b);
     std::atomic<int> wakes{0};
     log_manager m(cfg, [&] { ++wakes; });
-    std::string error;
-    REQUIRE(m.open(1000, &error));
-    auto l = m.get_or_create({"t", 0}, cfg.defaults, 1000, &error);
-    append_some(*l, 2);
+    open_at(m, 1000);
+    auto l = t0_with(m, cfg, 2);
     bool done = false;
     l->flush([&](error_code e) {
         CHECK(e == error_code::none);

@@ -26,9 +26,9 @@ namespace batch = samsa::protocol::batch;
 
 namespace {
 
-log_config small_config() {
+log_config small_config(int32_t segment_bytes = 4096) {
     log_config c;
-    c.segment_bytes = 4096;
+    c.segment_bytes = segment_bytes;
     c.index_interval_bytes = 256;
     c.segment_index_bytes = 4096;
     c.message_timestamp_after_max_ms = no_limit;
@@ -46,6 +46,11 @@ std::vector<int64_t> base_offsets_of(const std::vector<uint8_t>& bytes) {
         pos += h->total_size();
     }
     return out;
+}
+
+// Appends `n` batches of two 300-byte records (timestamps 100 + i), each at time 1000.
+void append_some(samsa::storage::log& l, int n) {
+    for (int i = 0; i < n; ++i) REQUIRE(append_copy(l, make_simple_batch(2, 300, 100 + i), at(1000)).error == error_code::none);
 }
 
 } // namespace
@@ -86,8 +91,7 @@ TEST_CASE("log: appends assign consecutive offsets and reads return whole batche
 TEST_CASE("log: reads never pass the upper bound and stop at max_bytes on a batch boundary") {
     temp_dir dir;
     log_fixture fx;
-    auto cfg = small_config();
-    cfg.segment_bytes = 1 << 20;
+    auto cfg = small_config(1 << 20);
     auto l = fx.open(dir / "t-0", cfg, clean_state());
     std::vector<size_t> sizes;
     for (int i = 0; i < 20; ++i) {
@@ -281,8 +285,7 @@ TEST_CASE("log: the active segment reserves blocks ahead of its end and gives th
         REQUIRE(::stat(path.c_str(), &st) == 0);
         return static_cast<uint64_t>(st.st_blocks) * 512;
     };
-    log_config c = small_config();
-    c.segment_bytes = 1024 * 1024;
+    log_config c = small_config(1 << 20);
     log_fixture fx;
     auto l = fx.open(dir / "t-0", c, clean_state());
     offset next(0);
@@ -321,8 +324,7 @@ TEST_CASE("log: the active segment reserves blocks ahead of its end and gives th
 TEST_CASE("log: segments roll by segment.ms measured on the batches' timestamps") {
     temp_dir dir;
     log_fixture fx;
-    auto cfg = small_config();
-    cfg.segment_bytes = 1 << 20;
+    auto cfg = small_config(1 << 20);
     cfg.segment_ms = 1000;
     auto l = fx.open(dir / "t-0", cfg, clean_state());
     REQUIRE(append_copy(*l, make_simple_batch(1, 10, 10000), at(20000)).error == error_code::none);
@@ -337,9 +339,13 @@ TEST_CASE("log: segments roll by segment.ms measured on the batches' timestamps"
 
 namespace {
 
-// Appends one batch every `step_ms` of batch time and returns, for each roll, how old the
-// segment's first batch was when the next batch rolled it.
-std::vector<int64_t> ages_at_roll(samsa::storage::log& l, int rolls, int64_t step_ms) {
+// Opens a new log with `cfg`, appends one batch every `step_ms` of batch time and returns, for
+// each roll, how old the segment's first batch was when the next batch rolled it.
+std::vector<int64_t> ages_at_roll(const log_config& cfg, int rolls, int64_t step_ms) {
+    temp_dir dir;
+    log_fixture fx;
+    auto owned = fx.open(dir / "t-0", cfg, clean_state());
+    auto& l = *owned;
     std::vector<int64_t> ages;
     int64_t t = 100'000;
     int64_t first_of_segment = t;
@@ -360,24 +366,16 @@ std::vector<int64_t> ages_at_roll(samsa::storage::log& l, int rolls, int64_t ste
 } // namespace
 
 TEST_CASE("log: without segment.jitter.ms every segment rolls at the same age") {
-    temp_dir dir;
-    log_fixture fx;
-    auto cfg = small_config();
-    cfg.segment_bytes = 1 << 20;
+    auto cfg = small_config(1 << 20);
     cfg.segment_ms = 1000;
-    auto l = fx.open(dir / "t-0", cfg, clean_state());
-    for (int64_t age : ages_at_roll(*l, 10, 10)) CHECK(age == 1010);
+    for (int64_t age : ages_at_roll(cfg, 10, 10)) CHECK(age == 1010);
 }
 
 TEST_CASE("log: segment.jitter.ms takes a random amount off each segment's roll age") {
-    temp_dir dir;
-    log_fixture fx;
-    auto cfg = small_config();
-    cfg.segment_bytes = 1 << 20;
+    auto cfg = small_config(1 << 20);
     cfg.segment_ms = 1000;
     cfg.segment_jitter_ms = 500;
-    auto l = fx.open(dir / "t-0", cfg, clean_state());
-    const auto ages = ages_at_roll(*l, 20, 10);
+    const auto ages = ages_at_roll(cfg, 20, 10);
     for (int64_t age : ages) {
         // The jitter is below min(segment.jitter.ms, segment.ms): the age passes 500 and at most 1000.
         CHECK(age > 500);
@@ -389,22 +387,18 @@ TEST_CASE("log: segment.jitter.ms takes a random amount off each segment's roll 
 }
 
 TEST_CASE("log: a compacted topic rolls at max.compaction.lag.ms when it is below segment.ms") {
-    temp_dir dir;
-    log_fixture fx;
-    auto cfg = small_config();
-    cfg.segment_bytes = 1 << 20;
+    auto cfg = small_config(1 << 20);
     cfg.segment_ms = 100'000;
     cfg.cleanup_compact = true;
     cfg.max_compaction_lag_ms = 300;
-    auto l = fx.open(dir / "t-0", cfg, clean_state());
-    for (int64_t age : ages_at_roll(*l, 5, 10)) CHECK(age == 310);
+    for (int64_t age : ages_at_roll(cfg, 5, 10)) CHECK(age == 310);
 }
 
 TEST_CASE("log: truncate_to removes the batches at and after the offset") {
     temp_dir dir;
     log_fixture fx;
     auto l = fx.open(dir / "t-0", small_config(), clean_state());
-    for (int i = 0; i < 30; ++i) REQUIRE(append_copy(*l, make_simple_batch(2, 300, 100 + i), at(1000)).error == error_code::none);
+    append_some(*l, 30);
     size_t segments = l->segment_count();
     REQUIRE(segments > 3);
 
@@ -432,7 +426,7 @@ TEST_CASE("log: delete_records_before moves the log start offset and deletes who
     auto cfg = small_config();
     cfg.file_delete_delay_ms = 0;
     auto l = fx.open(dir / "t-0", cfg, clean_state());
-    for (int i = 0; i < 30; ++i) REQUIRE(append_copy(*l, make_simple_batch(2, 300, 100 + i), at(1000)).error == error_code::none);
+    append_some(*l, 30);
     l->set_high_watermark(offset(50));
     CHECK(l->delete_records_before(offset(51)).error == error_code::offset_out_of_range);
     auto r = l->delete_records_before(offset(25));
@@ -514,7 +508,7 @@ TEST_CASE("log: a file range stays readable after its segment is deleted") {
     auto cfg = small_config();
     cfg.file_delete_delay_ms = 0;
     auto l = fx.open(dir / "t-0", cfg, clean_state());
-    for (int i = 0; i < 30; ++i) REQUIRE(append_copy(*l, make_simple_batch(2, 300, 100 + i), at(1000)).error == error_code::none);
+    append_some(*l, 30);
     auto r = l->read(offset(0), 1 << 20, l->log_end_offset());
     REQUIRE(r.ranges.size() == 1);
     auto expect = l->read_copy(offset(0), 1 << 20, l->log_end_offset()).bytes;
@@ -617,8 +611,7 @@ TEST_CASE("log: flush advances the recovery point") {
 TEST_CASE("log: flush.messages flushes by itself and many appends share one fsync") {
     temp_dir dir;
     log_fixture fx;
-    auto cfg = small_config();
-    cfg.segment_bytes = 1 << 20;
+    auto cfg = small_config(1 << 20);
     cfg.flush_messages = 1;
     auto l = fx.open(dir / "t-0", cfg, clean_state());
     // Hold the flusher busy so the flushes requested by 50 appends queue up behind it.

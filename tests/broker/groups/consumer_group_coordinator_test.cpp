@@ -395,7 +395,7 @@ TEST_CASE("consumer_group_coordinator: after a restart members that do not come 
 TEST_CASE("consumer_group_coordinator: a heartbeat whose records cannot be written changes nothing") {
     group_fixture f;
     auto a = join(f, "g");
-    f.log.fail_appends = true;
+    f.log.fail_appends = error_code::kafka_storage_error;
     const auto r = f.gc().consumer_heartbeat("g", join_params_for({"orders"}), 0);
     CHECK(r.error == error_code::coordinator_not_available);
     CHECK(group_of(f, "g").members().size() == 1);
@@ -403,7 +403,7 @@ TEST_CASE("consumer_group_coordinator: a heartbeat whose records cannot be writt
     const int appends = f.log.appends;
     CHECK(beat(f, "g", a).error == error_code::none);  // nothing changed for a: nothing to write
     CHECK(f.log.appends == appends);
-    f.log.fail_appends = false;
+    f.log.fail_appends = error_code::none;
     auto b = join(f, "g");
     CHECK(b.epoch == 2);
     f.make();

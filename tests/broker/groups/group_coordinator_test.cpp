@@ -164,7 +164,7 @@ TEST_CASE("group_coordinator: OffsetCommit checks generation, member, topic and 
 TEST_CASE("group_coordinator: a failed write to __consumer_offsets changes nothing") {
     group_fixture f;
     (void)f.gc().commit_offsets(commit("g", {{"orders", 0, 1, -1, "", -1}}));
-    f.log.fail_appends = true;
+    f.log.fail_appends = error_code::kafka_storage_error;
     CHECK(f.gc().commit_offsets(commit("g", {{"orders", 0, 2, -1, "", -1}})).at(0) == error_code::coordinator_not_available);
     CHECK(fetch(f, "g").partitions.at(0).offset == 1);
     auto a = f.join_new("h", f.params());
@@ -172,7 +172,7 @@ TEST_CASE("group_coordinator: a failed write to __consumer_offsets changes nothi
     // The leader's assignment cannot be stored: the members are told and rejoin.
     auto s = f.sync("h", a.get().member_id, a.get().generation, {{a.get().member_id, {1}}});
     CHECK(s.get().error == error_code::coordinator_not_available);
-    f.log.fail_appends = false;
+    f.log.fail_appends = error_code::none;
 }
 
 TEST_CASE("group_coordinator: DeleteGroups writes tombstones, and a restart does not bring the group back") {

@@ -585,9 +585,9 @@ TEST_CASE("group_migration: an upgrade is written with the joining member's reco
     p.client_id = "client";
 
     // The log refuses the write: the group stays the classic group it was.
-    f.log.fail_appends = true;
+    f.log.fail_appends = error_code::kafka_storage_error;
     CHECK(f.gc().consumer_heartbeat("g", p, 0).error != error_code::none);
-    f.log.fail_appends = false;
+    f.log.fail_appends = error_code::none;
     auto* slot = f.gc().groups().find("g");
     REQUIRE(slot->classic);
     CHECK_FALSE(slot->consumer);

@@ -10,7 +10,7 @@
 #include "broker/groups/topic_source.h"
 #include "broker/loop_services.h"
 #include "protocol/messages/consumer_protocol.h"
-#include "protocol/record_batch.h"
+#include "tests/broker/memory_internal_log.h"
 
 #include <doctest/doctest.h>
 
@@ -101,70 +101,7 @@ private:
 };
 
 // __consumer_offsets in memory: whole batches per partition with their offsets assigned.
-class memory_offsets_log final : public offsets_log {
-public:
-    [[nodiscard]] int32_t partitions() const override { return static_cast<int32_t>(parts_.size()); }
-    [[nodiscard]] std::string create(int32_t count, int32_t segment_bytes) override {
-        ++creates;
-        created_segment_bytes = segment_bytes;
-        parts_.assign(static_cast<size_t>(count), {});
-        return {};
-    }
-    [[nodiscard]] protocol::error_code append(int32_t partition, std::span<uint8_t> batches, int64_t) override {
-        if (fail_appends) return protocol::error_code::kafka_storage_error;
-        auto& p = parts_.at(static_cast<size_t>(partition));
-        const auto h = protocol::batch::header_view::parse(batches);
-        REQUIRE(h.has_value());
-        CHECK(h->crc_ok());
-        protocol::batch::set_base_offset(batches, p.next);
-        p.next += h->last_offset_delta() + 1;
-        p.bytes.insert(p.bytes.end(), batches.begin(), batches.end());
-        ++appends;
-        return protocol::error_code::none;
-    }
-    [[nodiscard]] offsets_chunk read(int32_t partition, protocol::offset offset, int32_t) const override {
-        offsets_chunk out;
-        const auto& p = parts_.at(static_cast<size_t>(partition));
-        protocol::bytes_view rest(p.bytes);
-        while (rest.size() >= protocol::batch::log_overhead) {
-            const auto h = protocol::batch::header_view::parse(rest);
-            if (!h) break;
-            if (h->last_offset() >= offset.value()) out.batches.insert(out.batches.end(), rest.begin(), rest.begin() + static_cast<long>(h->total_size()));
-            rest = rest.subspan(h->total_size());
-        }
-        out.next_offset = protocol::offset(p.next);
-        out.end = true;
-        return out;
-    }
-    // Every record (key, value) of a partition, in log order.
-    [[nodiscard]] int64_t end_offset(int32_t partition) const { return parts_.at(static_cast<size_t>(partition)).next; }
-
-    bool fail_appends = false;
-    int creates = 0;
-    int appends = 0;
-    int32_t created_segment_bytes = 0;
-
-    // A flush policy the test plays: when `hold_fsync` is set, appends wait for their fsync
-    // and when_durable() answers only when the test calls release().
-    [[nodiscard]] bool waits_for_fsync(int32_t) const override { return hold_fsync; }
-    void when_durable(int32_t, std::function<void(protocol::error_code)> done) override { held.push_back(std::move(done)); }
-    // Completes every durability wait so far with `error`; returns how many there were.
-    size_t release(protocol::error_code error = protocol::error_code::none) {
-        auto waits = std::move(held);
-        held.clear();
-        for (auto& w : waits) w(error);
-        return waits.size();
-    }
-    bool hold_fsync = false;
-    std::vector<std::function<void(protocol::error_code)>> held;
-
-private:
-    struct part {
-        std::vector<uint8_t> bytes;
-        int64_t next = 0;
-    };
-    std::vector<part> parts_;
-};
+using memory_offsets_log = memory_internal_log<offsets_log>;
 
 class fake_topics final : public topic_source {
 public:

@@ -22,46 +22,9 @@
 
 namespace samsa::broker::test {
 
-class memory_transaction_log final : public transaction_state_log {
+// __transaction_state in memory, with its records decoded for the test.
+class memory_transaction_log final : public memory_internal_log<transaction_state_log> {
 public:
-    [[nodiscard]] int32_t partitions() const override { return static_cast<int32_t>(parts_.size()); }
-    [[nodiscard]] std::string create(int32_t count, int32_t) override {
-        ++creates;
-        parts_.assign(static_cast<size_t>(count), {});
-        return {};
-    }
-    [[nodiscard]] protocol::error_code append(int32_t partition, std::span<uint8_t> batches, int64_t) override {
-        if (fail_appends != protocol::error_code::none) return fail_appends;
-        auto& p = parts_.at(static_cast<size_t>(partition));
-        const auto h = protocol::batch::header_view::parse(batches);
-        REQUIRE(h.has_value());
-        CHECK(h->crc_ok());
-        protocol::batch::set_base_offset(batches, p.next);
-        p.next += h->last_offset_delta() + 1;
-        p.bytes.insert(p.bytes.end(), batches.begin(), batches.end());
-        ++appends;
-        return protocol::error_code::none;
-    }
-    [[nodiscard]] transaction_log_chunk read(int32_t partition, protocol::offset offset, int32_t) const override {
-        transaction_log_chunk out;
-        if (fail_reads) {
-            out.error = protocol::error_code::kafka_storage_error;
-            return out;
-        }
-        const auto& p = parts_.at(static_cast<size_t>(partition));
-        protocol::bytes_view rest(p.bytes);
-        while (rest.size() >= protocol::batch::log_overhead) {
-            const auto h = protocol::batch::header_view::parse(rest);
-            if (!h) break;
-            if (h->last_offset() >= offset.value())
-                out.batches.insert(out.batches.end(), rest.begin(), rest.begin() + static_cast<long>(h->total_size()));
-            rest = rest.subspan(h->total_size());
-        }
-        out.next_offset = protocol::offset(p.next);
-        out.end = true;
-        return out;
-    }
-
     // The last record written for `id` (nullopt when none; a tombstone is a value-less record).
     struct record {
         std::string id;
@@ -69,8 +32,8 @@ public:
     };
     [[nodiscard]] std::vector<record> records() const {
         std::vector<record> out;
-        for (const auto& p : parts_) {
-            protocol::bytes_view rest(p.bytes);
+        for (int32_t p = 0; p < partitions(); ++p) {
+            protocol::bytes_view rest = bytes(p);
             while (rest.size() >= protocol::batch::log_overhead) {
                 const auto h = protocol::batch::header_view::parse(rest);
                 REQUIRE(h.has_value());
@@ -98,32 +61,6 @@ public:
             if (r.id == id) out = r;
         return out;
     }
-
-    protocol::error_code fail_appends = protocol::error_code::none;
-    bool fail_reads = false;
-    int creates = 0;
-    int appends = 0;
-
-    // A flush policy the test plays: when `hold_fsync` is set, appends wait for their fsync
-    // and when_durable() answers only when the test calls release().
-    [[nodiscard]] bool waits_for_fsync(int32_t) const override { return hold_fsync; }
-    void when_durable(int32_t, std::function<void(protocol::error_code)> done) override { held.push_back(std::move(done)); }
-    // Completes every durability wait so far with `error`; returns how many there were.
-    size_t release(protocol::error_code error = protocol::error_code::none) {
-        auto waits = std::move(held);
-        held.clear();
-        for (auto& w : waits) w(error);
-        return waits.size();
-    }
-    bool hold_fsync = false;
-    std::vector<std::function<void(protocol::error_code)>> held;
-
-private:
-    struct part {
-        std::vector<uint8_t> bytes;
-        int64_t next = 0;
-    };
-    std::vector<part> parts_;
 };
 
 class fake_marker_writer final : public txn_marker_writer {

@@ -1,0 +1,98 @@
+// An internal topic (__consumer_offsets, __transaction_state) kept in memory for the group and
+// transaction coordinator tests: whole v2 batches per partition with their offsets assigned on
+// append, appends and reads the test can make fail, and fsyncs the test may hold, then complete
+// or fail. `Interface` is the coordinator's view of the topic (offsets_log or
+// transaction_state_log). Owned by the test's fixture, which outlives the coordinator; loop
+// thread only.
+#pragma once
+
+#include "broker/internal_log_chunk.h"
+#include "protocol/errors.h"
+#include "protocol/record_batch.h"
+
+#include <doctest/doctest.h>
+
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace samsa::broker::test {
+
+template <typename Interface>
+class memory_internal_log : public Interface {
+public:
+    [[nodiscard]] int32_t partitions() const override { return static_cast<int32_t>(parts_.size()); }
+    [[nodiscard]] std::string create(int32_t count, int32_t segment_bytes) override {
+        ++creates;
+        created_segment_bytes = segment_bytes;
+        parts_.assign(static_cast<size_t>(count), {});
+        return {};
+    }
+    [[nodiscard]] protocol::error_code append(int32_t partition, std::span<uint8_t> batches, int64_t) override {
+        if (fail_appends != protocol::error_code::none) return fail_appends;
+        auto& p = parts_.at(static_cast<size_t>(partition));
+        const auto h = protocol::batch::header_view::parse(batches);
+        REQUIRE(h.has_value());
+        CHECK(h->crc_ok());
+        protocol::batch::set_base_offset(batches, p.next);
+        p.next += h->last_offset_delta() + 1;
+        p.bytes.insert(p.bytes.end(), batches.begin(), batches.end());
+        ++appends;
+        return protocol::error_code::none;
+    }
+    [[nodiscard]] internal_log_chunk read(int32_t partition, protocol::offset offset, int32_t) const override {
+        internal_log_chunk out;
+        if (fail_reads) {
+            out.error = protocol::error_code::kafka_storage_error;
+            return out;
+        }
+        const auto& p = parts_.at(static_cast<size_t>(partition));
+        protocol::bytes_view rest(p.bytes);
+        while (rest.size() >= protocol::batch::log_overhead) {
+            const auto h = protocol::batch::header_view::parse(rest);
+            if (!h) break;
+            if (h->last_offset() >= offset.value())
+                out.batches.insert(out.batches.end(), rest.begin(), rest.begin() + static_cast<long>(h->total_size()));
+            rest = rest.subspan(h->total_size());
+        }
+        out.next_offset = protocol::offset(p.next);
+        out.end = true;
+        return out;
+    }
+
+    // The offset the next append to the partition gets.
+    [[nodiscard]] int64_t end_offset(int32_t partition) const { return parts_.at(static_cast<size_t>(partition)).next; }
+    // Every batch appended to the partition, in log order.
+    [[nodiscard]] protocol::bytes_view bytes(int32_t partition) const { return parts_.at(static_cast<size_t>(partition)).bytes; }
+
+    protocol::error_code fail_appends = protocol::error_code::none;  // what every append answers, when set
+    bool fail_reads = false;                                         // reads answer kafka_storage_error
+    int creates = 0;
+    int appends = 0;
+    int32_t created_segment_bytes = 0;
+
+    // A flush policy the test plays: when `hold_fsync` is set, appends wait for their fsync
+    // and when_durable() answers only when the test calls release().
+    [[nodiscard]] bool waits_for_fsync(int32_t) const override { return hold_fsync; }
+    void when_durable(int32_t, std::function<void(protocol::error_code)> done) override { held.push_back(std::move(done)); }
+    // Completes every durability wait so far with `error`; returns how many there were.
+    size_t release(protocol::error_code error = protocol::error_code::none) {
+        auto waits = std::move(held);
+        held.clear();
+        for (auto& w : waits) w(error);
+        return waits.size();
+    }
+    bool hold_fsync = false;
+    std::vector<std::function<void(protocol::error_code)>> held;
+
+private:
+    struct part {
+        std::vector<uint8_t> bytes;
+        int64_t next = 0;
+    };
+    std::vector<part> parts_;
+};
+
+} // namespace samsa::broker::test
