@@ -274,26 +274,8 @@ SAMSA_CRC_FOLD_TARGET uint32_t extend_fold(uint32_t crc, const uint8_t* p, size_
     // state 0 give v·x^32 mod P, the state after all those bytes; the last ones continue from it.
     uint64_t c = _mm_crc32_u64(0, static_cast<uint64_t>(_mm_cvtsi128_si64(v)));
     c = _mm_crc32_u64(c, static_cast<uint64_t>(_mm_extract_epi64(v, 1)));
-    // At most 15 bytes left: one step per power of two.
-    if (n & 8) {
-        c = _mm_crc32_u64(c, load64(p));
-        p += 8;
-    }
-    auto c32 = static_cast<uint32_t>(c);
-    if (n & 4) {
-        uint32_t w;
-        std::memcpy(&w, p, 4);
-        c32 = _mm_crc32_u32(c32, w);
-        p += 4;
-    }
-    if (n & 2) {
-        uint16_t w;
-        std::memcpy(&w, p, 2);
-        c32 = _mm_crc32_u16(c32, w);
-        p += 2;
-    }
-    if (n & 1) c32 = _mm_crc32_u8(c32, *p);
-    return ~c32;
+    // At most 15 bytes left: the one-stream engine continues from that state.
+    return extend_instruction(~static_cast<uint32_t>(c), p, n);
 }
 #undef SAMSA_CRC_FOLD_TARGET
 

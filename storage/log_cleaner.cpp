@@ -153,16 +153,15 @@ void log_cleaner::end(const std::shared_ptr<job>& j, cleaning_report report) {
     if (j->done) j->done(report);
 }
 
-// The source segments of group `c`, when all are still in `l`'s list, consecutive and in order;
-// empty otherwise (retention or a truncation took some meanwhile).
-static std::vector<std::shared_ptr<segment>>::iterator group_in_log(log& l, const compaction_plan& plan,
+// The source segments of group `c`, when all are still in the log's list `segs`, consecutive and
+// in order; empty otherwise (retention or a truncation took some meanwhile).
+static std::vector<std::shared_ptr<segment>>::iterator group_in_log(const compaction_plan& plan,
                                                                     const compacted_group& c,
                                                                     std::vector<std::shared_ptr<segment>>& segs) {
     auto it = std::find(segs.begin(), segs.end(), plan.segments[c.first].seg);
     if (it == segs.end() || static_cast<size_t>(segs.end() - it) < c.end - c.first) return segs.end();
     for (size_t i = c.first; i < c.end; ++i)
         if (*(it + static_cast<std::ptrdiff_t>(i - c.first)) != plan.segments[i].seg) return segs.end();
-    (void)l;
     return it;
 }
 
@@ -185,7 +184,7 @@ void log_cleaner::finish(const std::shared_ptr<job>& j, std::shared_ptr<compacti
     j->result = result;
     for (auto& c : result->groups) {
         if (c.what != compacted_group::outcome::replaced) continue;
-        if (group_in_log(*l, j->plan, c, l->segments_) == l->segments_.end()) {
+        if (group_in_log(j->plan, c, l->segments_) == l->segments_.end()) {
             discard(c);  // retention took a source meanwhile
             continue;
         }
@@ -228,8 +227,8 @@ void log_cleaner::complete_swap(const std::shared_ptr<job>& j, int fsync_error) 
         int err = 0;
         auto paths = cleaned->rename_to_deleted(&err);
         std::vector<std::string> gone = err == 0 ? paths : cleaned->file_paths();
-        const std::string txn = txn_index_path(dir, cleaned->base_offset(), layout::swap_suffix);
-        if (::access(txn.c_str(), F_OK) == 0) gone.push_back(txn);
+        // The deleter takes a missing file as deleted: no need to look first.
+        gone.push_back(txn_index_path(dir, cleaned->base_offset(), layout::swap_suffix));
         ctx_.deleter.schedule(std::move(gone), 0);
     };
     // A source's .txnindex goes with it (the merged segment has its own).
@@ -251,7 +250,7 @@ void log_cleaner::complete_swap(const std::shared_ptr<job>& j, int fsync_error) 
     for (const auto& c : result.groups) {
         if (c.what == compacted_group::outcome::replaced) {
             if (!take_pending(j->plan.segments[c.first].seg.get())) continue;
-            auto it = group_in_log(*l, j->plan, c, l->segments_);
+            auto it = group_in_log(j->plan, c, l->segments_);
             if (it == l->segments_.end()) {
                 drop_swap(c.cleaned);
                 continue;
@@ -293,7 +292,7 @@ void log_cleaner::complete_swap(const std::shared_ptr<job>& j, int fsync_error) 
             if (c.end - c.first > 1) ++report.groups_merged;
         } else if (c.what == compacted_group::outcome::emptied) {
             // The log's first segment stays, empty or not: it holds the log start offset.
-            auto it = group_in_log(*l, j->plan, c, l->segments_);
+            auto it = group_in_log(j->plan, c, l->segments_);
             if (it == l->segments_.end() || it == l->segments_.begin()) continue;
             for (size_t i = c.first; i < c.end; ++i) {
                 l->retire_segment(j->plan.segments[i].seg);

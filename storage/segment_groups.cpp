@@ -3,13 +3,10 @@
 #include "storage/offset_index.h"
 #include "storage/time_index.h"
 
-#include <limits>
-
 namespace samsa::storage {
 
 std::vector<segment_group> group_segments_by_size(std::span<const segment_footprint> segments,
                                                   const segment_group_limits& limits) {
-    constexpr int64_t max_relative_offset = std::numeric_limits<int32_t>::max();
     std::vector<segment_group> out;
     size_t i = 0;
     while (i < segments.size()) {
@@ -25,8 +22,10 @@ std::vector<segment_group> group_segments_by_size(std::span<const segment_footpr
             if (log_bytes + next.log_bytes > limits.max_log_bytes) break;
             if (offset_index_bytes + more_offsets > limits.max_index_bytes) break;
             if (time_index_bytes + more_times > limits.max_index_bytes) break;
-            // The last offset the group would hold, relative to its base.
-            if (next.log_bytes != 0 && next.next_base_offset - 1 - base > max_relative_offset) break;
+            // The last offset the group would hold must fit a relative offset from its base.
+            if (next.log_bytes != 0 &&
+                !protocol::relative_to(protocol::offset(base), protocol::offset(next.next_base_offset - 1)))
+                break;
             log_bytes += next.log_bytes;
             offset_index_bytes += more_offsets;
             time_index_bytes += more_times;

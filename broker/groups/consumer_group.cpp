@@ -15,6 +15,12 @@ std::string_view to_string(consumer_group_state s) noexcept {
     return "Unknown";
 }
 
+std::vector<std::string> normalized_topics(std::vector<std::string> topics) {
+    std::sort(topics.begin(), topics.end());
+    topics.erase(std::unique(topics.begin(), topics.end()), topics.end());
+    return topics;
+}
+
 consumer_group_state consumer_group::state() const noexcept {
     if (members_.empty()) return consumer_group_state::empty;
     if (group_epoch_ > assignment_epoch_) return consumer_group_state::assigning;

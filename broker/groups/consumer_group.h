@@ -44,6 +44,9 @@ enum class consumer_group_state : uint8_t { empty, assigning, reconciling, stabl
 
 [[nodiscard]] std::string_view to_string(consumer_group_state s) noexcept;
 
+// A subscription's topic names as members keep them: sorted, each once.
+[[nodiscard]] std::vector<std::string> normalized_topics(std::vector<std::string> topics);
+
 // The member epoch a member sends to leave (-1), or to leave for now as a static member (-2).
 inline constexpr int32_t leave_group_member_epoch = -1;
 inline constexpr int32_t leave_group_static_member_epoch = -2;

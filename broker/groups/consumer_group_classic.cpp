@@ -105,10 +105,7 @@ void consumer_group_coordinator::classic_join(group_slot& slot, join_params p, c
     if (subscription->value.rack_id) updated.rack_id = subscription->value.rack_id;
     updated.rebalance_timeout_ms = p.rebalance_timeout_ms;
     updated.server_assignor.reset();
-    updated.subscribed_topic_names = subscription->value.topics;
-    std::sort(updated.subscribed_topic_names.begin(), updated.subscribed_topic_names.end());
-    updated.subscribed_topic_names.erase(std::unique(updated.subscribed_topic_names.begin(), updated.subscribed_topic_names.end()),
-                                         updated.subscribed_topic_names.end());
+    updated.subscribed_topic_names = normalized_topics(subscription->value.topics);
     updated.subscribed_topic_regex.reset();
     updated.client_id = p.client_id;
     updated.client_host = p.client_host;

@@ -243,13 +243,7 @@ consumer_heartbeat_result consumer_group_coordinator::apply_heartbeat(group_slot
     if (p.rack_id) updated.rack_id = p.rack_id;
     if (p.rebalance_timeout_ms != -1) updated.rebalance_timeout_ms = p.rebalance_timeout_ms;
     if (p.server_assignor) updated.server_assignor = p.server_assignor;
-    if (p.subscribed_topic_names) {
-        updated.subscribed_topic_names = *p.subscribed_topic_names;
-        std::sort(updated.subscribed_topic_names.begin(), updated.subscribed_topic_names.end());
-        updated.subscribed_topic_names.erase(
-            std::unique(updated.subscribed_topic_names.begin(), updated.subscribed_topic_names.end()),
-            updated.subscribed_topic_names.end());
-    }
+    if (p.subscribed_topic_names) updated.subscribed_topic_names = normalized_topics(*p.subscribed_topic_names);
     if (p.subscribed_topic_regex) {
         if (p.subscribed_topic_regex->empty()) updated.subscribed_topic_regex.reset();
         else updated.subscribed_topic_regex = p.subscribed_topic_regex;

@@ -64,10 +64,7 @@ error_code group_coordinator::upgrade_to_consumer_group(group_slot& slot, std::s
         c.client_id = m.client_id;
         c.client_host = m.client_host;
         c.rebalance_timeout_ms = m.rebalance_timeout_ms;
-        c.subscribed_topic_names = sub->value.topics;
-        std::sort(c.subscribed_topic_names.begin(), c.subscribed_topic_names.end());
-        c.subscribed_topic_names.erase(std::unique(c.subscribed_topic_names.begin(), c.subscribed_topic_names.end()),
-                                       c.subscribed_topic_names.end());
+        c.subscribed_topic_names = normalized_topics(sub->value.topics);
         // Every member starts Stable at the group's generation, owning its last assignment.
         c.member_epoch = cg.generation();
         c.previous_member_epoch = cg.generation();

@@ -34,7 +34,7 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
     if (e == error_code::producer_fenced && v < 2) e = error_code::invalid_producer_epoch;
     resp.error_code = to_int(e);
     if (e != error_code::none) return ctx.respond(resp);
-    return respond_when_durable(ctx, txns, req.transactional_id, resp,
+    return respond_when_durable(ctx, txns, req.transactional_id, std::move(resp),
                                 [](add_offsets_to_txn_response& out, error_code failed) { out.error_code = to_int(failed); });
 }
 

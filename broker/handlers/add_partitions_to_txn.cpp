@@ -86,7 +86,7 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
         resp.results_by_topic_v3_and_below = run(ctx, req.v3_and_below_transactional_id, req.v3_and_below_producer_id,
                                                  req.v3_and_below_producer_epoch, req.v3_and_below_topics, false);
         if (!any_success(resp.results_by_topic_v3_and_below)) return ctx.respond(resp);
-        return respond_when_durable(ctx, ctx.transactions(), req.v3_and_below_transactional_id, resp,
+        return respond_when_durable(ctx, ctx.transactions(), req.v3_and_below_transactional_id, std::move(resp),
                                     [](add_partitions_to_txn_response& out, error_code e) {
                                         fail_successes(out.results_by_topic_v3_and_below, e);
                                     });
@@ -100,7 +100,7 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
     for (size_t i = 0; i < req.transactions.size(); ++i)
         if (!req.transactions[i].verify_only && any_success(resp.results_by_transaction[i].topic_results))
             wrote.push_back(req.transactions[i].transactional_id);
-    return respond_when_durable(ctx, ctx.transactions(), wrote, resp, [](add_partitions_to_txn_response& out, error_code e) {
+    return respond_when_durable(ctx, ctx.transactions(), wrote, std::move(resp), [](add_partitions_to_txn_response& out, error_code e) {
         for (auto& t : out.results_by_transaction) fail_successes(t.topic_results, e);
     });
 }

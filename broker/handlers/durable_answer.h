@@ -59,6 +59,7 @@ template <typename Coordinator, typename Response, typename OnFailure>
 template <typename Coordinator, typename Response, typename OnFailure>
 [[nodiscard]] handler_result respond_when_durable(request_context& ctx, Coordinator* coordinator, const std::string& key,
                                                   Response resp, OnFailure on_failure) {
+    if (coordinator == nullptr || !coordinator->waits_for_fsync(key)) return ctx.respond(resp);
     return respond_when_durable(ctx, coordinator, std::vector<std::string>{key}, std::move(resp), std::move(on_failure));
 }
 

@@ -39,7 +39,7 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
     resp.producer_epoch = r.error == error_code::none ? r.producer_epoch : no_producer_epoch;
     if (r.error != error_code::none) return ctx.respond(resp);
     // Answered once PrepareCommit/PrepareAbort (or, for a retry, the decision) is durable.
-    return respond_when_durable(ctx, txns, req.transactional_id, resp, [](end_txn_response& out, error_code failed) {
+    return respond_when_durable(ctx, txns, req.transactional_id, std::move(resp), [](end_txn_response& out, error_code failed) {
         out.error_code = to_int(failed);
         out.producer_id = no_producer_id;
         out.producer_epoch = no_producer_epoch;

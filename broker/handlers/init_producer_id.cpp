@@ -47,7 +47,7 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
         resp.producer_epoch = r.producer_epoch;
         if (r.error != error_code::none) return ctx.respond(resp);
         // The new epoch is on __transaction_state: answered once that is durable.
-        return respond_when_durable(ctx, txns, *req.transactional_id, resp, [](init_producer_id_response& out, error_code e) {
+        return respond_when_durable(ctx, txns, *req.transactional_id, std::move(resp), [](init_producer_id_response& out, error_code e) {
             out.error_code = to_int(e);
             out.producer_id = -1;
             out.producer_epoch = -1;

@@ -46,7 +46,7 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
     }
     if (std::find(errors.begin(), errors.end(), protocol::error_code::none) == errors.end()) return ctx.respond(resp);
     // The offsets are on __consumer_offsets: answered once they are durable.
-    return respond_when_durable(ctx, &ctx.groups(), group_id, resp, [](offset_commit_response& out, protocol::error_code e) {
+    return respond_when_durable(ctx, &ctx.groups(), group_id, std::move(resp), [](offset_commit_response& out, protocol::error_code e) {
         for (auto& t : out.topics)
             for (auto& part : t.partitions)
                 if (part.error_code == 0) part.error_code = to_int(e);

@@ -67,7 +67,7 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
     }
     if (std::find(errors.begin(), errors.end(), error_code::none) == errors.end()) return ctx.respond(resp);
     // The pending offsets are on __consumer_offsets: answered once they are durable.
-    return respond_when_durable(ctx, &ctx.groups(), req.group_id, resp, [](txn_offset_commit_response& out, error_code e) {
+    return respond_when_durable(ctx, &ctx.groups(), req.group_id, std::move(resp), [](txn_offset_commit_response& out, error_code e) {
         for (auto& t : out.topics)
             for (auto& part : t.partitions)
                 if (part.error_code == 0) part.error_code = to_int(e);

@@ -32,9 +32,6 @@ error_code write_error(error_code e) {
 }
 
 bool is_prepare(txn_state s) { return s == txn_state::prepare_commit || s == txn_state::prepare_abort; }
-bool is_idle(txn_state s) {
-    return s == txn_state::empty || s == txn_state::complete_commit || s == txn_state::complete_abort;
-}
 
 constexpr int32_t load_chunk_bytes = 1 << 20;
 // Kafka's coordinator epoch is the leader epoch of the __transaction_state partition; a single

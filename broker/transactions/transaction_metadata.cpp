@@ -9,10 +9,6 @@ namespace {
 constexpr std::array<std::string_view, 8> names = {"Empty",          "Ongoing",       "PrepareCommit", "PrepareAbort",
                                                    "CompleteCommit", "CompleteAbort", "Dead",          "PrepareEpochFence"};
 
-bool is_idle_state(txn_state s) noexcept {
-    return s == txn_state::empty || s == txn_state::complete_commit || s == txn_state::complete_abort;
-}
-
 } // namespace
 
 std::string_view to_string(txn_state s) noexcept {
@@ -31,6 +27,10 @@ std::optional<txn_state> txn_state_from_id(int8_t id) noexcept {
     return static_cast<txn_state>(id);
 }
 
+bool is_idle(txn_state s) noexcept {
+    return s == txn_state::empty || s == txn_state::complete_commit || s == txn_state::complete_abort;
+}
+
 bool valid_transition(txn_state from, txn_state to) noexcept {
     using enum txn_state;
     switch (to) {
@@ -38,7 +38,7 @@ bool valid_transition(txn_state from, txn_state to) noexcept {
         case ongoing: return from == ongoing || from == empty || from == complete_commit || from == complete_abort;
         case prepare_commit: return from == ongoing;
         // Kafka 4's set: a V2 client may abort with nothing in its transaction.
-        case prepare_abort: return from == ongoing || from == prepare_epoch_fence || is_idle_state(from);
+        case prepare_abort: return from == ongoing || from == prepare_epoch_fence || is_idle(from);
         case complete_commit: return from == prepare_commit;
         case complete_abort: return from == prepare_abort;
         case dead: return from == empty || from == complete_commit || from == complete_abort;

@@ -49,6 +49,8 @@ enum class txn_state : int8_t {
 [[nodiscard]] std::optional<txn_state> txn_state_from_id(int8_t id) noexcept;
 // Whether `to` may follow `from` (Kafka's valid previous states).
 [[nodiscard]] bool valid_transition(txn_state from, txn_state to) noexcept;
+// No transaction under way: Empty, CompleteCommit or CompleteAbort.
+[[nodiscard]] bool is_idle(txn_state s) noexcept;
 
 using txn_topic_partition = std::pair<std::string, int32_t>;
 

@@ -19,6 +19,7 @@
 // transactional producer against Samsa, prints transactions/s and the p50/p99 latency of
 // commit_transaction, and checks with a read_committed consumer that exactly the committed
 // messages are there (every K-th transaction is aborted when --txn-abort-every is given).
+#include "compat/bench/bench_client.h"
 #include "compat/bench/transactions_workload.h"
 #include "compat/broker_process.h"
 
@@ -47,6 +48,8 @@ namespace {
 using clock_type = std::chrono::steady_clock;
 using samsa::compat::broker_process;
 using samsa::compat::scratch_dir;
+using samsa::bench::assign_from_beginning;
+using samsa::bench::conf_of;
 
 struct options {
     uint64_t messages = 1000000;
@@ -107,17 +110,6 @@ void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
         s->latency_us.push_back(static_cast<uint32_t>(std::clamp<int64_t>(us, 0, UINT32_MAX)));
     }
     s->delivered++;
-}
-
-rd_kafka_conf_t* conf_of(const std::vector<std::pair<std::string, std::string>>& kv,
-                         const std::vector<std::pair<std::string, std::string>>& extra) {
-    rd_kafka_conf_t* c = rd_kafka_conf_new();
-    char err[512];
-    for (const auto* list : {&kv, &extra})
-        for (const auto& [k, v] : *list)
-            if (rd_kafka_conf_set(c, k.c_str(), v.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK)
-                throw std::runtime_error(k + ": " + err);
-    return c;
 }
 
 double percentile(std::vector<uint32_t>& v, double p) {
@@ -217,10 +209,7 @@ void consume_phase(const options& o, const std::string& bootstrap, const std::st
     // The warm-up wrote one message per partition.
     r.stored = r.stored >= static_cast<uint64_t>(o.partitions) ? r.stored - static_cast<uint64_t>(o.partitions) : 0;
     r.stored = std::min(r.stored, o.messages);
-    rd_kafka_topic_partition_list_t* l = rd_kafka_topic_partition_list_new(o.partitions);
-    for (int32_t p = 0; p < o.partitions; ++p) rd_kafka_topic_partition_list_add(l, topic.c_str(), p)->offset = RD_KAFKA_OFFSET_BEGINNING;
-    (void)rd_kafka_assign(rk, l);
-    rd_kafka_topic_partition_list_destroy(l);
+    assign_from_beginning(rk, topic, o.partitions);
 
     std::vector<bool> seen(o.messages, false);
     uint64_t verified = 0, bad = 0;

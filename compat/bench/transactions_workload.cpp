@@ -1,5 +1,7 @@
 #include "compat/bench/transactions_workload.h"
 
+#include "compat/bench/bench_client.h"
+
 #include <librdkafka/rdkafka.h>
 #include <sys/resource.h>
 
@@ -22,19 +24,6 @@ using clock_type = std::chrono::steady_clock;
 constexpr size_t header_bytes = 16;
 
 uint8_t pattern(uint64_t seq, size_t i) { return static_cast<uint8_t>((seq * 131 + i * 3) & 0xff); }
-
-rd_kafka_conf_t* conf_of(const std::vector<std::pair<std::string, std::string>>& kv,
-                         const std::vector<std::pair<std::string, std::string>>& extra) {
-    rd_kafka_conf_t* c = rd_kafka_conf_new();
-    char err[512];
-    for (const auto* list : {&kv, &extra})
-        for (const auto& [k, v] : *list)
-            if (rd_kafka_conf_set(c, k.c_str(), v.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
-                rd_kafka_conf_destroy(c);
-                throw std::runtime_error(k + ": " + err);
-            }
-    return c;
-}
 
 // Throws with the call's name when a transaction call failed.
 void check(const char* what, rd_kafka_error_t* e) {
@@ -143,11 +132,7 @@ void verify(const transactions_options& o, transactions_result& r) {
     rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
     if (rk == nullptr) throw std::runtime_error(err);
     rd_kafka_poll_set_consumer(rk);
-    rd_kafka_topic_partition_list_t* l = rd_kafka_topic_partition_list_new(o.partitions);
-    for (int32_t p = 0; p < o.partitions; ++p)
-        rd_kafka_topic_partition_list_add(l, o.topic.c_str(), p)->offset = RD_KAFKA_OFFSET_BEGINNING;
-    (void)rd_kafka_assign(rk, l);
-    rd_kafka_topic_partition_list_destroy(l);
+    assign_from_beginning(rk, o.topic, o.partitions);
 
     const uint64_t total = static_cast<uint64_t>(o.transactions) * static_cast<uint64_t>(o.txn_size);
     std::vector<bool> seen(total, false);

@@ -85,6 +85,22 @@ struct throughput {
     double cpu_mbps = 0;
 };
 
+// The middle value (the upper one of an even count).
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+}
+
+// Writes `path`'s dirty pages back and drops the file from the page cache, so a later read meets
+// the disk and runs do not slow each other down.
+void evict_from_cache(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY);
+    if (fd < 0) return;
+    ::fdatasync(fd);
+    ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+    ::close(fd);
+}
+
 uint64_t file_size_of(const std::string& path) {
     struct stat st{};
     return ::stat(path.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
@@ -263,10 +279,7 @@ public:
         bool flushed = false;
         log_->flush([&](samsa::protocol::error_code) { flushed = true; });
         while (!flushed) svc_.completions.wait_and_run(50);
-        std::string seg = layout::segment_path(dir_, 0, layout::log_suffix);
-        int fd = ::open(seg.c_str(), O_RDONLY);
-        ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
-        ::close(fd);
+        evict_from_cache(layout::segment_path(dir_, 0, layout::log_suffix));
         drain(svc_);
         log_->close();
         log_.reset();
@@ -326,10 +339,6 @@ int main(int argc, char** argv) {
     // (about 6% of a 1 KiB write here). The plain write() runs with the same threads alive, so
     // the comparison is of the two code paths, not of a one-thread and a many-thread process.
     services background_threads;
-    auto median = [](std::vector<double> v) {
-        std::sort(v.begin(), v.end());
-        return v[v.size() / 2];
-    };
     std::vector<std::string> reserved_lines;
     for (size_t size : {size_t{1024}, size_t{16 * 1024}, size_t{1024 * 1024}}) {
         // The sources rotate through 64 batches (1 KiB, 16 KiB) or 2 (1 MiB): at most 2 MiB, which
@@ -430,12 +439,7 @@ int main(int argc, char** argv) {
     std::printf("\nrecovery of the 1 GiB log after an unclean stop (no recovery point: every byte scanned),\n"
                 "%d rounds, median (wall clock; CPU time of the whole process, read-ahead thread included):\n", rounds);
     const std::string seg = layout::segment_path(big, 0, layout::log_suffix);
-    auto drop_from_cache = [&] {
-        int fd = ::open(seg.c_str(), O_RDONLY);
-        ::fdatasync(fd);
-        ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
-        ::close(fd);
-    };
+    auto drop_from_cache = [&] { evict_from_cache(seg); };
     // The disk's own sequential pace, for comparison: read() of the whole file, 4 MiB at a time,
     // with the kernel told the reads are sequential (the fastest plain read found here).
     auto plain_read_seconds = [&] {
@@ -471,10 +475,6 @@ int main(int argc, char** argv) {
         l->close();
         return t;
     };
-    auto median_of = [](std::vector<double> v) {
-        std::sort(v.begin(), v.end());
-        return v[v.size() / 2];
-    };
     const double mb = static_cast<double>(file_size_of(seg)) / 1e6;
     std::vector<double> hot_wall, hot_cpu, cold_wall, cold_cpu, raw;
     for (int round = 0; round < rounds; ++round) {
@@ -503,12 +503,12 @@ int main(int argc, char** argv) {
                     " (waits for a CPU: %.3f s, %.3f s)\n",
                     round + 1, hot.wall, cold.wall, plain, hot.cpu_wait, cold.cpu_wait);
     }
-    std::printf("  %-34s %.3f s (%.0f MB/s), %.3f s of CPU\n", "file in the page cache:", median_of(hot_wall),
-                mb / median_of(hot_wall), median_of(hot_cpu));
-    std::printf("  %-34s %.3f s (%.0f MB/s), %.3f s of CPU\n", "file evicted from the page cache:", median_of(cold_wall),
-                mb / median_of(cold_wall), median_of(cold_cpu));
-    std::printf("  %-34s %.3f s (%.0f MB/s)\n", "plain read() of the evicted file:", median_of(raw),
-                mb / median_of(raw));
+    std::printf("  %-34s %.3f s (%.0f MB/s), %.3f s of CPU\n", "file in the page cache:", median(hot_wall),
+                mb / median(hot_wall), median(hot_cpu));
+    std::printf("  %-34s %.3f s (%.0f MB/s), %.3f s of CPU\n", "file evicted from the page cache:", median(cold_wall),
+                mb / median(cold_wall), median(cold_cpu));
+    std::printf("  %-34s %.3f s (%.0f MB/s)\n", "plain read() of the evicted file:", median(raw),
+                mb / median(raw));
     (void)remove_tree(big);
     }
 

@@ -20,6 +20,20 @@ void start_transaction(txn_fixture& f, const std::string& id = "tx") {
     REQUIRE(f.c().add_partitions(id, r.producer_id, r.producer_epoch, ab) == error_code::none);
 }
 
+// Writes `m` for "tx" to the log and restarts the coordinator over it, as a broker restart would.
+void load_state(txn_fixture& f, const transaction_metadata& m) {
+    auto key = encode_transaction_log_key("tx");
+    auto value = encode_transaction_log_value(m);
+    protocol::record_batch_builder b;
+    protocol::record_input in;
+    in.key = protocol::bytes_view(key);
+    in.value = protocol::bytes_view(value);
+    b.append(in);
+    auto built = b.build();
+    REQUIRE(f.log.append(f.c().partition_for("tx"), built.bytes, 0) == error_code::none);
+    f.rebuild();
+}
+
 } // namespace
 
 // ---- InitProducerId -----------------------------------------------------------------------------
@@ -102,18 +116,7 @@ TEST_CASE("transaction_coordinator: an exhausted epoch rotates to a new producer
     transaction_metadata m = *f.c().find("tx");
     m.producer_epoch = INT16_MAX - 1;
     m.state = txn_state::complete_commit;
-    {
-        auto key = encode_transaction_log_key("tx");
-        auto value = encode_transaction_log_value(m);
-        protocol::record_batch_builder b;
-        protocol::record_input in;
-        in.key = protocol::bytes_view(key);
-        in.value = protocol::bytes_view(value);
-        b.append(in);
-        auto built = b.build();
-        REQUIRE(f.log.append(f.c().partition_for("tx"), built.bytes, 0) == error_code::none);
-    }
-    f.rebuild();
+    load_state(f, m);
     REQUIRE(f.c().find("tx")->producer_epoch == INT16_MAX - 1);
     const std::pair<int64_t, int16_t> exhausted{1000, INT16_MAX - 1};
     const auto r = f.init("tx", 10000, exhausted);
@@ -532,24 +535,6 @@ TEST_CASE("transaction_coordinator: list filters by state, producer id and durat
 }
 
 // ---- EndTxn v5: transactions V2 ------------------------------------------------------------------
-
-namespace {
-
-// Writes `m` for "tx" to the log and restarts the coordinator over it, as a broker restart would.
-void load_state(txn_fixture& f, const transaction_metadata& m) {
-    auto key = encode_transaction_log_key("tx");
-    auto value = encode_transaction_log_value(m);
-    protocol::record_batch_builder b;
-    protocol::record_input in;
-    in.key = protocol::bytes_view(key);
-    in.value = protocol::bytes_view(value);
-    b.append(in);
-    auto built = b.build();
-    REQUIRE(f.log.append(f.c().partition_for("tx"), built.bytes, 0) == error_code::none);
-    f.rebuild();
-}
-
-} // namespace
 
 TEST_CASE("transaction_coordinator: a V2 commit writes PrepareCommit at epoch + 1, the markers carry it, the answer too") {
     txn_fixture f;
