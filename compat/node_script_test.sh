@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs one of the compat/node scripts that start the broker themselves (kip848_consumers.mjs,
-# mixed_protocol_group.mjs): checks the Node packages are installed, passes the script its
-# arguments and a scratch directory last, and on failure prints every log the run left there.
+# Runs one of the compat/node scripts that start the broker themselves (admin_apis.mjs,
+# kip848_consumers.mjs, mixed_protocol_group.mjs): checks the Node packages are installed,
+# passes the script its arguments and a scratch directory last, and on failure prints every log
+# the run left there.
 # Usage: node_script_test.sh SCRIPT [ARGS...]   (SCRIPT relative to compat/node; KEEP=1 keeps the directory)
 set -euo pipefail
 

@@ -1,13 +1,16 @@
 // Admin APIs librdkafka 2.0 lacks, driven by @platformatic/kafka (a Node client with its own
 // protocol implementation): DescribeCluster, DescribeLogDirs, DescribeProducers, and client
-// quotas through AlterClientQuotas and DescribeClientQuotas. Prints one line per API and exits
-// non-zero on the first answer that is not what Kafka would give.
-// Usage: node admin_apis.mjs HOST:PORT
+// quotas through AlterClientQuotas and DescribeClientQuotas. The script runs the broker itself.
+// Prints one line per API and exits non-zero if any answer is not what Kafka would give.
+// Usage: node admin_apis.mjs SAMSA_BINARY WORK_DIR
 import { Admin, Connection, Producer, stringSerializers, describeClusterV1, describeProducersV0 } from '@platformatic/kafka'
-import { check } from './script_support.mjs'
+import { check, freePort, startBroker } from './script_support.mjs'
 
-const [host, port] = process.argv[2].split(':')
+const [samsa, work] = process.argv.slice(2)
+const host = '127.0.0.1'
+const port = await freePort()
 const bootstrap = `${host}:${port}`
+const broker = await startBroker({ samsa, work, port })
 const topic = 'node-admin'
 
 const admin = new Admin({ clientId: 'node-admin', bootstrapBrokers: [bootstrap] })
@@ -50,4 +53,7 @@ try {
   await connection.close().catch(() => {})
   await producer.close().catch(() => {})
   await admin.close().catch(() => {})
+  broker.kill('SIGTERM')
 }
+// The client keeps the process alive after close(); everything is checked by now.
+process.exit(process.exitCode ?? 0)
