@@ -29,6 +29,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# The log exists before the broker starts: the background shell may not have opened it yet when
+# the loop below first reads it.
+: >"$work/broker.log"
 "$samsa" --override listeners=PLAINTEXT://127.0.0.1:0 --override "log.dir=$work/data" \
   --override num.partitions=6 --override group.initial.rebalance.delay.ms=3000 >"$work/broker.log" 2>&1 &
 broker_pid=$!
