@@ -26,24 +26,17 @@
 
 using namespace samsa;
 using namespace samsa::compat;
-using broker::test::decode_response;
-using broker::test::encode_request;
-using broker::test::tcp_client;
+using broker::test::wire_client;
 using namespace std::chrono_literals;
 
 namespace {
 
 const std::string samsa_binary = SAMSA_BINARY;
 
+// One request on a connection of its own, as an admin tool sends it.
 template <typename Request>
 typename Request::response_type call(uint16_t port, const Request& req, int16_t version) {
-    static int32_t correlation = 0;
-    const int32_t id = ++correlation;
-    tcp_client c(port);
-    c.send(encode_request(req, version, id, std::string("admin-compat")));
-    const auto frame = c.read_frame(10000);
-    REQUIRE(frame.has_value());
-    return decode_response<typename Request::response_type>(*frame, version, id);
+    return wire_client(port, "admin-compat").call(req, version);
 }
 
 // IncrementalAlterConfigs of one resource: its error code.

@@ -21,31 +21,20 @@
 
 using namespace samsa;
 using namespace samsa::compat;
-using broker::test::decode_response;
-using broker::test::encode_request;
-using broker::test::tcp_client;
+using broker::test::wire_client;
 
 namespace {
 
 const std::string samsa_binary = SAMSA_BINARY;
-
-template <typename Request>
-typename Request::response_type call(tcp_client& c, const Request& req, int16_t version) {
-    static int32_t correlation = 0;
-    const int32_t id = ++correlation;
-    c.send(encode_request(req, version, id, std::string("kip848-wire")));
-    const auto frame = c.read_frame(10000);
-    REQUIRE(frame.has_value());
-    return decode_response<typename Request::response_type>(*frame, version, id);
-}
+const std::string client_id = "kip848-wire";
 
 // After a restart the coordinator loads __consumer_offsets in the background and answers
 // COORDINATOR_LOAD_IN_PROGRESS until the group's partition is loaded; clients retry, so does this.
 template <typename Request, typename Error>
-typename Request::response_type call_when_loaded(tcp_client& c, const Request& req, int16_t version, Error error_of) {
+typename Request::response_type call_when_loaded(wire_client& c, const Request& req, int16_t version, Error error_of) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
     for (;;) {
-        auto resp = call(c, req, version);
+        auto resp = c.call(req, version);
         if (error_of(resp) != static_cast<int16_t>(protocol::error_code::coordinator_load_in_progress) ||
             std::chrono::steady_clock::now() > deadline)
             return resp;
@@ -55,7 +44,7 @@ typename Request::response_type call_when_loaded(tcp_client& c, const Request& r
 
 int16_t first_group_error(const auto& resp) { return resp.groups.empty() ? int16_t{0} : resp.groups[0].error_code; }
 
-protocol::consumer_group_heartbeat_response heartbeat(tcp_client& c, const std::string& member, int32_t epoch,
+protocol::consumer_group_heartbeat_response heartbeat(wire_client& c, const std::string& member, int32_t epoch,
                                                       std::optional<std::vector<protocol::consumer_group_heartbeat_request::topic_partitions_data>> owned) {
     protocol::consumer_group_heartbeat_request r;
     r.group_id = "kip848";
@@ -67,7 +56,7 @@ protocol::consumer_group_heartbeat_response heartbeat(tcp_client& c, const std::
         r.server_assignor = std::string("uniform");
     }
     r.topic_partitions = std::move(owned);
-    return call(c, r, 0);
+    return c.call(r, 0);
 }
 
 size_t count(const protocol::consumer_group_heartbeat_response& r) {
@@ -95,10 +84,10 @@ TEST_CASE("compat kip-848: two members share a topic through ConsumerGroupHeartb
         for (int i = 0; i < 8; ++i) p.produce("modern", RD_KAFKA_PARTITION_UA, "k" + std::to_string(i), "v");
         REQUIRE(p.flush());
     }
-    tcp_client c(broker.port());
+    wire_client c(broker.port(), client_id);
 
     // ApiVersions advertises the protocol.
-    const auto versions = call(c, protocol::api_versions_request{}, 0);
+    const auto versions = c.call(protocol::api_versions_request{}, 0);
     bool heartbeat_listed = false;
     for (const auto& k : versions.api_keys)
         if (k.api_key == 68) heartbeat_listed = k.min_version == 0 && k.max_version >= 0;
@@ -126,7 +115,7 @@ TEST_CASE("compat kip-848: two members share a topic through ConsumerGroupHeartb
 
     protocol::consumer_group_describe_request d;
     d.group_ids = {"kip848"};
-    const auto described = call(c, d, 0);
+    const auto described = c.call(d, 0);
     REQUIRE(described.groups.size() == 1);
     CHECK(described.groups[0].error_code == 0);
     CHECK(described.groups[0].group_state == "Stable");
@@ -135,7 +124,7 @@ TEST_CASE("compat kip-848: two members share a topic through ConsumerGroupHeartb
 
     protocol::list_groups_request lg;
     lg.types_filter = {"consumer"};
-    const auto listed = call(c, lg, 5);
+    const auto listed = c.call(lg, 5);
     REQUIRE(listed.groups.size() == 1);
     CHECK(listed.groups[0].group_type == "consumer");
 
@@ -145,16 +134,16 @@ TEST_CASE("compat kip-848: two members share a topic through ConsumerGroupHeartb
     oc.member_id = *b.member_id;
     oc.generation_id_or_member_epoch = b2.member_epoch;
     oc.topics.push_back({"modern", {{0, 3, -1, -1, std::string("meta")}}});
-    CHECK(call(c, oc, 9).topics.at(0).partitions.at(0).error_code == 0);
+    CHECK(c.call(oc, 9).topics.at(0).partitions.at(0).error_code == 0);
     oc.generation_id_or_member_epoch = b2.member_epoch - 1;
-    CHECK(call(c, oc, 9).topics.at(0).partitions.at(0).error_code ==
+    CHECK(c.call(oc, 9).topics.at(0).partitions.at(0).error_code ==
           static_cast<int16_t>(protocol::error_code::stale_member_epoch));
 
     // SIGKILL: what comes back was in __consumer_offsets, not written at shutdown.
     c.close();
     (void)broker.kill_now();
     broker.restart();
-    tcp_client again(broker.port());
+    wire_client again(broker.port(), client_id);
     protocol::offset_fetch_request of;
     protocol::offset_fetch_request::offset_fetch_request_group g;
     g.group_id = "kip848";
@@ -167,7 +156,7 @@ TEST_CASE("compat kip-848: two members share a topic through ConsumerGroupHeartb
     CHECK(fetched.groups[0].topics.at(0).partitions.at(0).metadata == "meta");
     // The group's records brought its epochs and assignments back: both members go on with
     // their epochs and keep their partitions, without a rebalance.
-    const auto described_again = call(again, d, 0);
+    const auto described_again = again.call(d, 0);
     REQUIRE(described_again.groups.size() == 1);
     CHECK(described_again.groups[0].group_epoch == 2);
     CHECK(described_again.groups[0].assignment_epoch == 2);
@@ -185,7 +174,7 @@ TEST_CASE("compat kip-848: two members share a topic through ConsumerGroupHeartb
     again.close();
     REQUIRE(broker.stop() == 0);
     broker.restart();
-    tcp_client third(broker.port());
+    wire_client third(broker.port(), client_id);
     const auto after_leave = call_when_loaded(third, d, 0, [](const auto& r) { return first_group_error(r); });
     CHECK(after_leave.groups.at(0).error_code == 0);
     REQUIRE(after_leave.groups.size() == 1);

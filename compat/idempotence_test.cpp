@@ -23,13 +23,12 @@
 
 using namespace samsa;
 using namespace samsa::compat;
-using broker::test::decode_response;
-using broker::test::encode_request;
-using broker::test::tcp_client;
+using broker::test::wire_client;
 
 namespace {
 
 const std::string samsa_binary = SAMSA_BINARY;
+const std::string client_id = "idempotence-wire";
 constexpr int partitions = 2;
 
 // Produces `count` messages "m-<i>" round-robin over the partitions through `bootstrap`.
@@ -66,16 +65,6 @@ std::map<int32_t, std::vector<std::string>> consume_all(const std::string& boots
     return out;
 }
 
-template <typename Request>
-typename Request::response_type call(tcp_client& c, const Request& req, int16_t version) {
-    static int32_t correlation = 0;
-    const int32_t id = ++correlation;
-    c.send(encode_request(req, version, id, std::string("idempotence-wire")));
-    const auto frame = c.read_frame(10000);
-    REQUIRE(frame.has_value());
-    return decode_response<typename Request::response_type>(*frame, version, id);
-}
-
 std::vector<uint8_t> batch(int64_t pid, int16_t epoch, int32_t seq, int count, bool transactional = false) {
     protocol::batch_options o;
     o.producer_id = pid;
@@ -93,25 +82,25 @@ std::vector<uint8_t> batch(int64_t pid, int16_t epoch, int32_t seq, int count, b
     return b.build().bytes;
 }
 
-protocol::produce_response::partition_produce_response produce_raw(tcp_client& c, const std::string& topic, std::vector<uint8_t> bytes) {
+protocol::produce_response::partition_produce_response produce_raw(wire_client& c, const std::string& topic, std::vector<uint8_t> bytes) {
     protocol::produce_request req;
     req.acks = -1;
     req.timeout_ms = 10000;
     req.topic_data.push_back({topic, {{0, protocol::records::from_bytes(bytes)}}});
-    return call(c, req, 9).responses.at(0).partition_responses.at(0);
+    return c.call(req, 9).responses.at(0).partition_responses.at(0);
 }
 
-int64_t init_producer_id(tcp_client& c) {
+int64_t init_producer_id(wire_client& c) {
     protocol::init_producer_id_request req;
     req.transactional_id = std::nullopt;
     req.transaction_timeout_ms = 60000;
-    const auto resp = call(c, req, 4);
+    const auto resp = c.call(req, 4);
     REQUIRE(resp.error_code == 0);
     CHECK(resp.producer_epoch == 0);
     return resp.producer_id;
 }
 
-int64_t end_offset(tcp_client& c, const std::string& topic, int8_t isolation = 0) {
+int64_t end_offset(wire_client& c, const std::string& topic, int8_t isolation = 0) {
     protocol::list_offsets_request req;
     req.replica_id = -1;
     req.isolation_level = isolation;
@@ -119,7 +108,7 @@ int64_t end_offset(tcp_client& c, const std::string& topic, int8_t isolation = 0
     p.partition_index = 0;
     p.timestamp = -1;
     req.topics.push_back({topic, {p}});
-    return call(c, req, 7).topics.at(0).partitions.at(0).offset;
+    return c.call(req, 7).topics.at(0).partitions.at(0).offset;
 }
 
 } // namespace
@@ -190,7 +179,7 @@ TEST_CASE("idempotence: a retried batch is recognised after a clean restart and 
     }
     int64_t pid = -1;
     {
-        tcp_client c(b.port());
+        wire_client c(b.port(), client_id);
         pid = init_producer_id(c);
         REQUIRE(produce_raw(c, "restarts", batch(pid, 0, 0, 3)).base_offset == 0);
         REQUIRE(produce_raw(c, "restarts", batch(pid, 0, 3, 2)).base_offset == 3);
@@ -198,7 +187,7 @@ TEST_CASE("idempotence: a retried batch is recognised after a clean restart and 
     REQUIRE(b.stop() == 0);
     b.restart();
     {
-        tcp_client c(b.port());
+        wire_client c(b.port(), client_id);
         const auto retry = produce_raw(c, "restarts", batch(pid, 0, 3, 2));
         CHECK(retry.error_code == 0);
         CHECK(retry.base_offset == 3);
@@ -209,7 +198,7 @@ TEST_CASE("idempotence: a retried batch is recognised after a clean restart and 
     }
     (void)b.kill_now();
     b.restart();
-    tcp_client c(b.port());
+    wire_client c(b.port(), client_id);
     const auto retry = produce_raw(c, "restarts", batch(pid, 0, 5, 1));
     CHECK(retry.error_code == 0);
     CHECK(retry.base_offset == 5);
@@ -225,7 +214,7 @@ TEST_CASE("transactions: a read_committed consumer skips an aborted transaction 
         admin_client admin(b.bootstrap());
         REQUIRE(admin.create_topic("txn", 1) == RD_KAFKA_RESP_ERR_NO_ERROR);
     }
-    tcp_client c(b.port());
+    wire_client c(b.port(), client_id);
     const int64_t aborted = init_producer_id(c);
     const int64_t committed = init_producer_id(c);
     const int64_t open = init_producer_id(c);
@@ -240,7 +229,7 @@ TEST_CASE("transactions: a read_committed consumer skips an aborted transaction 
         m.coordinator_epoch = 0;
         m.topics.push_back({"txn", {0}});
         req.markers.push_back(m);
-        const auto resp = call(c, req, 1);
+        const auto resp = c.call(req, 1);
         REQUIRE(resp.markers.at(0).topics.at(0).partitions.at(0).error_code == 0);
     };
     end_txn(aborted, false);                                                           // 5

@@ -87,11 +87,7 @@ run_result produce_for(const std::string& bootstrap, const std::string& client_i
 void set_client_quota(const broker_process& broker, const std::string& client_id, const std::string& key, double value) {
     protocol::alter_client_quotas_request req;
     req.entries.push_back({{{"client-id", client_id}}, {{key, value, false}}});
-    broker::test::tcp_client c(broker.port());
-    c.send(broker::test::encode_request(req, 1, 1, std::string("quota-admin")));
-    const auto frame = c.read_frame(10000);
-    REQUIRE(frame.has_value());
-    const auto resp = broker::test::decode_response<protocol::alter_client_quotas_response>(*frame, 1, 1);
+    const auto resp = broker::test::wire_client(broker.port(), "quota-admin").call(req, 1);
     REQUIRE(resp.entries.size() == 1);
     REQUIRE(resp.entries[0].error_code == 0);
 }

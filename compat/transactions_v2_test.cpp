@@ -24,26 +24,15 @@
 
 using namespace samsa;
 using namespace samsa::compat;
-using broker::test::decode_response;
-using broker::test::encode_request;
-using broker::test::tcp_client;
+using broker::test::wire_client;
 using protocol::error_code;
 
 namespace {
 
 const std::string samsa_binary = SAMSA_BINARY;
+const std::string client_id = "txn-v2-wire";
 const std::string txn_id = "v2-tx";
 const std::string topic = "v2-topic";
-
-template <typename Request>
-typename Request::response_type call(tcp_client& c, const Request& req, int16_t version) {
-    static int32_t correlation = 0;
-    const int32_t id = ++correlation;
-    c.send(encode_request(req, version, id, std::string("txn-v2-wire")));
-    const auto frame = c.read_frame(10000);
-    REQUIRE(frame.has_value());
-    return decode_response<typename Request::response_type>(*frame, version, id);
-}
 
 int16_t err(error_code e) { return to_int(e); }
 
@@ -52,19 +41,19 @@ struct producer_identity {
     int16_t epoch = -1;
 };
 
-int16_t add_partition(tcp_client& c, producer_identity p) {
+int16_t add_partition(wire_client& c, producer_identity p) {
     protocol::add_partitions_to_txn_request req;
     req.v3_and_below_transactional_id = txn_id;
     req.v3_and_below_producer_id = p.id;
     req.v3_and_below_producer_epoch = p.epoch;
     req.v3_and_below_topics.push_back({topic, {0}});
-    const auto resp = call(c, req, 3);
+    const auto resp = c.call(req, 3);
     REQUIRE(resp.results_by_topic_v3_and_below.size() == 1);
     return resp.results_by_topic_v3_and_below[0].results_by_partition.at(0).partition_error_code;
 }
 
 // One transactional batch of `values` at sequence `seq`; the partition's error code.
-int16_t produce(tcp_client& c, producer_identity p, int32_t seq, const std::vector<std::string>& values) {
+int16_t produce(wire_client& c, producer_identity p, int32_t seq, const std::vector<std::string>& values) {
     protocol::batch_options o;
     o.producer_id = p.id;
     o.producer_epoch = p.epoch;
@@ -84,21 +73,21 @@ int16_t produce(tcp_client& c, producer_identity p, int32_t seq, const std::vect
     req.acks = -1;
     req.timeout_ms = 10000;
     req.topic_data.push_back({topic, {{0, protocol::records::from_bytes(built.bytes)}}});
-    const auto resp = call(c, req, 9);
+    const auto resp = c.call(req, 9);
     return resp.responses.at(0).partition_responses.at(0).error_code;
 }
 
-protocol::end_txn_response end_txn(tcp_client& c, producer_identity p, bool commit, int16_t version = 5) {
+protocol::end_txn_response end_txn(wire_client& c, producer_identity p, bool commit, int16_t version = 5) {
     protocol::end_txn_request req;
     req.transactional_id = txn_id;
     req.producer_id = p.id;
     req.producer_epoch = p.epoch;
     req.committed = commit;
-    return call(c, req, version);
+    return c.call(req, version);
 }
 
 // EndTxn until the markers of the previous end are written (CONCURRENT_TRANSACTIONS meanwhile).
-protocol::end_txn_response end_txn_settled(tcp_client& c, producer_identity p, bool commit) {
+protocol::end_txn_response end_txn_settled(wire_client& c, producer_identity p, bool commit) {
     for (int i = 0; i < 500; ++i) {
         auto r = end_txn(c, p, commit);
         if (r.error_code != err(error_code::concurrent_transactions)) return r;
@@ -108,15 +97,15 @@ protocol::end_txn_response end_txn_settled(tcp_client& c, producer_identity p, b
     return {};
 }
 
-protocol::describe_transactions_response::transaction_state_data describe(tcp_client& c) {
+protocol::describe_transactions_response::transaction_state_data describe(wire_client& c) {
     protocol::describe_transactions_request req;
     req.transactional_ids = {txn_id};
-    auto resp = call(c, req, 0);
+    auto resp = c.call(req, 0);
     REQUIRE(resp.transaction_states.size() == 1);
     return resp.transaction_states.front();
 }
 
-std::string settled_state(tcp_client& c) {
+std::string settled_state(wire_client& c) {
     std::string s;
     for (int i = 0; i < 500; ++i) {
         s = describe(c).transaction_state;
@@ -139,11 +128,11 @@ std::vector<std::string> read_values(const broker_process& b, const std::string&
 TEST_CASE("compat transactions V2: ApiVersions reports transaction.version as Kafka 4 does and EndTxn v5") {
     scratch_dir dir;
     broker_process broker(samsa_binary, dir.path() / "data");
-    tcp_client c(broker.port());
+    wire_client c(broker.port(), client_id);
     protocol::api_versions_request req;
     req.client_software_name = "txn-v2-wire";
     req.client_software_version = "1.0";
-    const auto v4 = call(c, req, 4);
+    const auto v4 = c.call(req, 4);
     REQUIRE(v4.error_code == 0);
     int16_t end_txn_max = -1;
     for (const auto& k : v4.api_keys)
@@ -162,7 +151,7 @@ TEST_CASE("compat transactions V2: ApiVersions reports transaction.version as Ka
     CHECK(finalized->min_version_level == 1);
     CHECK(v4.finalized_features_epoch >= 0);
     // v3 cannot carry a supported minimum of 0: the feature is left out there.
-    const auto v3 = call(c, req, 3);
+    const auto v3 = c.call(req, 3);
     for (const auto& f : v3.supported_features) CHECK(f.name != "transaction.version");
 }
 
@@ -173,16 +162,16 @@ TEST_CASE("compat transactions V2: each EndTxn v5 bumps the epoch; retries, fenc
         admin_client admin(broker.bootstrap());
         REQUIRE(admin.create_topic(topic, 1) == RD_KAFKA_RESP_ERR_NO_ERROR);
     }
-    auto c = std::make_unique<tcp_client>(broker.port());
+    auto c = std::make_unique<wire_client>(broker.port(), client_id);
 
     protocol::find_coordinator_request fc;
     fc.key = txn_id;
     fc.key_type = 1;
-    REQUIRE(call(*c, fc, 3).error_code == 0);
+    REQUIRE(c->call(fc, 3).error_code == 0);
     protocol::init_producer_id_request ip;
     ip.transactional_id = txn_id;
     ip.transaction_timeout_ms = 60000;
-    const auto init = call(*c, ip, 4);
+    const auto init = c->call(ip, 4);
     REQUIRE(init.error_code == 0);
     const producer_identity first{init.producer_id, init.producer_epoch};
 
@@ -231,7 +220,7 @@ TEST_CASE("compat transactions V2: each EndTxn v5 bumps the epoch; retries, fenc
     c.reset();
     REQUIRE(broker.stop() == 0);
     broker.restart();
-    c = std::make_unique<tcp_client>(broker.port());
+    c = std::make_unique<wire_client>(broker.port(), client_id);
     const auto d = describe(*c);
     CHECK(d.error_code == 0);
     CHECK(d.transaction_state == "CompleteCommit");
@@ -255,11 +244,11 @@ TEST_CASE("compat transactions V2: an EndTxn v4 client keeps its epoch (transact
         admin_client admin(broker.bootstrap());
         REQUIRE(admin.create_topic(topic, 1) == RD_KAFKA_RESP_ERR_NO_ERROR);
     }
-    tcp_client c(broker.port());
+    wire_client c(broker.port(), client_id);
     protocol::init_producer_id_request ip;
     ip.transactional_id = txn_id;
     ip.transaction_timeout_ms = 60000;
-    const auto init = call(c, ip, 4);
+    const auto init = c.call(ip, 4);
     REQUIRE(init.error_code == 0);
     const producer_identity p{init.producer_id, init.producer_epoch};
     REQUIRE(add_partition(c, p) == 0);

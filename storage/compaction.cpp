@@ -162,7 +162,7 @@ private:
         out.message = message_;
         for (auto& c : out.groups) {
             if (c.cleaned) discard(*c.cleaned);
-            if (c.txn_index_written) ::unlink(txn_index_path(plan_.dir, c.cleaned ? c.cleaned->base_offset() : 0, layout::cleaned_suffix).c_str());
+            if (c.txn_index_written) ::unlink(layout::txn_index_path(plan_.dir, c.cleaned ? c.cleaned->base_offset() : 0, layout::cleaned_suffix).c_str());
         }
         out.groups.clear();
         out.processed = 0;
@@ -513,7 +513,7 @@ private:
     }
 
     int write_txn_index(int64_t base, const std::vector<aborted_txn>& entries) {
-        const std::string path = txn_index_path(plan_.dir, base, layout::cleaned_suffix);
+        const std::string path = layout::txn_index_path(plan_.dir, base, layout::cleaned_suffix);
         ::unlink(path.c_str());
         int err = 0;
         auto idx = txn_index::open(path, &err);
@@ -541,10 +541,6 @@ private:
 };
 
 } // namespace
-
-std::string txn_index_path(const std::string& dir, int64_t base_offset, std::string_view suffix) {
-    return layout::segment_path(dir, base_offset, layout::txn_index_suffix) + std::string(suffix);
-}
 
 compaction_result compact(const compaction_plan& plan) { return compactor(plan).run(); }
 

@@ -102,9 +102,6 @@ struct compaction_result {
     uint64_t markers_removed = 0;
 };
 
-// The txn index path of a cleaned group output, "<dir>/<base>.txnindex<suffix>".
-[[nodiscard]] std::string txn_index_path(const std::string& dir, int64_t base_offset, std::string_view suffix);
-
 [[nodiscard]] compaction_result compact(const compaction_plan& plan);
 
 } // namespace samsa::storage

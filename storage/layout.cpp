@@ -23,6 +23,12 @@ std::string segment_path(const std::string& dir, int64_t base_offset, std::strin
     return join(dir, name);
 }
 
+std::string txn_index_path(const std::string& dir, int64_t base_offset, std::string_view suffix) {
+    std::string path = segment_path(dir, base_offset, txn_index_suffix);
+    path.append(suffix);
+    return path;
+}
+
 std::optional<int64_t> parse_segment_name(std::string_view name, std::string_view suffix) {
     if (name.size() != offset_digits + suffix.size() || !name.ends_with(suffix)) return std::nullopt;
     int64_t v = 0;

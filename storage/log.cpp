@@ -122,9 +122,8 @@ append_result log::append(std::span<uint8_t> batches, const append_options& opti
         out.error_message = offline_ ? offline_reason_ : "log is closed";
         return out;
     }
-    // The batch list of this thread's previous append lends its capacity: no allocation per append.
-    thread_local std::vector<batch_info> spare_batches;
-    validation_result v = validate_batches(batches, config_, options, log_end_offset_.value(), &tp_, std::move(spare_batches));
+    validation_result v =
+        validate_batches(batches, config_, options, log_end_offset_.value(), &tp_, std::move(spare_batches_));
     if (v.error != error_code::none) {
         out.error = v.error;
         out.error_message = std::move(v.message);
@@ -192,7 +191,7 @@ append_result log::append(std::span<uint8_t> batches, const append_options& opti
     if (config_.message_timestamp_type == timestamp_type::log_append_time && !replicate)
         out.log_append_time = options.now_ms;
     unflushed_messages_ += v.record_count;
-    spare_batches = std::move(v.batches);
+    spare_batches_ = std::move(v.batches);
     if (unflushed_messages_ >= config_.flush_messages) flush();
     return out;
 }

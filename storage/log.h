@@ -298,6 +298,9 @@ private:
     // Cleaned segments renamed *.swap and waiting for the directory fsync before they replace
     // their source (storage/log_cleaner.h); retiring a source retires its swap too.
     std::vector<std::pair<const segment*, std::shared_ptr<segment>>> pending_swaps_;
+    // The batch list of the previous append, lent to the next one for its capacity: no
+    // allocation per append.
+    std::vector<batch_info> spare_batches_;
 
     protocol::offset log_start_offset_{0};
     protocol::offset log_end_offset_{0};

@@ -171,7 +171,7 @@ void log_cleaner::finish(const std::shared_ptr<job>& j, std::shared_ptr<compacti
     auto discard = [this, &dir](const compacted_group& c) {
         if (!c.cleaned) return;
         std::vector<std::string> paths = c.cleaned->file_paths();
-        if (c.txn_index_written) paths.push_back(txn_index_path(dir, c.cleaned->base_offset(), layout::cleaned_suffix));
+        if (c.txn_index_written) paths.push_back(layout::txn_index_path(dir, c.cleaned->base_offset(), layout::cleaned_suffix));
         ctx_.deleter.schedule(std::move(paths), 0);
     };
     cleaning_report report;
@@ -192,7 +192,7 @@ void log_cleaner::finish(const std::shared_ptr<job>& j, std::shared_ptr<compacti
         const int64_t base = c.cleaned->base_offset();
         int err = 0;
         if (c.txn_index_written &&
-            ::rename(txn_index_path(dir, base, layout::cleaned_suffix).c_str(), txn_index_path(dir, base, layout::swap_suffix).c_str()) < 0)
+            ::rename(layout::txn_index_path(dir, base, layout::cleaned_suffix).c_str(), layout::txn_index_path(dir, base, layout::swap_suffix).c_str()) < 0)
             err = errno;
         if (err == 0) err = c.cleaned->rename_files(layout::swap_suffix);
         if (err != 0) {
@@ -228,7 +228,7 @@ void log_cleaner::complete_swap(const std::shared_ptr<job>& j, int fsync_error) 
         auto paths = cleaned->rename_to_deleted(&err);
         std::vector<std::string> gone = err == 0 ? paths : cleaned->file_paths();
         // The deleter takes a missing file as deleted: no need to look first.
-        gone.push_back(txn_index_path(dir, cleaned->base_offset(), layout::swap_suffix));
+        gone.push_back(layout::txn_index_path(dir, cleaned->base_offset(), layout::swap_suffix));
         ctx_.deleter.schedule(std::move(gone), 0);
     };
     // A source's .txnindex goes with it (the merged segment has its own).
@@ -266,7 +266,7 @@ void log_cleaner::complete_swap(const std::shared_ptr<job>& j, int fsync_error) 
             }
             int err = 0;
             if (c.txn_index_written &&
-                ::rename(txn_index_path(dir, base, layout::swap_suffix).c_str(), txn_index_path(dir, base, "").c_str()) < 0)
+                ::rename(layout::txn_index_path(dir, base, layout::swap_suffix).c_str(), layout::txn_index_path(dir, base, "").c_str()) < 0)
                 err = errno;
             if (err == 0) err = c.cleaned->rename_files("");
             if (err != 0) {
@@ -278,11 +278,11 @@ void log_cleaner::complete_swap(const std::shared_ptr<job>& j, int fsync_error) 
             if (c.txn_index_written) {
                 l->txn_indexes_.erase(base);
                 if (c.aborted.empty()) {
-                    (void)::unlink(txn_index_path(dir, base, "").c_str());
+                    (void)::unlink(layout::txn_index_path(dir, base, "").c_str());
                 } else {
-                    auto idx = txn_index::open(txn_index_path(dir, base, ""), &err);
+                    auto idx = txn_index::open(layout::txn_index_path(dir, base, ""), &err);
                     if (!idx) {
-                        l->go_offline("cannot open " + txn_index_path(dir, base, "") + ": " + std::strerror(err));
+                        l->go_offline("cannot open " + layout::txn_index_path(dir, base, "") + ": " + std::strerror(err));
                         break;
                     }
                     l->txn_indexes_.emplace(base, std::move(idx));

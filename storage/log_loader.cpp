@@ -2,7 +2,6 @@
 // finishing or discarding interrupted operations, and recovering after an unclean stop (rules in
 // storage/recovery.h and docs/storage.md). Runs on the loop thread before the log is used.
 
-#include "protocol/record_batch.h"
 #include "storage/checkpoint_file.h"
 #include "storage/file_handle.h"
 #include "storage/layout.h"
@@ -19,6 +18,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 #include <set>
 
 namespace samsa::storage {
@@ -34,22 +34,21 @@ std::optional<int64_t> index_base(std::string_view name) {
 
 // The last offset of the batches in a .log file, from their headers, or nullopt when it holds
 // none. A swapped-in file was complete and fsynced, so its headers are trusted here; the segment
-// is scanned properly afterwards.
+// is scanned properly afterwards. The headers are walked inside large reads, as the producer-state
+// replay walks them, not one read per batch.
 std::optional<int64_t> last_offset_in(const std::string& path) {
-    namespace pb = protocol::batch;
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return std::nullopt;
+    int err = 0;
+    auto file = file_handle::open(path, O_RDONLY, 0, &err);
+    if (!file) return std::nullopt;
+    const int64_t size = file->size();
+    if (size <= 0) return std::nullopt;
+    // Segment files stay below 2 GiB (segment::open refuses larger ones).
+    const auto walked = static_cast<uint32_t>(std::min<int64_t>(size, std::numeric_limits<int32_t>::max()));
     std::optional<int64_t> last;
-    uint8_t h[pb::header_size];
-    off_t pos = 0;
-    while (::pread(fd, h, sizeof h, pos) == static_cast<ssize_t>(sizeof h)) {
-        auto length = static_cast<int32_t>(pb::load_be32(h + pb::length_at));
-        if (length < static_cast<int32_t>(pb::header_size - pb::log_overhead)) break;
-        last = static_cast<int64_t>(pb::load_be64(h + pb::base_offset_at)) +
-               static_cast<int32_t>(pb::load_be32(h + pb::last_offset_delta_at));
-        pos += static_cast<off_t>(pb::log_overhead) + length;
-    }
-    ::close(fd);
+    walk_batch_headers(*file, walked, 0, size_t{1} << 20, [&](const batch_location& b, std::span<const uint8_t>) {
+        last = b.last_offset;
+        return true;
+    });
     return last;
 }
 

@@ -240,8 +240,9 @@ void log::rebuild_producer_state(bool clean_shutdown) {
     for (auto& [base, idx] : txn_indexes_)
         if (int err = idx->truncate_from(*from); err != 0) go_offline("cannot truncate " + idx->path() + ": " + std::strerror(err));
 
-    // Replay the log after the snapshot, headers only (control batches are read whole).
-    std::vector<uint8_t> bytes;
+    // Replay the log after the snapshot from the headers in the read window; only control
+    // batches (their marker is a record) are read whole, into `whole`.
+    std::vector<uint8_t> whole;
     for (size_t i = segment_index_for(protocol::offset(*from)); i < segments_.size(); ++i) {
         segment& seg = *segments_[i];
         uint32_t position = 0;
@@ -255,10 +256,11 @@ void log::rebuild_producer_state(bool clean_shutdown) {
             if (b.last_offset < *from) return true;
             if (b.base_offset >= end) return false;
             if (producer_id_at(header) < 0) return true;
-            bytes.assign(header.begin(), header.end());
-            if ((pb::load_be16(bytes.data() + pb::attributes_at) & pb::control_flag) != 0) {
-                bytes.resize(b.size);
-                if (seg.file()->pread_some(bytes, b.position) != static_cast<int64_t>(b.size)) return false;
+            std::span<const uint8_t> bytes = header;
+            if ((pb::load_be16(header.data() + pb::attributes_at) & pb::control_flag) != 0) {
+                whole.resize(b.size);
+                if (seg.file()->pread_some(whole, b.position) != static_cast<int64_t>(b.size)) return false;
+                bytes = whole;
             }
             producer_state_update u;
             (void)producers_->stage(u, fields_of(bytes, b.base_offset, b.last_offset, b.max_timestamp),

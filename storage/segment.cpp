@@ -192,8 +192,8 @@ void segment::index_batch(const batch_location& b) noexcept {
 
 namespace {
 
-// The header walk shared by walk and walk_headers: `buf` is the read window, `visit` gets each
-// location and a pointer to its header bytes in the window.
+// The header walk shared by walk and walk_batch_headers: `buf` is the read window, `visit` gets
+// each location and a pointer to its header bytes in the window.
 template <class Visit>
 void walk_file(const file_handle& file, uint32_t size, uint32_t from, std::span<uint8_t> buf, Visit&& visit) {
     uint64_t window_start = 0;
@@ -224,7 +224,6 @@ void walk_file(const file_handle& file, uint32_t size, uint32_t from, std::span<
     }
 }
 
-
 } // namespace
 
 void segment::walk(uint32_t from, const std::function<bool(const batch_location&)>& visit) const {
@@ -232,12 +231,17 @@ void segment::walk(uint32_t from, const std::function<bool(const batch_location&
     walk_file(*file_, size_, from, buf, [&](const batch_location& b, const uint8_t*) { return visit(b); });
 }
 
-void segment::walk_headers(uint32_t from, size_t window_bytes,
-                           const std::function<bool(const batch_location&, std::span<const uint8_t>)>& visit) const {
+void walk_batch_headers(const file_handle& file, uint32_t size, uint32_t from, size_t window_bytes,
+                        const std::function<bool(const batch_location&, std::span<const uint8_t>)>& visit) {
     std::vector<uint8_t> buf(std::max(window_bytes, batch::header_size));
-    walk_file(*file_, size_, from, buf, [&](const batch_location& b, const uint8_t* header) {
+    walk_file(file, size, from, buf, [&](const batch_location& b, const uint8_t* header) {
         return visit(b, std::span<const uint8_t>(header, batch::header_size));
     });
+}
+
+void segment::walk_headers(uint32_t from, size_t window_bytes,
+                           const std::function<bool(const batch_location&, std::span<const uint8_t>)>& visit) const {
+    walk_batch_headers(*file_, size_, from, window_bytes, visit);
 }
 
 std::optional<batch_location> segment::translate_offset(int64_t target) const {

@@ -39,6 +39,14 @@ struct batch_location {
     int32_t leader_epoch = -1;
 };
 
+// Walks the batch headers of `file` from `from` (a batch boundary) up to `size` bytes, reading
+// `window_bytes` at a time and visiting each header inside the window, while `visit` returns true.
+// Headers only: no CRC check; stops at the end or at anything that is not a plausible header.
+// `visit` gets each batch's header bytes (batch::header_size, valid during the call). Blocking
+// reads on the caller's thread; the file must stay open for the call.
+void walk_batch_headers(const file_handle& file, uint32_t size, uint32_t from, size_t window_bytes,
+                        const std::function<bool(const batch_location&, std::span<const uint8_t>)>& visit);
+
 struct segment_options {
     uint32_t segment_bytes = 0;          // preallocation size
     size_t index_max_bytes = 0;          // segment.index.bytes

@@ -1,6 +1,7 @@
 // Helpers shared by the broker tests: temporary directories, request encoding and response
-// decoding over raw bytes, a blocking loopback TCP client, a log capture, and fixtures that
-// run a node (or a bare server with a custom handler table) on a background thread.
+// decoding over raw bytes, a blocking loopback TCP client (and a request/response client over
+// it), a log capture, and fixtures that run a node (or a bare server with a custom handler
+// table) on a background thread.
 #pragma once
 
 #include "broker/config.h"
@@ -220,6 +221,32 @@ public:
 
 private:
     int fd_ = -1;
+};
+
+// A test acting as the Kafka client over a tcp_client: numbers its requests, sends each one
+// encoded at the version asked under `client_id`, and decodes the answer at the same version
+// (the correlation id checked). For handler tests and for compat tests of APIs no installed
+// client sends. Blocking, on the test's thread.
+class wire_client {
+public:
+    explicit wire_client(uint16_t port, std::string client_id = "broker-test")
+        : tcp_(port), client_id_(std::move(client_id)) {}
+
+    // The response to `req`, which must come within `timeout_ms`.
+    template <typename Request>
+    typename Request::response_type call(const Request& req, int16_t version, int timeout_ms = 10000) {
+        const int32_t id = ++correlation_;
+        tcp_.send(encode_request(req, version, id, client_id_));
+        const auto frame = tcp_.read_frame(timeout_ms);
+        REQUIRE(frame.has_value());
+        return decode_response<typename Request::response_type>(*frame, version, id);
+    }
+    void close() { tcp_.close(); }
+
+private:
+    tcp_client tcp_;
+    std::string client_id_;
+    int32_t correlation_ = 0;
 };
 
 inline broker_config test_config(const std::filesystem::path& dir,

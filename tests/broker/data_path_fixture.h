@@ -114,14 +114,16 @@ struct call_result {
     // The response frame without its size prefix (file ranges read back), once answered. It is
     // kept here: a response decoded from it borrows its record bytes, so it lives as long as
     // this call_result.
-    [[nodiscard]] const std::vector<uint8_t>& frame() const {
+    [[nodiscard]] const std::vector<uint8_t>& frame() const { return frames_.emplace_back(read_frame()); }
+    // The same bytes handed to the caller, who then keeps them alive for what is decoded from them.
+    [[nodiscard]] std::vector<uint8_t> read_frame() const {
         REQUIRE(answered());
         auto flat = slot->frame.flatten();
         REQUIRE(flat.size() >= 4);
         protocol::reader r(flat);
         CHECK(static_cast<size_t>(r.read_int32()) == flat.size() - 4);
-        frames_.emplace_back(flat.begin() + 4, flat.end());
-        return frames_.back();
+        flat.erase(flat.begin(), flat.begin() + 4);  // in place: the one copy is flatten's
+        return flat;
     }
 
 private:
@@ -175,7 +177,7 @@ public:
         REQUIRE(c.answered());
         // A decoded `records` field borrows the frame's bytes, so the frame lives as long as the
         // fixture does.
-        responses_.push_back(c.frame());
+        responses_.push_back(c.read_frame());
         return decode_response<typename Request::response_type>(responses_.back(), version, corr);
     }
 

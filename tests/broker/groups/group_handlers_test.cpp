@@ -30,23 +30,9 @@ constexpr int16_t none = 0;
 
 std::vector<std::pair<std::string, std::string>> no_delay() { return {{"group.initial.rebalance.delay.ms", "0"}}; }
 
-struct client {
-    explicit client(uint16_t port) : tcp(port) {}
-    template <typename Request>
-    typename Request::response_type call(const Request& req, int16_t version) {
-        const int32_t id = ++correlation;
-        tcp.send(encode_request(req, version, id));
-        const auto frame = tcp.read_frame(10000);
-        REQUIRE(frame.has_value());
-        return decode_response<typename Request::response_type>(*frame, version, id);
-    }
-    tcp_client tcp;
-    int32_t correlation = 0;
-};
-
 const std::vector<uint8_t> metadata_bytes{0, 0, 0, 0, 0, 1, 0, 6, 'o', 'r', 'd', 'e', 'r', 's', 0, 0, 0, 0};
 
-void create_topic(client& c) {
+void create_topic(wire_client& c) {
     protocol::create_topics_request req;
     req.topics.push_back({"orders", 3, 1, {}, {}});
     req.timeout_ms = 5000;
@@ -69,7 +55,7 @@ protocol::join_group_request join_request(const std::string& group, std::string 
 
 TEST_CASE("group handlers: FindCoordinator answers this node at every version, batched from v4") {
     node_fixture node(no_delay());
-    client c(node.port());
+    wire_client c(node.port());
     for (int16_t v = 0; v <= 6; ++v) {
         CAPTURE(v);
         protocol::find_coordinator_request req;
@@ -98,7 +84,7 @@ TEST_CASE("group handlers: FindCoordinator answers this node at every version, b
 
 TEST_CASE("group handlers: join, sync, heartbeat, describe, list and leave at every version") {
     node_fixture node(no_delay());
-    client c(node.port());
+    wire_client c(node.port());
     for (int16_t v = 0; v <= 9; ++v) {
         CAPTURE(v);
         const std::string group = "group-v" + std::to_string(v);
@@ -170,7 +156,7 @@ TEST_CASE("group handlers: join, sync, heartbeat, describe, list and leave at ev
 
 TEST_CASE("group handlers: offsets commit, fetch, delete at every version, and groups are deleted") {
     node_fixture node(no_delay());
-    client c(node.port());
+    wire_client c(node.port());
     create_topic(c);
     for (int16_t v = 0; v <= 9; ++v) {
         CAPTURE(v);
@@ -225,7 +211,7 @@ TEST_CASE("group handlers: offsets commit, fetch, delete at every version, and g
 
 TEST_CASE("group handlers: ConsumerGroupHeartbeat and ConsumerGroupDescribe at every version") {
     node_fixture node;
-    client c(node.port());
+    wire_client c(node.port());
     create_topic(c);
     for (int16_t v = 0; v <= 1; ++v) {
         CAPTURE(v);

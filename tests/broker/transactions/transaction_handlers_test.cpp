@@ -27,30 +27,16 @@ namespace {
 
 using protocol::error_code;
 
-struct client {
-    explicit client(uint16_t port) : tcp(port) {}
-    template <typename Request>
-    typename Request::response_type call(const Request& req, int16_t version) {
-        const int32_t id = ++correlation;
-        tcp.send(encode_request(req, version, id));
-        const auto frame = tcp.read_frame(10000);
-        REQUIRE(frame.has_value());
-        return decode_response<typename Request::response_type>(*frame, version, id);
-    }
-    tcp_client tcp;
-    int32_t correlation = 0;
-};
-
 int16_t err(error_code e) { return to_int(e); }
 
-void create_topic(client& c, const std::string& name, int32_t partitions) {
+void create_topic(wire_client& c, const std::string& name, int32_t partitions) {
     protocol::create_topics_request req;
     req.topics.push_back({name, partitions, 1, {}, {}});
     req.timeout_ms = 5000;
     REQUIRE(c.call(req, 4).topics.at(0).error_code == 0);
 }
 
-protocol::init_producer_id_response init(client& c, const std::string& id, int16_t v, int64_t pid = -1, int16_t epoch = -1) {
+protocol::init_producer_id_response init(wire_client& c, const std::string& id, int16_t v, int64_t pid = -1, int16_t epoch = -1) {
     protocol::init_producer_id_request req;
     req.transactional_id = id;
     req.transaction_timeout_ms = 30000;
@@ -60,7 +46,7 @@ protocol::init_producer_id_response init(client& c, const std::string& id, int16
 }
 
 // InitProducerId until the coordinator is done with an earlier transaction of the id.
-protocol::init_producer_id_response init_until_ready(client& c, const std::string& id, int16_t v) {
+protocol::init_producer_id_response init_until_ready(wire_client& c, const std::string& id, int16_t v) {
     for (int i = 0; i < 200; ++i) {
         auto r = init(c, id, v);
         if (r.error_code != err(error_code::concurrent_transactions)) return r;
@@ -70,7 +56,7 @@ protocol::init_producer_id_response init_until_ready(client& c, const std::strin
     return {};
 }
 
-protocol::add_partitions_to_txn_response add_v3(client& c, int16_t v, const std::string& id, int64_t pid, int16_t epoch,
+protocol::add_partitions_to_txn_response add_v3(wire_client& c, int16_t v, const std::string& id, int64_t pid, int16_t epoch,
                                                 const std::string& topic, std::vector<int32_t> partitions) {
     protocol::add_partitions_to_txn_request req;
     req.v3_and_below_transactional_id = id;
@@ -80,7 +66,7 @@ protocol::add_partitions_to_txn_response add_v3(client& c, int16_t v, const std:
     return c.call(req, v);
 }
 
-protocol::end_txn_response end(client& c, int16_t v, const std::string& id, int64_t pid, int16_t epoch, bool commit) {
+protocol::end_txn_response end(wire_client& c, int16_t v, const std::string& id, int64_t pid, int16_t epoch, bool commit) {
     protocol::end_txn_request req;
     req.transactional_id = id;
     req.producer_id = pid;
@@ -89,7 +75,7 @@ protocol::end_txn_response end(client& c, int16_t v, const std::string& id, int6
     return c.call(req, v);
 }
 
-protocol::describe_transactions_response::transaction_state_data describe(client& c, const std::string& id) {
+protocol::describe_transactions_response::transaction_state_data describe(wire_client& c, const std::string& id) {
     protocol::describe_transactions_request req;
     req.transactional_ids = {id};
     auto resp = c.call(req, 0);
@@ -98,7 +84,7 @@ protocol::describe_transactions_response::transaction_state_data describe(client
 }
 
 // Waits until the id's transaction is no longer being completed.
-std::string settled_state(client& c, const std::string& id) {
+std::string settled_state(wire_client& c, const std::string& id) {
     std::string s;
     for (int i = 0; i < 200; ++i) {
         s = describe(c, id).transaction_state;
@@ -112,7 +98,7 @@ std::string settled_state(client& c, const std::string& id) {
 
 TEST_CASE("transaction handlers: ApiVersions advertises the transaction APIs (EndTxn up to v5)") {
     node_fixture node;
-    client c(node.port());
+    wire_client c(node.port());
     protocol::api_versions_request req;
     const auto resp = c.call(req, 2);
     REQUIRE(resp.error_code == 0);
@@ -132,7 +118,7 @@ TEST_CASE("transaction handlers: ApiVersions advertises the transaction APIs (En
 
 TEST_CASE("transaction handlers: ApiVersions v4 reports transaction.version supported 0-2, finalized at 1; v3 leaves the range out") {
     node_fixture node;
-    client c(node.port());
+    wire_client c(node.port());
     protocol::api_versions_request req;
     req.client_software_name = "samsa-test";
     req.client_software_version = "1.0";
@@ -162,7 +148,7 @@ TEST_CASE("transaction handlers: ApiVersions v4 reports transaction.version supp
 
 TEST_CASE("transaction handlers: FindCoordinator for a transactional id answers this node and creates __transaction_state") {
     node_fixture node;
-    client c(node.port());
+    wire_client c(node.port());
     protocol::find_coordinator_request req;
     req.key = "tx";
     req.key_type = 1;
@@ -177,7 +163,7 @@ TEST_CASE("transaction handlers: FindCoordinator for a transactional id answers 
 
 TEST_CASE("transaction handlers: InitProducerId for a transactional id at every version") {
     node_fixture node;
-    client c(node.port());
+    wire_client c(node.port());
     int16_t expected_epoch = 0;
     int64_t pid = -1;
     for (int16_t v = 0; v <= 5; ++v) {
@@ -202,7 +188,7 @@ TEST_CASE("transaction handlers: InitProducerId for a transactional id at every 
 
 TEST_CASE("transaction handlers: a transaction at each AddPartitionsToTxn and EndTxn version") {
     node_fixture node;
-    client c(node.port());
+    wire_client c(node.port());
     create_topic(c, "orders", 3);
     for (int16_t v = 0; v <= 5; ++v) {
         CAPTURE(v);
@@ -230,7 +216,7 @@ TEST_CASE("transaction handlers: a transaction at each AddPartitionsToTxn and En
 
 TEST_CASE("transaction handlers: EndTxn v5 retries, fencing and the next transaction at the bumped epoch") {
     node_fixture node;
-    client c(node.port());
+    wire_client c(node.port());
     create_topic(c, "orders", 1);
     const auto r = init_until_ready(c, "tx", 4);
     REQUIRE(r.error_code == 0);
@@ -291,7 +277,7 @@ TEST_CASE("transaction handlers: the EndTxn v5 response carries the producer id 
 
 TEST_CASE("transaction handlers: AddPartitionsToTxn errors by version, and unknown partitions fail the request") {
     node_fixture node;
-    client c(node.port());
+    wire_client c(node.port());
     create_topic(c, "orders", 2);
     const auto r = init(c, "tx", 2);
     REQUIRE(r.error_code == 0);
@@ -313,7 +299,7 @@ TEST_CASE("transaction handlers: AddPartitionsToTxn errors by version, and unkno
 
 TEST_CASE("transaction handlers: the batched AddPartitionsToTxn form (v4, v5) adds and verifies") {
     node_fixture node;
-    client c(node.port());
+    wire_client c(node.port());
     create_topic(c, "orders", 2);
     const auto r = init(c, "tx", 2);
     REQUIRE(r.error_code == 0);
@@ -344,7 +330,7 @@ TEST_CASE("transaction handlers: the batched AddPartitionsToTxn form (v4, v5) ad
 
 TEST_CASE("transaction handlers: AddOffsetsToTxn and TxnOffsetCommit at every version; offsets show on commit") {
     node_fixture node;
-    client c(node.port());
+    wire_client c(node.port());
     create_topic(c, "in", 1);
     for (int16_t v = 0; v <= 4; ++v) {
         CAPTURE(v);
@@ -392,7 +378,7 @@ TEST_CASE("transaction handlers: AddOffsetsToTxn and TxnOffsetCommit at every ve
 
 TEST_CASE("transaction handlers: aborted transactional offsets are dropped") {
     node_fixture node;
-    client c(node.port());
+    wire_client c(node.port());
     create_topic(c, "in", 1);
     const auto r = init(c, "tx", 2);
     protocol::add_offsets_to_txn_request add;
@@ -424,7 +410,7 @@ TEST_CASE("transaction handlers: aborted transactional offsets are dropped") {
 
 TEST_CASE("transaction handlers: DescribeTransactions and ListTransactions") {
     node_fixture node;
-    client c(node.port());
+    wire_client c(node.port());
     create_topic(c, "orders", 1);
     const auto a = init(c, "a", 2);
     const auto b = init(c, "b", 2);
