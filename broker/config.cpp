@@ -185,10 +185,17 @@ void set_assignors(broker_config& c, std::string_view v) {
 }
 
 void set_migration_policy(broker_config& c, std::string_view v) {
+    static constexpr std::pair<std::string_view, migration_policy> policies[] = {{"disabled", migration_policy::disabled},
+                                                                                  {"upgrade", migration_policy::upgrade},
+                                                                                  {"downgrade", migration_policy::downgrade},
+                                                                                  {"bidirectional", migration_policy::bidirectional}};
     const std::string l = lower(v);
-    if (l != "disabled" && l != "upgrade" && l != "downgrade" && l != "bidirectional")
-        throw config_error("expected disabled, upgrade, downgrade or bidirectional");
-    c.group_consumer_migration_policy = l;
+    for (const auto& [name, policy] : policies)
+        if (l == name) {
+            c.group_consumer_migration_policy = policy;
+            return;
+        }
+    throw config_error("expected disabled, upgrade, downgrade or bidirectional");
 }
 
 constexpr int64_t i32max = INT32_MAX;

@@ -34,6 +34,9 @@ struct listener_endpoint {
     bool operator==(const listener_endpoint&) const = default;
 };
 
+// group.consumer.migration.policy: which way a non-empty group may change protocol.
+enum class migration_policy : uint8_t { disabled, upgrade, downgrade, bidirectional };
+
 struct broker_config {
     int32_t node_id = 1;                         // node.id, or broker.id (they must agree)
     std::optional<int32_t> broker_id_setting;    // broker.id as given, to check it against node.id
@@ -115,7 +118,7 @@ struct broker_config {
     int32_t group_consumer_session_timeout_ms = 45000;
     int32_t group_consumer_max_size = INT32_MAX;
     std::vector<std::string> group_consumer_assignors{"uniform", "range"};
-    std::string group_consumer_migration_policy = "bidirectional";
+    migration_policy group_consumer_migration_policy = migration_policy::bidirectional;
 
     // The transaction coordinator (broker/transactions/).
     int32_t transaction_max_timeout_ms = 900000;

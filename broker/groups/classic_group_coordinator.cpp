@@ -460,13 +460,9 @@ void classic_group_coordinator::remove_member(group_slot& slot, const std::strin
 // ---- sessions -------------------------------------------------------------------------------
 
 void classic_group_coordinator::schedule_session(group_slot& slot, classic_member& m, uint64_t timeout_ms) {
-    const uint64_t deadline = timers_.now_ms() + timeout_ms;
-    m.session_deadline_ms = deadline;
-    // A pending entry due no later than the new deadline re-checks and moves itself when it
-    // fires, so a heartbeat costs no set operation.
-    if (timers_.due_at(m.session_timer) <= deadline) return;
-    timers_.cancel(m.session_timer);
-    m.session_timer = timers_.schedule_at(deadline, [this, gid = slot.id, mid = m.member_id] { on_session_timer(gid, mid); });
+    timers_.renew(m.session_timer, m.session_deadline_ms, timers_.now_ms() + timeout_ms, [&] {
+        return [this, gid = slot.id, mid = m.member_id] { on_session_timer(gid, mid); };
+    });
 }
 
 void classic_group_coordinator::on_session_timer(const std::string& group_id, const std::string& member_id) {
@@ -474,14 +470,9 @@ void classic_group_coordinator::on_session_timer(const std::string& group_id, co
     if (slot == nullptr || !slot->classic) return;
     auto* m = slot->classic->find(member_id);
     if (m == nullptr) return;
-    m->session_timer = 0;
-    const uint64_t now = timers_.now_ms();
-    if (now < m->session_deadline_ms) {
-        m->session_timer = timers_.schedule_at(m->session_deadline_ms, [this, gid = group_id, mid = member_id] {
-            on_session_timer(gid, mid);
-        });
+    if (!timers_.passed(m->session_timer, m->session_deadline_ms,
+                        [&] { return [this, gid = group_id, mid = member_id] { on_session_timer(gid, mid); }; }))
         return;
-    }
     // Members parked in a rebalance are bounded by the rebalance, not by their session; their
     // session restarts when they are answered.
     if ((m->awaiting_join_now() && !m->is_new) || m->awaiting_sync_now()) return;

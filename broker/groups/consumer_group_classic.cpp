@@ -135,7 +135,7 @@ void consumer_group_coordinator::classic_join(group_slot& slot, join_params p, c
     }
     auto* m = slot.consumer->find(member_id);
     // It must now collect its assignment with SyncGroup within its rebalance timeout.
-    schedule_sync_timeout(slot, *m);
+    schedule_classic_deadline(slot, *m, classic_wait::sync);
     join_result r;
     r.member_id = member_id;
     r.generation = m->member_epoch;
@@ -164,7 +164,7 @@ sync_result consumer_group_coordinator::classic_sync(group_slot& slot, const syn
     // A member revoking partitions has rejoined already: it gets what it keeps and rejoins
     // after; any other member behind the group epoch must rejoin first.
     if (slot.consumer->group_epoch() > m->member_epoch && m->state != consumer_member_state::unrevoked_partitions) {
-        schedule_join_timeout(slot, *m);
+        schedule_classic_deadline(slot, *m, classic_wait::rejoin);
         r.error = error_code::rebalance_in_progress;
         return r;
     }
@@ -185,7 +185,7 @@ error_code consumer_group_coordinator::classic_heartbeat(group_slot& slot, std::
     if (generation != m->member_epoch) return error_code::illegal_generation;
     schedule_session(slot, *m);
     if (!classic_must_rejoin(*slot.consumer, *m)) return error_code::none;
-    schedule_join_timeout(slot, *m);
+    schedule_classic_deadline(slot, *m, classic_wait::rejoin);
     return error_code::rebalance_in_progress;
 }
 
@@ -196,21 +196,16 @@ error_code consumer_group_coordinator::classic_leave(group_slot& slot, const mem
     return error_code::none;
 }
 
-void consumer_group_coordinator::schedule_join_timeout(group_slot& slot, consumer_member& m) {
-    if (m.join_timer != 0 && timers_.due_at(m.join_timer) != UINT64_MAX) return;
-    m.join_timer = timers_.schedule_in(static_cast<uint64_t>(std::max(m.rebalance_timeout_ms, 0)),
-                                       [this, gid = slot.id, mid = m.member_id] {
-                                           on_join_timer(gid, mid, "did not rejoin within its rebalance timeout");
-                                       });
-}
-
-void consumer_group_coordinator::schedule_sync_timeout(group_slot& slot, consumer_member& m) {
-    // A new JoinGroup restarts the clock (Kafka's sync timeout replaces any earlier one).
+void consumer_group_coordinator::schedule_classic_deadline(group_slot& slot, consumer_member& m, classic_wait wait) {
+    const bool rejoin = wait == classic_wait::rejoin;
+    // A pending rejoin deadline stands; a new JoinGroup restarts the clock for SyncGroup (Kafka's
+    // sync timeout replaces any earlier one).
+    if (rejoin && m.join_timer != 0 && timers_.due_at(m.join_timer) != UINT64_MAX) return;
     timers_.cancel(m.join_timer);
+    const std::string_view why = rejoin ? "did not rejoin within its rebalance timeout"
+                                        : "did not send SyncGroup within its rebalance timeout";
     m.join_timer = timers_.schedule_in(static_cast<uint64_t>(std::max(m.rebalance_timeout_ms, 0)),
-                                       [this, gid = slot.id, mid = m.member_id] {
-                                           on_join_timer(gid, mid, "did not send SyncGroup within its rebalance timeout");
-                                       });
+                                       [this, gid = slot.id, mid = m.member_id, why] { on_join_timer(gid, mid, why); });
 }
 
 void consumer_group_coordinator::on_join_timer(const std::string& group_id, const std::string& member_id,

@@ -404,11 +404,9 @@ void consumer_group_coordinator::take_over_static_member(group_slot& slot, const
 void consumer_group_coordinator::schedule_session(group_slot& slot, consumer_member& m) {
     // A classic member keeps the session timeout of its JoinGroup.
     const int32_t timeout = m.classic ? m.classic->session_timeout_ms : config_.consumer_session_timeout_ms;
-    const uint64_t deadline = timers_.now_ms() + static_cast<uint64_t>(std::max(timeout, 0));
-    m.session_deadline_ms = deadline;
-    if (timers_.due_at(m.session_timer) <= deadline) return;
-    timers_.cancel(m.session_timer);
-    m.session_timer = timers_.schedule_at(deadline, [this, gid = slot.id, mid = m.member_id] { on_session_timer(gid, mid); });
+    timers_.renew(m.session_timer, m.session_deadline_ms, timers_.now_ms() + static_cast<uint64_t>(std::max(timeout, 0)), [&] {
+        return [this, gid = slot.id, mid = m.member_id] { on_session_timer(gid, mid); };
+    });
 }
 
 void consumer_group_coordinator::on_session_timer(const std::string& group_id, const std::string& member_id) {
@@ -416,13 +414,9 @@ void consumer_group_coordinator::on_session_timer(const std::string& group_id, c
     if (slot == nullptr || !slot->consumer) return;
     auto* m = slot->consumer->find(member_id);
     if (m == nullptr) return;
-    m->session_timer = 0;
-    if (timers_.now_ms() < m->session_deadline_ms) {
-        m->session_timer = timers_.schedule_at(m->session_deadline_ms, [this, gid = group_id, mid = member_id] {
-            on_session_timer(gid, mid);
-        });
+    if (!timers_.passed(m->session_timer, m->session_deadline_ms,
+                        [&] { return [this, gid = group_id, mid = member_id] { on_session_timer(gid, mid); }; }))
         return;
-    }
     fence_and_store(*slot, member_id, "was fenced: its session expired");
 }
 

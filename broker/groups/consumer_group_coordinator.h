@@ -118,8 +118,10 @@ private:
     // its instance id: the old member's timers stop and its target assignment moves over.
     void take_over_static_member(group_slot& slot, const std::string& replaced, const std::string& member_id,
                                  const std::string& instance_id);
-    void schedule_join_timeout(group_slot& slot, consumer_member& m);
-    void schedule_sync_timeout(group_slot& slot, consumer_member& m);
+    // A classic member must rejoin (after REBALANCE_IN_PROGRESS) or send SyncGroup (after its
+    // JoinGroup) within its rebalance timeout, or it is fenced.
+    enum class classic_wait : uint8_t { rejoin, sync };
+    void schedule_classic_deadline(group_slot& slot, consumer_member& m, classic_wait wait);
     void on_join_timer(const std::string& group_id, const std::string& member_id, std::string_view why);
     // Puts the group back as it was before a change the log refused, keeping timers consistent.
     void roll_back(group_slot& slot, consumer_group before);

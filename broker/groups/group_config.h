@@ -6,20 +6,9 @@
 
 #include <cstdint>
 #include <string>
-#include <string_view>
 #include <vector>
 
 namespace samsa::broker {
-
-// group.consumer.migration.policy: which way a non-empty group may change protocol.
-enum class migration_policy : uint8_t { disabled, upgrade, downgrade, bidirectional };
-
-[[nodiscard]] inline migration_policy parse_migration_policy(std::string_view s) noexcept {
-    if (s == "disabled") return migration_policy::disabled;
-    if (s == "upgrade") return migration_policy::upgrade;
-    if (s == "downgrade") return migration_policy::downgrade;
-    return migration_policy::bidirectional;
-}
 
 struct group_config {
     int32_t offsets_topic_partitions = 50;           // offsets.topic.num.partitions
@@ -62,7 +51,7 @@ struct group_config {
         g.consumer_session_timeout_ms = c.group_consumer_session_timeout_ms;
         g.consumer_max_size = c.group_consumer_max_size;
         g.consumer_assignors = c.group_consumer_assignors;
-        g.consumer_migration = parse_migration_policy(c.group_consumer_migration_policy);
+        g.consumer_migration = c.group_consumer_migration_policy;
         return g;
     }
 };

@@ -28,15 +28,19 @@ int64_t system_wall_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-// The coordinator's answer when writing to __consumer_offsets failed (Kafka's mapping).
+// The coordinator's answer when appending to __consumer_offsets failed: Kafka's translation of a
+// failed coordinator write (the same for every group API, offset commits included).
 error_code write_error(error_code e) {
     switch (e) {
-        case error_code::none: return e;
+        case error_code::unknown_topic_or_partition:
+        case error_code::not_enough_replicas:
+        case error_code::request_timed_out: return error_code::coordinator_not_available;
+        case error_code::not_leader_or_follower:
+        case error_code::kafka_storage_error: return error_code::not_coordinator;
         case error_code::message_too_large:
         case error_code::record_list_too_large:
-        case error_code::invalid_fetch_size: return error_code::invalid_commit_offset_size;
-        case error_code::not_leader_or_follower: return error_code::not_coordinator;
-        default: return error_code::coordinator_not_available;
+        case error_code::invalid_fetch_size: return error_code::unknown_server_error;
+        default: return e;  // none, and the coordinator errors themselves, pass through
     }
 }
 
@@ -139,9 +143,15 @@ error_code group_coordinator::write(int32_t partition, const std::vector<pending
     }
     auto built = builder.build();
     if (built.status != protocol::codec_status::ok || built.bytes.empty()) return error_code::unknown_server_error;
-    const auto e = write_error(log_.append(partition, built.bytes, now));
+    const auto e = append(partition, built.bytes, now);
     // The append wrote the batch's base offset into its header.
     if (e == error_code::none && base_offset != nullptr) *base_offset = appended_base_offset(built.bytes);
+    return e;
+}
+
+error_code group_coordinator::append(int32_t partition, std::span<uint8_t> batch, int64_t now_ms) {
+    const auto e = write_error(log_.append(partition, batch, now_ms));
+    if (e == error_code::none) ++appends_;
     return e;
 }
 
@@ -150,10 +160,7 @@ bool group_coordinator::waits_for_fsync(std::string_view group_id) const {
 }
 
 void group_coordinator::when_durable(std::string_view group_id, std::function<void(error_code)> done) {
-    log_.when_durable(partition_for(group_id), [done = std::move(done)](error_code e) {
-        // Kafka's coordinators answer NOT_COORDINATOR when their log append fails in storage.
-        done(e == error_code::kafka_storage_error ? error_code::not_coordinator : write_error(e));
-    });
+    log_.when_durable(partition_for(group_id), [done = std::move(done)](error_code e) { done(write_error(e)); });
 }
 
 error_code group_coordinator::store_group(group_slot& slot) {
@@ -493,7 +500,7 @@ std::vector<error_code> group_coordinator::commit_txn_offsets(const txn_offset_c
     if (e == error_code::none) {
         auto built = builder.build();
         if (built.status != protocol::codec_status::ok || built.bytes.empty()) e = error_code::unknown_server_error;
-        else e = write_error(log_.append(partition_for(req.group_id), built.bytes, now));
+        else e = append(partition_for(req.group_id), built.bytes, now);
         if (e == error_code::none) base = appended_base_offset(built.bytes);
     }
     for (size_t k = 0; k < written.size(); ++k) {

@@ -27,6 +27,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -190,6 +191,9 @@ public:
     // Calls `done` (loop thread, later) once every write made so far to the group's partition is
     // durable: none, or Kafka's answer for a failed write (NOT_COORDINATOR for a storage error).
     void when_durable(std::string_view group_id, std::function<void(protocol::error_code)> done);
+    // Batches appended to __consumer_offsets so far: a handler compares it around a call to learn
+    // whether the call wrote, and so must answer only once the write is durable.
+    [[nodiscard]] uint64_t appends() const noexcept { return appends_; }
 
     // Administration.
     [[nodiscard]] std::pair<protocol::error_code, std::vector<listed_group>> list_groups(
@@ -240,6 +244,8 @@ private:
     // exists and the metadata string fits offset.metadata.max.bytes.
     [[nodiscard]] protocol::error_code offset_entry_error(const std::string& topic, int32_t partition,
                                                           const std::optional<std::string>& metadata) const;
+    // Appends one built batch, counted in appends(); Kafka's error for a failed write.
+    [[nodiscard]] protocol::error_code append(int32_t partition, std::span<uint8_t> batch, int64_t now_ms);
     // Appends the records as one batch; `base_offset`, when given, receives the log offset of the
     // first (the others follow it one by one).
     [[nodiscard]] protocol::error_code write(int32_t partition, const std::vector<pending_record>& records,
@@ -268,6 +274,7 @@ private:
     std::map<std::string, consumer_group_log_state> loaded_consumer_groups_;
     txn_offset_table txn_offsets_;
     uint64_t retention_timer_ = 0;
+    uint64_t appends_ = 0;
     bool closed_ = false;
 };
 

@@ -38,6 +38,26 @@ public:
     // When `id` is due, or nullopt-like UINT64_MAX when it is not pending.
     [[nodiscard]] uint64_t due_at(timer_id id) const noexcept;
 
+    // A deadline renewed far more often than it falls due (a member's session, renewed by every
+    // heartbeat), kept in the caller's `timer` and `deadline_ms`. renew() records the new
+    // deadline and touches the set only when the pending entry would fire after it; the entry's
+    // callback asks passed(), which re-arms it for the recorded deadline while that is ahead.
+    // `make_on_due()` builds the callback, only when an entry is scheduled.
+    template <typename MakeOnDue>
+    void renew(timer_id& timer, uint64_t& deadline_ms, uint64_t new_deadline_ms, MakeOnDue&& make_on_due) {
+        deadline_ms = new_deadline_ms;
+        if (due_at(timer) <= new_deadline_ms) return;
+        cancel(timer);
+        timer = schedule_at(new_deadline_ms, make_on_due());
+    }
+    template <typename MakeOnDue>
+    [[nodiscard]] bool passed(timer_id& timer, uint64_t deadline_ms, MakeOnDue&& make_on_due) {
+        timer = 0;
+        if (now_ms() >= deadline_ms) return true;
+        timer = schedule_at(deadline_ms, make_on_due());
+        return false;
+    }
+
     [[nodiscard]] uint64_t now_ms() const noexcept { return loop_.now_ms(); }
     [[nodiscard]] size_t pending() const noexcept { return by_id_.size(); }
 

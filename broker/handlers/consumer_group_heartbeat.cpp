@@ -1,9 +1,11 @@
 // ConsumerGroupHeartbeat (key 68): the KIP-848 protocol. A member joins with epoch 0, then
 // heartbeats with its member epoch, the partitions it owns, and any change of subscription;
 // the coordinator answers with its epoch and, when it changed, its assignment (topic ids).
-// Epoch -1 leaves, -2 leaves for now (static members). v1 adds a topic regex.
+// Epoch -1 leaves, -2 leaves for now (static members). v1 adds a topic regex. A heartbeat that
+// wrote to __consumer_offsets is answered once the write is durable.
 #include "broker/groups/client_host.h"
 #include "broker/groups/group_coordinator.h"
+#include "broker/handlers/durable_answer.h"
 #include "broker/handlers/handlers.h"
 #include "broker/request_context.h"
 #include "protocol/messages/consumer_group_heartbeat.h"
@@ -35,7 +37,9 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
     }
     p.client_id = std::string(ctx.client_id().value_or(""));
     p.client_host = client_host_of(ctx.connection().peer);
-    auto r = ctx.groups().consumer_heartbeat(req.group_id, std::move(p), v);
+    auto& groups = ctx.groups();
+    const uint64_t appends_before = groups.appends();
+    auto r = groups.consumer_heartbeat(req.group_id, std::move(p), v);
 
     consumer_group_heartbeat_response resp;
     resp.error_code = to_int(r.error);
@@ -48,7 +52,15 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
         for (const auto& [topic, parts] : *r.assignment) a.topic_partitions.push_back({topic, {parts.begin(), parts.end()}});
         resp.assignment = std::move(a);
     }
-    return ctx.respond(resp);
+    if (groups.appends() == appends_before) return ctx.respond(resp);
+    // The heartbeat changed the group (a join, a new epoch or assignment, a leave): answered once
+    // its records are durable, as Kafka answers after the coordinator's write is committed. A
+    // failed write answers its error alone, as Kafka does.
+    return respond_when_durable(ctx, &groups, req.group_id, std::move(resp),
+                                [](consumer_group_heartbeat_response& out, protocol::error_code e) {
+                                    out = consumer_group_heartbeat_response{};
+                                    out.error_code = to_int(e);
+                                });
 }
 
 } // namespace

@@ -1,9 +1,14 @@
 // DeleteGroups (key 42): deletes empty groups with their committed offsets (tombstones in
 // __consumer_offsets); NON_EMPTY_GROUP while members remain, GROUP_ID_NOT_FOUND when unknown.
+// Answered once the tombstones are durable.
 #include "broker/groups/group_coordinator.h"
+#include "broker/handlers/durable_answer.h"
 #include "broker/handlers/handlers.h"
 #include "broker/request_context.h"
 #include "protocol/messages/delete_groups.h"
+
+#include <string>
+#include <vector>
 
 namespace samsa::broker {
 
@@ -16,10 +21,22 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
     delete_groups_request req;
     if (auto st = protocol::decode_body(body, ctx.api_version(), req); st != protocol::decode_status::ok)
         return handler_result::malformed(st);
-    const auto errors = ctx.groups().delete_groups(req.groups_names);
+    auto& groups = ctx.groups();
+    const uint64_t appends_before = groups.appends();
+    const auto errors = groups.delete_groups(req.groups_names);
     delete_groups_response resp;
-    for (size_t i = 0; i < errors.size(); ++i) resp.results.push_back({req.groups_names[i], to_int(errors[i])});
-    return ctx.respond(resp);
+    std::vector<std::string> deleted;
+    for (size_t i = 0; i < errors.size(); ++i) {
+        resp.results.push_back({req.groups_names[i], to_int(errors[i])});
+        if (errors[i] == protocol::error_code::none) deleted.push_back(req.groups_names[i]);
+    }
+    if (groups.appends() == appends_before) return ctx.respond(resp);
+    // The groups' tombstones are on __consumer_offsets: answered once they are all durable; a
+    // failed fsync becomes the error of every group deleted.
+    return respond_when_durable(ctx, &groups, deleted, std::move(resp), [](delete_groups_response& out, protocol::error_code e) {
+        for (auto& r : out.results)
+            if (r.error_code == 0) r.error_code = to_int(e);
+    });
 }
 
 } // namespace

@@ -6,7 +6,8 @@
 // append) through the handler's `on_failure(response&, error)`.
 //
 // Header-only helper for the handlers; loop thread only. The coordinator outlives the request;
-// the response is copied into the wait.
+// the response is copied into the wait. Handlers that answer at once pass their context; those
+// whose answer was already deferred (a request parked in the coordinator) pass its reply.
 #pragma once
 
 #include "broker/handler.h"
@@ -22,16 +23,22 @@
 
 namespace samsa::broker {
 
-// `keys` are the transactional ids or group ids whose partitions the request wrote to.
-template <typename Coordinator, typename Response, typename OnFailure>
-[[nodiscard]] handler_result respond_when_durable(request_context& ctx, Coordinator* coordinator, const std::vector<std::string>& keys,
-                                                  Response resp, OnFailure on_failure) {
+namespace durable_answer_detail {
+
+// The keys (transactional ids, group ids) whose partitions wait for an fsync.
+template <typename Coordinator>
+[[nodiscard]] std::vector<std::string> waiting_keys(Coordinator* coordinator, const std::vector<std::string>& keys) {
     std::vector<std::string> waiting;
     if (coordinator != nullptr)
         for (const auto& k : keys)
             if (coordinator->waits_for_fsync(k)) waiting.push_back(k);
-    if (waiting.empty()) return ctx.respond(resp);
+    return waiting;
+}
 
+// Answers `reply` once every key in `waiting` (not empty) is durable.
+template <typename Coordinator, typename Response, typename OnFailure>
+void answer_after(deferred_response reply, Coordinator* coordinator, const std::vector<std::string>& waiting, Response resp,
+                  OnFailure on_failure) {
     struct wait_state {
         deferred_response reply;
         Response resp;
@@ -39,7 +46,7 @@ template <typename Coordinator, typename Response, typename OnFailure>
         size_t left;
         protocol::error_code error = protocol::error_code::none;
     };
-    auto state = std::make_shared<wait_state>(wait_state{ctx.defer(), std::move(resp), std::move(on_failure), waiting.size()});
+    auto state = std::make_shared<wait_state>(wait_state{std::move(reply), std::move(resp), std::move(on_failure), waiting.size()});
     for (const auto& k : waiting)
         coordinator->when_durable(k, [state](protocol::error_code e) noexcept {
             // Runs among storage's completions: nothing may escape it.
@@ -53,14 +60,33 @@ template <typename Coordinator, typename Response, typename OnFailure>
                 state->reply = deferred_response();
             }
         });
+}
+
+} // namespace durable_answer_detail
+
+// `keys` are the transactional ids or group ids whose partitions the request wrote to.
+template <typename Coordinator, typename Response, typename OnFailure>
+[[nodiscard]] handler_result respond_when_durable(request_context& ctx, Coordinator* coordinator, const std::vector<std::string>& keys,
+                                                  Response resp, OnFailure on_failure) {
+    const auto waiting = durable_answer_detail::waiting_keys(coordinator, keys);
+    if (waiting.empty()) return ctx.respond(resp);
+    durable_answer_detail::answer_after(ctx.defer(), coordinator, waiting, std::move(resp), std::move(on_failure));
     return handler_result::deferred();
 }
 
 template <typename Coordinator, typename Response, typename OnFailure>
 [[nodiscard]] handler_result respond_when_durable(request_context& ctx, Coordinator* coordinator, const std::string& key,
                                                   Response resp, OnFailure on_failure) {
-    if (coordinator == nullptr || !coordinator->waits_for_fsync(key)) return ctx.respond(resp);
     return respond_when_durable(ctx, coordinator, std::vector<std::string>{key}, std::move(resp), std::move(on_failure));
+}
+
+// The same for an answer already deferred: `reply` answers now, or once `key` is durable.
+template <typename Coordinator, typename Response, typename OnFailure>
+void respond_when_durable(deferred_response reply, Coordinator* coordinator, const std::string& key, Response resp,
+                          OnFailure on_failure) {
+    const auto waiting = durable_answer_detail::waiting_keys(coordinator, std::vector<std::string>{key});
+    if (waiting.empty()) return reply.respond(resp);
+    durable_answer_detail::answer_after(std::move(reply), coordinator, waiting, std::move(resp), std::move(on_failure));
 }
 
 } // namespace samsa::broker

@@ -1,7 +1,9 @@
 // OffsetDelete (key 47): removes committed offsets of a group (tombstones in
 // __consumer_offsets), refusing partitions of topics the group still subscribes to
-// (GROUP_SUBSCRIBED_TO_TOPIC) and non-empty groups that do not say what they use.
+// (GROUP_SUBSCRIBED_TO_TOPIC) and non-empty groups that do not say what they use. Answered
+// once the tombstones are durable.
 #include "broker/groups/group_coordinator.h"
+#include "broker/handlers/durable_answer.h"
 #include "broker/handlers/handlers.h"
 #include "broker/request_context.h"
 #include "protocol/messages/offset_delete.h"
@@ -22,7 +24,9 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
     std::vector<std::pair<std::string, int32_t>> partitions;
     for (const auto& t : req.topics)
         for (const auto& p : t.partitions) partitions.emplace_back(t.name, p.partition_index);
-    const auto [group_error, errors] = ctx.groups().delete_offsets(req.group_id, partitions);
+    auto& groups = ctx.groups();
+    const uint64_t appends_before = groups.appends();
+    const auto [group_error, errors] = groups.delete_offsets(req.group_id, partitions);
 
     offset_delete_response resp;
     resp.error_code = to_int(group_error);
@@ -35,7 +39,12 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
             resp.topics.push_back(std::move(rt));
         }
     }
-    return ctx.respond(resp);
+    if (groups.appends() == appends_before) return ctx.respond(resp);
+    // The tombstones are on __consumer_offsets: answered once they are durable.
+    return respond_when_durable(ctx, &groups, req.group_id, std::move(resp), [](offset_delete_response& out, error_code e) {
+        out.error_code = to_int(e);
+        out.topics.clear();
+    });
 }
 
 } // namespace

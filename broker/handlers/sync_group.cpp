@@ -2,12 +2,11 @@
 // parked, for its own bytes, which are returned exactly as the leader sent them (an empty
 // assignment is an empty blob). v5 checks and returns the protocol type and name.
 #include "broker/groups/group_coordinator.h"
+#include "broker/handlers/durable_answer.h"
 #include "broker/handlers/handlers.h"
-#include "broker/logger.h"
 #include "broker/request_context.h"
 #include "protocol/messages/sync_group.h"
 
-#include <exception>
 #include <memory>
 
 namespace samsa::broker {
@@ -30,6 +29,7 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
     p.protocol_name = std::move(req.protocol_name);
     for (auto& a : req.assignments) p.assignments.emplace_back(std::move(a.member_id), std::move(a.assignment));
 
+    // The callback is copyable; the one reply it answers is shared with it.
     auto reply = std::make_shared<deferred_response>(ctx.defer());
     auto* groups = &ctx.groups();
     ctx.groups().sync_group(req.group_id, std::move(p), [reply, groups, group_id = req.group_id](sync_result r) {
@@ -38,20 +38,12 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
         resp.protocol_type = std::move(r.protocol_type);
         resp.protocol_name = std::move(r.protocol_name);
         resp.assignment = std::move(r.assignment);
-        if (r.error != protocol::error_code::none || !groups->waits_for_fsync(group_id)) return reply->respond(resp);
+        if (r.error != protocol::error_code::none) return reply->respond(resp);
         // The group's metadata (the leader's assignment) is on __consumer_offsets: answered once
         // it is durable, as Kafka answers after its group metadata append.
-        groups->when_durable(group_id, [reply, resp = std::move(resp)](protocol::error_code e) mutable noexcept {
-            try {
-                if (e != protocol::error_code::none) {
-                    resp.error_code = to_int(e);
-                    resp.assignment.clear();
-                }
-                reply->respond(resp);
-            } catch (const std::exception& ex) {
-                log_error("SyncGroup: cannot answer, its connection is closed: ", ex.what());
-                *reply = deferred_response();
-            }
+        respond_when_durable(std::move(*reply), groups, group_id, std::move(resp), [](sync_group_response& out, protocol::error_code e) {
+            out.error_code = to_int(e);
+            out.assignment.clear();
         });
     });
     return handler_result::deferred();

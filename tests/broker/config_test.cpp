@@ -199,3 +199,11 @@ TEST_CASE("config: connection limits take Kafka's keys and its check between the
     CHECK(error_of({{"max.connections.per.ip.overrides", "bad/host:1"}}).find("invalid addresses") != std::string::npos);
     CHECK(error_of({{"max.connections", "-1"}}).find("max.connections") != std::string::npos);
 }
+
+TEST_CASE("config: group.consumer.migration.policy is read into the policy, case-insensitively, or refused") {
+    CHECK(build({}).group_consumer_migration_policy == migration_policy::bidirectional);
+    CHECK(build({{"group.consumer.migration.policy", "disabled"}}).group_consumer_migration_policy == migration_policy::disabled);
+    CHECK(build({{"group.consumer.migration.policy", "Upgrade"}}).group_consumer_migration_policy == migration_policy::upgrade);
+    CHECK(build({{"group.consumer.migration.policy", "DOWNGRADE"}}).group_consumer_migration_policy == migration_policy::downgrade);
+    CHECK(error_of({{"group.consumer.migration.policy", "sideways"}}).find("group.consumer.migration.policy") != std::string::npos);
+}

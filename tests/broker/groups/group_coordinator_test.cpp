@@ -165,14 +165,46 @@ TEST_CASE("group_coordinator: a failed write to __consumer_offsets changes nothi
     group_fixture f;
     (void)f.gc().commit_offsets(commit("g", {{"orders", 0, 1, -1, "", -1}}));
     f.log.fail_appends = error_code::kafka_storage_error;
-    CHECK(f.gc().commit_offsets(commit("g", {{"orders", 0, 2, -1, "", -1}})).at(0) == error_code::coordinator_not_available);
+    CHECK(f.gc().commit_offsets(commit("g", {{"orders", 0, 2, -1, "", -1}})).at(0) == error_code::not_coordinator);
     CHECK(fetch(f, "g").partitions.at(0).offset == 1);
     auto a = f.join_new("h", f.params());
     f.loop.advance(0);
     // The leader's assignment cannot be stored: the members are told and rejoin.
     auto s = f.sync("h", a.get().member_id, a.get().generation, {{a.get().member_id, {1}}});
-    CHECK(s.get().error == error_code::coordinator_not_available);
+    CHECK(s.get().error == error_code::not_coordinator);
     f.log.fail_appends = error_code::none;
+}
+
+TEST_CASE("group_coordinator: a failed append answers Kafka's coordinator error for it, offset commits included") {
+    // Kafka's translation of a failed coordinator write: the partition moved or its disk failed
+    // (find the coordinator again), it is not there yet (retry), the batch was too large (a bug).
+    const std::pair<error_code, error_code> cases[] = {
+        {error_code::kafka_storage_error, error_code::not_coordinator},
+        {error_code::not_leader_or_follower, error_code::not_coordinator},
+        {error_code::unknown_topic_or_partition, error_code::coordinator_not_available},
+        {error_code::not_enough_replicas, error_code::coordinator_not_available},
+        {error_code::request_timed_out, error_code::coordinator_not_available},
+        {error_code::message_too_large, error_code::unknown_server_error},
+        {error_code::record_list_too_large, error_code::unknown_server_error},
+        {error_code::invalid_fetch_size, error_code::unknown_server_error},
+        {error_code::coordinator_load_in_progress, error_code::coordinator_load_in_progress},
+    };
+    for (const auto& [failure, answer] : cases) {
+        const int16_t code = to_int(failure);
+        CAPTURE(code);
+        group_fixture f;
+        f.log.fail_appends = failure;
+        CHECK(f.gc().commit_offsets(commit("g", {{"orders", 0, 2, -1, "", -1}})).at(0) == answer);
+        CHECK(f.gc().consumer_heartbeat("k", join_params_for({"orders"}), 0).error == answer);
+        f.log.fail_appends = error_code::none;
+        auto a = f.join_new("h", f.params());
+        f.loop.advance(0);
+        REQUIRE(a.ready());
+        f.log.fail_appends = failure;
+        CHECK(f.sync("h", a.get().member_id, a.get().generation, {{a.get().member_id, {1}}}).get().error == answer);
+        f.log.fail_appends = error_code::none;
+        CHECK(fetch(f, "g").partitions.empty());
+    }
 }
 
 TEST_CASE("group_coordinator: DeleteGroups writes tombstones, and a restart does not bring the group back") {

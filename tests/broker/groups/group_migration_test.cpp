@@ -62,13 +62,7 @@ struct kip848_member {
 };
 
 kip848_member join_848(group_fixture& f, const std::string& group) {
-    consumer_heartbeat_params p;
-    p.member_epoch = 0;
-    p.rebalance_timeout_ms = 20'000;
-    p.subscribed_topic_names = std::vector<std::string>{"orders"};
-    p.owned = topic_partitions{};
-    p.client_id = "client";
-    auto r = f.gc().consumer_heartbeat(group, p, 0);
+    auto r = f.gc().consumer_heartbeat(group, join_params_for({"orders"}), 0);
     REQUIRE(r.error == error_code::none);
     return {*r.member_id, r.member_epoch, r.assignment.value_or(topic_partitions{})};
 }
@@ -85,6 +79,14 @@ consumer_heartbeat_result beat_848(group_fixture& f, const std::string& group, k
         if (r.assignment) m.owned = *r.assignment;
     }
     return r;
+}
+
+// The member leaves the group (epoch -1).
+consumer_heartbeat_result leave_848(group_fixture& f, const std::string& group, const kip848_member& m) {
+    consumer_heartbeat_params p;
+    p.member_id = m.id;
+    p.member_epoch = leave_group_member_epoch;
+    return f.gc().consumer_heartbeat(group, p, 0);
 }
 
 std::set<int32_t> orders_of(group_fixture& f, const topic_partitions& tp) {
@@ -298,10 +300,7 @@ TEST_CASE("group_migration: the last KIP-848 member leaving downgrades the group
     (void)heartbeat_or_rejoin(f, "g", b);
     const int32_t epoch = f.gc().groups().find("g")->consumer->group_epoch();
 
-    consumer_heartbeat_params leave;
-    leave.member_id = a.id;
-    leave.member_epoch = leave_group_member_epoch;
-    REQUIRE(f.gc().consumer_heartbeat("g", leave, 0).error == error_code::none);
+    REQUIRE(leave_848(f, "g", a).error == error_code::none);
     auto* slot = f.gc().groups().find("g");
     REQUIRE(slot->classic);
     CHECK_FALSE(slot->consumer);
@@ -334,11 +333,7 @@ TEST_CASE("group_migration: the policy decides which conversions happen") {
         cfg.consumer_migration = migration_policy::disabled;
         group_fixture f(cfg);
         (void)stable_classic_group(f);
-        consumer_heartbeat_params p;
-        p.member_epoch = 0;
-        p.rebalance_timeout_ms = 20'000;
-        p.subscribed_topic_names = std::vector<std::string>{"orders"};
-        p.owned = topic_partitions{};
+        auto p = join_params_for({"orders"});
         const auto r = f.gc().consumer_heartbeat("g", p, 0);
         CHECK(r.error == error_code::group_id_not_found);
         CHECK(f.gc().groups().find("g")->classic);
@@ -348,11 +343,7 @@ TEST_CASE("group_migration: the policy decides which conversions happen") {
         cfg.consumer_migration = migration_policy::downgrade;
         group_fixture f(cfg);
         (void)stable_classic_group(f);
-        consumer_heartbeat_params p;
-        p.member_epoch = 0;
-        p.rebalance_timeout_ms = 20'000;
-        p.subscribed_topic_names = std::vector<std::string>{"orders"};
-        p.owned = topic_partitions{};
+        auto p = join_params_for({"orders"});
         CHECK(f.gc().consumer_heartbeat("g", p, 0).error == error_code::group_id_not_found);
     }
     SUBCASE("upgrade only: the group stays a consumer group when its last KIP-848 member leaves") {
@@ -362,10 +353,7 @@ TEST_CASE("group_migration: the policy decides which conversions happen") {
         auto a = join_848(f, "g");
         classic_client b;
         REQUIRE(join_and_sync(f, "g", b) == error_code::none);
-        consumer_heartbeat_params leave;
-        leave.member_id = a.id;
-        leave.member_epoch = leave_group_member_epoch;
-        REQUIRE(f.gc().consumer_heartbeat("g", leave, 0).error == error_code::none);
+        REQUIRE(leave_848(f, "g", a).error == error_code::none);
         auto* slot = f.gc().groups().find("g");
         REQUIRE(slot->consumer);
         CHECK(slot->consumer->members().size() == 1);
@@ -380,11 +368,7 @@ TEST_CASE("group_migration: the policy decides which conversions happen") {
         auto a = f.join_new("g", p);
         f.loop.advance(0);
         REQUIRE(a.ready());
-        consumer_heartbeat_params h;
-        h.member_epoch = 0;
-        h.rebalance_timeout_ms = 20'000;
-        h.subscribed_topic_names = std::vector<std::string>{"orders"};
-        h.owned = topic_partitions{};
+        auto h = join_params_for({"orders"});
         CHECK(f.gc().consumer_heartbeat("g", h, 0).error == error_code::group_id_not_found);
     }
 }
@@ -463,11 +447,7 @@ TEST_CASE("group_migration: a classic group whose assignments carry custom-assig
     REQUIRE(s.ready());
     REQUIRE(s.get().error == error_code::none);
 
-    consumer_heartbeat_params p;
-    p.member_epoch = 0;
-    p.rebalance_timeout_ms = 20'000;
-    p.subscribed_topic_names = std::vector<std::string>{"orders"};
-    p.owned = topic_partitions{};
+    auto p = join_params_for({"orders"});
     const auto r = f.gc().consumer_heartbeat("g", p, 0);
     CHECK(r.error == error_code::group_id_not_found);
     REQUIRE(r.error_message);
@@ -507,13 +487,8 @@ TEST_CASE("group_migration: a classic JoinGroup with a malformed subscription ge
 
 TEST_CASE("group_migration: a classic static member replacing the last KIP-848 member downgrades the group in one write") {
     group_fixture f;
-    consumer_heartbeat_params h;
-    h.member_epoch = 0;
+    auto h = join_params_for({"orders"});
     h.instance_id = "instance-a";
-    h.rebalance_timeout_ms = 20'000;
-    h.subscribed_topic_names = std::vector<std::string>{"orders"};
-    h.owned = topic_partitions{};
-    h.client_id = "client";
     auto first = f.gc().consumer_heartbeat("g", h, 0);
     REQUIRE(first.error == error_code::none);
     kip848_member a{*first.member_id, first.member_epoch, first.assignment.value_or(topic_partitions{})};
@@ -566,10 +541,7 @@ TEST_CASE("group_migration: the leave that downgrades a group is written in the 
     classic_client b;
     REQUIRE(join_and_sync(f, "g", b) == error_code::none);
     const int appends = f.log.appends;
-    consumer_heartbeat_params leave;
-    leave.member_id = a.id;
-    leave.member_epoch = leave_group_member_epoch;
-    REQUIRE(f.gc().consumer_heartbeat("g", leave, 0).error == error_code::none);
+    REQUIRE(leave_848(f, "g", a).error == error_code::none);
     REQUIRE(f.gc().groups().find("g")->classic);
     CHECK(f.log.appends == appends + 1);
 }
@@ -577,12 +549,7 @@ TEST_CASE("group_migration: the leave that downgrades a group is written in the 
 TEST_CASE("group_migration: an upgrade is written with the joining member's records in one batch, or not at all") {
     group_fixture f;
     auto [ca, cb] = stable_classic_group(f);
-    consumer_heartbeat_params p;
-    p.member_epoch = 0;
-    p.rebalance_timeout_ms = 20'000;
-    p.subscribed_topic_names = std::vector<std::string>{"orders"};
-    p.owned = topic_partitions{};
-    p.client_id = "client";
+    auto p = join_params_for({"orders"});
 
     // The log refuses the write: the group stays the classic group it was.
     f.log.fail_appends = error_code::kafka_storage_error;

@@ -147,6 +147,18 @@ inline std::vector<uint8_t> subscription(const std::vector<std::string>& topics)
     return std::move(out.bytes);
 }
 
+// The first ConsumerGroupHeartbeat of a new KIP-848 member (epoch 0, owning nothing yet).
+inline consumer_heartbeat_params join_params_for(std::vector<std::string> topics, std::optional<std::string> assignor = std::nullopt) {
+    consumer_heartbeat_params p;
+    p.member_epoch = 0;
+    p.rebalance_timeout_ms = 20'000;
+    p.subscribed_topic_names = std::move(topics);
+    p.server_assignor = std::move(assignor);
+    p.owned = topic_partitions{};
+    p.client_id = "client";
+    return p;
+}
+
 // A parked JoinGroup or SyncGroup: records its answer when it comes.
 template <typename Result>
 struct answer {

@@ -1,7 +1,6 @@
 // Coordinator answers held until their writes are durable (broker/handlers/durable_answer.h):
-// InitProducerId, AddPartitionsToTxn, AddOffsetsToTxn, EndTxn, OffsetCommit, TxnOffsetCommit and
-// SyncGroup
-// through the dispatcher, over the real __transaction_state / __consumer_offsets logs and
+// InitProducerId, AddPartitionsToTxn, AddOffsetsToTxn, EndTxn, OffsetCommit, TxnOffsetCommit,
+// SyncGroup, ConsumerGroupHeartbeat, OffsetDelete and DeleteGroups through the dispatcher, over the real __transaction_state / __consumer_offsets logs and
 // flusher (a broker-wide flush policy) and over in-memory logs whose fsync the test completes,
 // or fails, when it chooses.
 #include "../groups/group_test_support.h"
@@ -9,9 +8,12 @@
 #include "broker/transactions/storage_transaction_state_log.h"
 #include "protocol/messages/add_offsets_to_txn.h"
 #include "protocol/messages/add_partitions_to_txn.h"
+#include "protocol/messages/consumer_group_heartbeat.h"
+#include "protocol/messages/delete_groups.h"
 #include "protocol/messages/end_txn.h"
 #include "protocol/messages/init_producer_id.h"
 #include "protocol/messages/offset_commit.h"
+#include "protocol/messages/offset_delete.h"
 #include "protocol/messages/sync_group.h"
 #include "protocol/messages/txn_offset_commit.h"
 #include "tests/broker/data_path_fixture.h"
@@ -82,6 +84,21 @@ protocol::txn_offset_commit_request txn_commit_request(const std::string& id, in
     p.committed_offset = offset;
     t.partitions.push_back(p);
     req.topics.push_back(t);
+    return req;
+}
+
+// The first heartbeat of a KIP-848 member, or (with its id and epoch) a later one.
+protocol::consumer_group_heartbeat_request heartbeat_request(const std::string& group, std::string member_id = "",
+                                                             int32_t epoch = 0) {
+    protocol::consumer_group_heartbeat_request req;
+    req.group_id = group;
+    req.member_id = std::move(member_id);
+    req.member_epoch = epoch;
+    req.rebalance_timeout_ms = 10000;
+    if (epoch == 0) {
+        req.subscribed_topic_names = std::vector<std::string>{"orders"};
+        req.topic_partitions = std::vector<protocol::consumer_group_heartbeat_request::topic_partitions_data>{};
+    }
     return req;
 }
 
@@ -325,6 +342,115 @@ TEST_CASE("durable answer: SyncGroup hands out the leader's assignment once the 
     const auto failed = answer_of<protocol::sync_group_request>(again, 3);
     CHECK(failed.error_code == to_int(error_code::not_coordinator));
     CHECK(failed.assignment.empty());
+}
+
+TEST_CASE("durable answer: ConsumerGroupHeartbeat that wrote answers once its records are durable, one that did not at once") {
+    data_path_fixture f;
+    held_logs c(f);
+
+    auto join = f.start(heartbeat_request("g"), 0);
+    CHECK(join.waiting());
+    f.loop().run_posted();
+    CHECK(join.waiting());  // the member and its new epoch are not durable yet
+    CHECK(c.offsets.release() == 1);
+    REQUIRE(join.answered());
+    const auto joined = answer_of<protocol::consumer_group_heartbeat_request>(join, 0);
+    REQUIRE(joined.error_code == e_none);
+    REQUIRE(joined.member_id.has_value());
+    CHECK(joined.member_epoch == 1);
+    CHECK(joined.assignment.has_value());
+
+    // A heartbeat that changes nothing writes nothing, and has nothing to wait for.
+    const int appends = c.offsets.appends;
+    auto steady = heartbeat_request("g", *joined.member_id, joined.member_epoch);
+    steady.topic_partitions.emplace();
+    for (const auto& tp : joined.assignment->topic_partitions) steady.topic_partitions->push_back({tp.topic_id, tp.partitions});
+    auto beat = f.start(steady, 0);
+    REQUIRE(beat.answered());
+    CHECK(answer_of<protocol::consumer_group_heartbeat_request>(beat, 0).error_code == e_none);
+    CHECK(c.offsets.appends == appends);
+    CHECK(c.offsets.held.empty());
+
+    // A failed fsync: the member learns NOT_COORDINATOR and nothing else, as from Kafka.
+    auto second = f.start(heartbeat_request("g"), 0);
+    CHECK(second.waiting());
+    CHECK(c.offsets.release(error_code::kafka_storage_error) == 1);
+    REQUIRE(second.answered());
+    const auto failed = answer_of<protocol::consumer_group_heartbeat_request>(second, 0);
+    CHECK(failed.error_code == to_int(error_code::not_coordinator));
+    CHECK_FALSE(failed.member_id.has_value());
+    CHECK(failed.member_epoch == 0);
+    CHECK_FALSE(failed.assignment.has_value());
+}
+
+TEST_CASE("durable answer: OffsetDelete and DeleteGroups answer once their tombstones are durable") {
+    data_path_fixture f;
+    held_logs c(f);
+    for (const char* group : {"g", "h"}) {
+        auto commit = f.start(commit_request(group, "orders", 42), 8);
+        CHECK(c.offsets.release() == 1);
+        REQUIRE(commit.answered());
+    }
+
+    protocol::offset_delete_request od;
+    od.group_id = "g";
+    od.topics.push_back({"orders", {{0}}});
+    auto deleted = f.start(od, 0);
+    CHECK(deleted.waiting());
+    f.loop().run_posted();
+    CHECK(deleted.waiting());
+    CHECK(c.offsets.release() == 1);
+    REQUIRE(deleted.answered());
+    const auto dr = answer_of<protocol::offset_delete_request>(deleted, 0);
+    CHECK(dr.error_code == e_none);
+    CHECK(dr.topics.at(0).partitions.at(0).error_code == e_none);
+
+    protocol::delete_groups_request dg;
+    dg.groups_names = {"h", "never-existed"};
+    auto groups = f.start(dg, 2);
+    CHECK(groups.waiting());
+    CHECK(c.offsets.release() == 1);
+    REQUIRE(groups.answered());
+    const auto gr = answer_of<protocol::delete_groups_request>(groups, 2);
+    CHECK(gr.results.at(0).error_code == e_none);
+    CHECK(gr.results.at(1).error_code == to_int(error_code::group_id_not_found));
+
+    // Nothing to delete writes nothing and is answered at once.
+    dg.groups_names = {"never-existed"};
+    auto nothing = f.start(dg, 2);
+    REQUIRE(nothing.answered());
+    CHECK(c.offsets.held.empty());
+}
+
+TEST_CASE("durable answer: a failed fsync fails OffsetDelete and each group DeleteGroups deleted with NOT_COORDINATOR") {
+    data_path_fixture f;
+    held_logs c(f);
+    for (const char* group : {"g", "h", "i"}) {
+        auto commit = f.start(commit_request(group, "orders", 42), 8);
+        CHECK(c.offsets.release() == 1);
+        REQUIRE(commit.answered());
+    }
+
+    protocol::offset_delete_request od;
+    od.group_id = "g";
+    od.topics.push_back({"orders", {{0}}});
+    auto deleted = f.start(od, 0);
+    CHECK(c.offsets.release(error_code::kafka_storage_error) == 1);
+    REQUIRE(deleted.answered());
+    const auto dr = answer_of<protocol::offset_delete_request>(deleted, 0);
+    CHECK(dr.error_code == to_int(error_code::not_coordinator));
+    CHECK(dr.topics.empty());
+
+    protocol::delete_groups_request dg;
+    dg.groups_names = {"h", "never-existed", "i"};
+    auto groups = f.start(dg, 2);
+    CHECK(groups.waiting());
+    CHECK(c.offsets.release(error_code::kafka_storage_error) >= 1);
+    REQUIRE(groups.answered());
+    const auto gr = answer_of<protocol::delete_groups_request>(groups, 2);
+    CHECK(gr.results.at(0).error_code == to_int(error_code::not_coordinator));
+    CHECK(gr.results.at(1).error_code == to_int(error_code::group_id_not_found));
+    CHECK(gr.results.at(2).error_code == to_int(error_code::not_coordinator));
 }
 
 } // namespace samsa::broker::test
