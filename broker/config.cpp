@@ -435,8 +435,8 @@ void finish(broker_config& c) {
     if (c.node_id_setting && c.broker_id_setting && *c.node_id_setting != *c.broker_id_setting)
         throw config_error("Invalid configuration 'broker.id': " + std::to_string(*c.broker_id_setting) +
                            " differs from node.id " + std::to_string(*c.node_id_setting));
-    if (c.node_id_setting) c.node_id = *c.node_id_setting;
-    else if (c.broker_id_setting) c.node_id = *c.broker_id_setting;
+    if (c.node_id_setting) c.node_id = protocol::node_id(*c.node_id_setting);
+    else if (c.broker_id_setting) c.node_id = protocol::node_id(*c.broker_id_setting);
 
     check_connection_limits(c);
 

@@ -8,6 +8,8 @@
 // read-only keys. Parsing throws config_error naming the key.
 #pragma once
 
+#include "protocol/kafka_ids.h"
+
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -38,7 +40,7 @@ struct listener_endpoint {
 enum class migration_policy : uint8_t { disabled, upgrade, downgrade, bidirectional };
 
 struct broker_config {
-    int32_t node_id = 1;                         // node.id, or broker.id (they must agree)
+    protocol::node_id node_id{1};                // node.id, or broker.id (they must agree)
     std::optional<int32_t> broker_id_setting;    // broker.id as given, to check it against node.id
     std::optional<int32_t> node_id_setting;
     std::vector<listener_endpoint> listeners{{"PLAINTEXT", "localhost", 9092}};

@@ -26,7 +26,7 @@ std::string internal_topic_log::create(int32_t count, int32_t segment_bytes) {
     return outcomes.front().message.value_or("error " + std::to_string(to_int(outcomes.front().error)));
 }
 
-protocol::error_code internal_topic_log::append(int32_t partition, std::span<uint8_t> batches, int64_t now_ms) {
+protocol::error_code internal_topic_log::append(protocol::partition_id partition, std::span<uint8_t> batches, int64_t now_ms) {
     auto log = logs_.get(tp(partition));
     if (!log) return protocol::error_code::unknown_topic_or_partition;
     storage::append_options options;
@@ -39,12 +39,12 @@ protocol::error_code internal_topic_log::append(int32_t partition, std::span<uin
     return protocol::error_code::none;
 }
 
-bool internal_topic_log::waits_for_fsync(int32_t partition) const {
+bool internal_topic_log::waits_for_fsync(protocol::partition_id partition) const {
     const auto log = logs_.get(tp(partition));
     return log != nullptr && acks_all_waits_for_fsync(log->config());
 }
 
-void internal_topic_log::when_durable(int32_t partition, std::function<void(protocol::error_code)> done) {
+void internal_topic_log::when_durable(protocol::partition_id partition, std::function<void(protocol::error_code)> done) {
     if (auto log = logs_.get(tp(partition))) {
         log->flush(std::move(done));
         return;
@@ -53,7 +53,7 @@ void internal_topic_log::when_durable(int32_t partition, std::function<void(prot
     logs_.completions().post([done = std::move(done)] { done(protocol::error_code::kafka_storage_error); });
 }
 
-internal_log_chunk internal_topic_log::read(int32_t partition, protocol::offset offset, int32_t max_bytes) const {
+internal_log_chunk internal_topic_log::read(protocol::partition_id partition, protocol::offset offset, int32_t max_bytes) const {
     internal_log_chunk out;
     auto log = logs_.get(tp(partition));
     if (!log) {

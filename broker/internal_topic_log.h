@@ -11,6 +11,7 @@
 
 #include "broker/internal_log_chunk.h"
 #include "broker/metadata_service.h"
+#include "protocol/kafka_ids.h"
 #include "storage/log_manager.h"
 
 #include <functional>
@@ -30,19 +31,19 @@ public:
     // Creates the compacted topic; an existing one is fine. Returns why it failed, or "".
     [[nodiscard]] std::string create(int32_t count, int32_t segment_bytes);
     // Appends coordinator batches to one partition and makes them visible (one replica).
-    [[nodiscard]] protocol::error_code append(int32_t partition, std::span<uint8_t> batches, int64_t now_ms);
+    [[nodiscard]] protocol::error_code append(protocol::partition_id partition, std::span<uint8_t> batches, int64_t now_ms);
     // Whether an acks=-1 produce to the partition would wait for its fsync (flush.messages or
     // flush.ms set on the topic, or log.flush.interval.* on the broker).
-    [[nodiscard]] bool waits_for_fsync(int32_t partition) const;
+    [[nodiscard]] bool waits_for_fsync(protocol::partition_id partition) const;
     // Calls `done` on the loop thread, never from inside this call, once everything appended to
     // the partition so far is on disk: none, or KAFKA_STORAGE_ERROR when the fsync failed (the
     // partition is then offline) or the partition is gone.
-    void when_durable(int32_t partition, std::function<void(protocol::error_code)> done);
+    void when_durable(protocol::partition_id partition, std::function<void(protocol::error_code)> done);
     // Up to `max_bytes` of whole batches from `offset` (or the log start, if later).
-    [[nodiscard]] internal_log_chunk read(int32_t partition, protocol::offset offset, int32_t max_bytes) const;
+    [[nodiscard]] internal_log_chunk read(protocol::partition_id partition, protocol::offset offset, int32_t max_bytes) const;
 
 private:
-    [[nodiscard]] storage::topic_partition tp(int32_t partition) const { return {topic_, partition}; }
+    [[nodiscard]] storage::topic_partition tp(protocol::partition_id partition) const { return {topic_, partition}; }
 
     std::string topic_;
     metadata_service& metadata_;

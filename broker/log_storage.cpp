@@ -67,7 +67,7 @@ void log_storage::open(const topic_table& topics) {
 
     std::set<storage::topic_partition> wanted;
     for (const auto* t : topics.all())
-        for (int32_t p = 0; p < t->partitions; ++p) wanted.insert({t->name, p});
+        for (int32_t p = 0; p < t->partitions; ++p) wanted.insert({t->name, protocol::partition_id(p)});
     for (const auto& tp : manager_.partitions()) {
         if (wanted.contains(tp)) continue;
         log_warn("removing the log of ", tp.dir_name(), ": its topic is not in the metadata");
@@ -93,21 +93,21 @@ std::optional<std::string> log_storage::create_partitions(const topic_info& topi
     const int64_t now = wall_ms();
     for (int32_t p = 0; p < topic.partitions; ++p) {
         std::string error;
-        if (!manager_.get_or_create({topic.name, p}, config, now, &error))
+        if (!manager_.get_or_create({topic.name, protocol::partition_id(p)}, config, now, &error))
             return "cannot create the log of " + topic.name + "-" + std::to_string(p) + ": " + error;
     }
     return std::nullopt;
 }
 
 std::optional<std::string> log_storage::delete_partitions(const topic_info& topic) {
-    for (int32_t p = 0; p < topic.partitions; ++p) (void)manager_.remove({topic.name, p});
+    for (int32_t p = 0; p < topic.partitions; ++p) (void)manager_.remove({topic.name, protocol::partition_id(p)});
     return std::nullopt;
 }
 
 std::optional<std::string> log_storage::apply_config(const topic_info& topic) {
     const auto config = storage_config_for(cfg_, topic.configs);
     for (int32_t p = 0; p < topic.partitions; ++p)
-        if (auto log = manager_.get({topic.name, p})) log->set_config(config);
+        if (auto log = manager_.get({topic.name, protocol::partition_id(p)})) log->set_config(config);
     return std::nullopt;
 }
 

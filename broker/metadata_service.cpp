@@ -59,8 +59,8 @@ metadata_service::metadata_service(const broker_config& cfg, metadata_store& sto
 metadata_image metadata_service::open_image(const broker_config& cfg, metadata_store& store) {
     if (auto loaded = store.load()) {
         if (loaded->node_id != cfg.node_id)
-            throw std::runtime_error("the data directory belongs to node " + std::to_string(loaded->node_id) +
-                                     " but node.id is " + std::to_string(cfg.node_id) + " (" + store.path().string() + ")");
+            throw std::runtime_error("the data directory belongs to node " + std::to_string(loaded->node_id.value()) +
+                                     " but node.id is " + std::to_string(cfg.node_id.value()) + " (" + store.path().string() + ")");
         log_info("loaded metadata: cluster ", loaded->cluster_id, ", ", loaded->topics.size(), " topic(s), epoch ",
                  loaded->epoch);
         return std::move(*loaded);
@@ -110,11 +110,11 @@ create_outcome metadata_service::validate(const new_topic& t) const {
         if (t.replication_factor != -1)
             return failed(error_code::invalid_request,
                           "A manual partition assignment was specified, but replicationFactor was not set to -1.", t);
-        std::map<int32_t, const std::vector<int32_t>*> by_index;
+        std::map<protocol::partition_id, const std::vector<protocol::node_id>*> by_index;
         for (const auto& [index, brokers] : t.assignments) by_index[index] = &brokers;
         const auto count = static_cast<int32_t>(by_index.size());
-        if (count != static_cast<int32_t>(t.assignments.size()) || by_index.begin()->first != 0 ||
-            by_index.rbegin()->first != count - 1)
+        if (count != static_cast<int32_t>(t.assignments.size()) || by_index.begin()->first != protocol::partition_id(0) ||
+            by_index.rbegin()->first != protocol::partition_id(count - 1))
             return failed(error_code::invalid_replica_assignment,
                           "Partitions should be a consecutive 0-based integer sequence", t);
         const size_t replicas = by_index.begin()->second->size();
@@ -125,16 +125,16 @@ create_outcome metadata_service::validate(const new_topic& t) const {
             if (brokers->size() != replicas)
                 return failed(error_code::invalid_replica_assignment,
                               "All partitions in the manual partition assignment must have the same number of replicas.", t);
-            std::set<int32_t> seen;
-            for (const int32_t b : *brokers) {
+            std::set<protocol::node_id> seen;
+            for (const protocol::node_id b : *brokers) {
                 if (!seen.insert(b).second)
                     return failed(error_code::invalid_replica_assignment,
-                                  "The manual partition assignment includes the broker " + std::to_string(b) +
+                                  "The manual partition assignment includes the broker " + std::to_string(b.value()) +
                                       " more than once.",
                                   t);
                 if (b != node_id_)
                     return failed(error_code::invalid_replica_assignment,
-                                  "The manual partition assignment includes broker " + std::to_string(b) +
+                                  "The manual partition assignment includes broker " + std::to_string(b.value()) +
                                       ", but no such broker is registered.",
                                   t);
             }
@@ -174,7 +174,7 @@ create_outcome metadata_service::validate(const new_topic& t) const {
     ok.topic.name = t.name;
     ok.topic.partitions = partitions;
     ok.topic.replication_factor = static_cast<int16_t>(replication);
-    ok.topic.leader_epoch = 0;
+    ok.topic.leader_epoch = protocol::leader_epoch(0);
     ok.topic.configs = std::move(configs);
     return ok;
 }

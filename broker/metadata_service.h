@@ -10,6 +10,7 @@
 #include "broker/partition_storage.h"
 #include "broker/topic_table.h"
 #include "protocol/errors.h"
+#include "protocol/kafka_ids.h"
 
 #include <optional>
 #include <span>
@@ -24,7 +25,7 @@ struct new_topic {
     std::string name;
     int32_t num_partitions = -1;     // -1: num.partitions, or the assignment count
     int16_t replication_factor = -1; // -1: default.replication.factor, or the assignment size
-    std::vector<std::pair<int32_t, std::vector<int32_t>>> assignments;  // partition -> brokers
+    std::vector<std::pair<protocol::partition_id, std::vector<protocol::node_id>>> assignments;  // partition -> brokers
     std::vector<std::pair<std::string, std::optional<std::string>>> configs;
 };
 
@@ -58,7 +59,7 @@ public:
     // Throws at start-up when the stored node id is not `cfg.node_id` or the file is corrupt.
     [[nodiscard]] static metadata_image open_image(const broker_config& cfg, metadata_store& store);
 
-    [[nodiscard]] int32_t node_id() const noexcept { return node_id_; }
+    [[nodiscard]] protocol::node_id node_id() const noexcept { return node_id_; }
     [[nodiscard]] const std::string& cluster_id() const noexcept { return cluster_id_; }
     [[nodiscard]] int64_t epoch() const noexcept { return epoch_; }
     [[nodiscard]] const topic_table& topics() const noexcept { return topics_; }
@@ -91,7 +92,7 @@ private:
     const broker_config& cfg_;
     metadata_store& store_;
     partition_storage& logs_;
-    int32_t node_id_;
+    protocol::node_id node_id_;
     std::string cluster_id_;
     int64_t epoch_;
     bool persisted_;

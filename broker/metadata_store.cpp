@@ -22,12 +22,12 @@ json to_json(const metadata_image& m) {
                           {"id", t.id.to_base64()},
                           {"partitions", t.partitions},
                           {"replication_factor", t.replication_factor},
-                          {"leader_epoch", t.leader_epoch},
+                          {"leader_epoch", t.leader_epoch.value()},
                           {"configs", t.configs}});
     }
     return {{"format", metadata_format_version},
             {"cluster_id", m.cluster_id},
-            {"node_id", m.node_id},
+            {"node_id", m.node_id.value()},
             {"epoch", m.epoch},
             {"topics", std::move(topics)}};
 }
@@ -38,7 +38,7 @@ metadata_image from_json(const json& j) {
     metadata_image m;
     m.persisted = true;
     m.cluster_id = j.at("cluster_id").get<std::string>();
-    m.node_id = j.at("node_id").get<int32_t>();
+    m.node_id = protocol::node_id(j.at("node_id").get<int32_t>());
     m.epoch = j.at("epoch").get<int64_t>();
     for (const auto& t : j.at("topics")) {
         topic_info info;
@@ -48,7 +48,7 @@ metadata_image from_json(const json& j) {
         info.id = *id;
         info.partitions = t.at("partitions").get<int32_t>();
         info.replication_factor = t.at("replication_factor").get<int16_t>();
-        info.leader_epoch = t.at("leader_epoch").get<int32_t>();
+        info.leader_epoch = protocol::leader_epoch(t.at("leader_epoch").get<int32_t>());
         info.configs = t.at("configs").get<topic_configs>();
         if (info.partitions <= 0) throw std::runtime_error("topic " + info.name + " has no partitions");
         m.topics.push_back(std::move(info));

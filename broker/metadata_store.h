@@ -6,6 +6,7 @@
 #pragma once
 
 #include "broker/topic_table.h"
+#include "protocol/kafka_ids.h"
 
 #include <cstdint>
 #include <filesystem>
@@ -20,7 +21,7 @@ inline constexpr int metadata_format_version = 1;
 
 struct metadata_image {
     std::string cluster_id;
-    int32_t node_id = -1;
+    protocol::node_id node_id = protocol::no_node_id;
     int64_t epoch = 0;  // bumped on every change; the finalized-features epoch
     std::vector<topic_info> topics;
     bool persisted = false;  // read from the store (not compared, not stored)

@@ -14,11 +14,11 @@ int64_t partition_manager::wall_clock_ms() noexcept {
     return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
-partition_handle partition_manager::open(const topic_info* topic, int32_t partition) {
+partition_handle partition_manager::open(const topic_info* topic, protocol::partition_id partition) {
     partition_handle h;
     h.topic = topic;
     h.partition = partition;
-    if (partition < 0 || partition >= topic->partitions) {
+    if (partition.value() < 0 || partition.value() >= topic->partitions) {
         h.error = error_code::unknown_topic_or_partition;
         return h;
     }
@@ -35,12 +35,11 @@ partition_handle partition_manager::open(const topic_info* topic, int32_t partit
     }
     // Kafka's leader starts its epoch at the log end offset when it takes the partition over;
     // here leadership never moves, so the epoch starts when the log is first used.
-    const protocol::leader_epoch epoch(topic->leader_epoch);
-    if (h.log->latest_epoch() < epoch) h.log->assign_leader_epoch(epoch);
+    if (h.log->latest_epoch() < topic->leader_epoch) h.log->assign_leader_epoch(topic->leader_epoch);
     return h;
 }
 
-partition_handle partition_manager::find(std::string_view topic, int32_t partition) {
+partition_handle partition_manager::find(std::string_view topic, protocol::partition_id partition) {
     const topic_info* t = metadata_.topics().find(topic);
     if (t == nullptr) {
         partition_handle h;
@@ -51,7 +50,7 @@ partition_handle partition_manager::find(std::string_view topic, int32_t partiti
     return open(t, partition);
 }
 
-partition_handle partition_manager::find(const protocol::uuid& topic_id, int32_t partition) {
+partition_handle partition_manager::find(const protocol::uuid& topic_id, protocol::partition_id partition) {
     const topic_info* t = metadata_.topics().find(topic_id);
     if (t == nullptr) {
         partition_handle h;
@@ -65,8 +64,7 @@ partition_handle partition_manager::find(const protocol::uuid& topic_id, int32_t
 error_code partition_manager::check_leader_epoch(const topic_info& topic,
                                                  protocol::leader_epoch current_leader_epoch) noexcept {
     if (current_leader_epoch < protocol::leader_epoch(0)) return error_code::none;
-    // The metadata keeps the topic's epoch as a plain integer.
-    const protocol::leader_epoch leader(topic.leader_epoch);
+    const protocol::leader_epoch leader = topic.leader_epoch;
     if (current_leader_epoch < leader) return error_code::fenced_leader_epoch;
     if (current_leader_epoch > leader) return error_code::unknown_leader_epoch;
     return error_code::none;
@@ -77,7 +75,7 @@ storage::append_result partition_manager::append(const partition_handle& p, std:
     storage::append_options options;
     options.now_ms = now_ms;
     options.origin = origin;
-    options.leader_epoch = protocol::leader_epoch(p.topic->leader_epoch);
+    options.leader_epoch = p.topic->leader_epoch;
     storage::append_result r = p.log->append(batches, options);
     if (r.error != error_code::none || r.duplicate) return r;
     p.log->set_high_watermark(p.log->log_end_offset());

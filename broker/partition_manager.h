@@ -14,6 +14,7 @@
 #include "broker/metadata_service.h"
 #include "broker/topic_table.h"
 #include "protocol/errors.h"
+#include "protocol/kafka_ids.h"
 #include "protocol/wire.h"
 #include "storage/log.h"
 #include "storage/log_manager.h"
@@ -31,7 +32,7 @@ namespace samsa::broker {
 struct partition_handle {
     protocol::error_code error = protocol::error_code::none;
     const topic_info* topic = nullptr;
-    int32_t partition = -1;
+    protocol::partition_id partition{-1};
     std::shared_ptr<storage::log> log;
 
     [[nodiscard]] bool ok() const noexcept { return error == protocol::error_code::none; }
@@ -45,8 +46,8 @@ public:
 
     // The partition's log, or UNKNOWN_TOPIC_OR_PARTITION (by name) / UNKNOWN_TOPIC_ID (by id).
     // The first lookup of a log starts the topic's leader epoch in its epoch cache.
-    [[nodiscard]] partition_handle find(std::string_view topic, int32_t partition);
-    [[nodiscard]] partition_handle find(const protocol::uuid& topic_id, int32_t partition);
+    [[nodiscard]] partition_handle find(std::string_view topic, protocol::partition_id partition);
+    [[nodiscard]] partition_handle find(const protocol::uuid& topic_id, protocol::partition_id partition);
 
     // KIP-320: a client's view of the leader epoch (-1: not given) against the partition's.
     // FENCED_LEADER_EPOCH when the client's is older, UNKNOWN_LEADER_EPOCH when newer.
@@ -67,7 +68,7 @@ public:
     [[nodiscard]] static int64_t wall_clock_ms() noexcept;
 
 private:
-    [[nodiscard]] partition_handle open(const topic_info* topic, int32_t partition);
+    [[nodiscard]] partition_handle open(const topic_info* topic, protocol::partition_id partition);
 
     const metadata_service& metadata_;
     storage::log_manager& logs_;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "broker/topic_config.h"
+#include "protocol/kafka_ids.h"
 #include "protocol/wire.h"
 
 #include <cstdint>
@@ -21,7 +22,7 @@ struct topic_info {
     int32_t partitions = 0;
     int16_t replication_factor = 1;
     // Every partition of a topic shares one leader epoch: leadership never moves on one node.
-    int32_t leader_epoch = 0;
+    protocol::leader_epoch leader_epoch{0};
     topic_configs configs;  // overrides only; defaults come from the broker config
     bool operator==(const topic_info&) const = default;
 };

@@ -65,7 +65,7 @@ read_status read_text(const std::string& path, std::string* text) {
 std::string format_offsets(const offset_map& offsets) {
     std::string out = std::to_string(current_version) + "\n" + std::to_string(offsets.size()) + "\n";
     for (const auto& [tp, offset] : offsets)
-        out += tp.topic + " " + std::to_string(tp.partition) + " " + std::to_string(offset.value()) + "\n";
+        out += tp.topic + " " + std::to_string(tp.partition.value()) + " " + std::to_string(offset.value()) + "\n";
     return out;
 }
 
@@ -74,10 +74,10 @@ std::optional<offset_map> parse_offsets(std::string_view text) {
     if (!lines) return std::nullopt;
     offset_map out;
     for (const auto& l : *lines) {
-        topic_partition tp{std::string(l[0]), 0};
+        int32_t partition = 0;
         int64_t offset = 0;
-        if (!parse_int(l[1], &tp.partition) || tp.partition < 0 || !parse_int(l[2], &offset)) return std::nullopt;
-        out[tp] = protocol::offset(offset);
+        if (!parse_int(l[1], &partition) || partition < 0 || !parse_int(l[2], &offset)) return std::nullopt;
+        out[topic_partition{std::string(l[0]), protocol::partition_id(partition)}] = protocol::offset(offset);
     }
     return out;
 }

@@ -57,7 +57,7 @@ std::optional<partition_dir_name> parse_partition_dir(std::string_view name) {
                   c == '_' || c == '-';
         if (!ok) return std::nullopt;
     }
-    return partition_dir_name{std::string(topic), p};
+    return partition_dir_name{std::string(topic), protocol::partition_id(p)};
 }
 
 } // namespace samsa::storage::layout

@@ -17,6 +17,8 @@
 //       partition.metadata                the topic id
 #pragma once
 
+#include "protocol/kafka_ids.h"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -64,7 +66,7 @@ inline constexpr size_t offset_digits = 20;
 
 struct partition_dir_name {
     std::string topic;
-    int32_t partition = 0;
+    protocol::partition_id partition{0};
 };
 // "<topic>-<partition>" (the topic may itself contain '-'), or nullopt.
 [[nodiscard]] std::optional<partition_dir_name> parse_partition_dir(std::string_view name);

@@ -1,5 +1,8 @@
-// The name of one partition: a topic and a partition number. A plain value, any thread.
+// The name of one partition: a topic and a partition index (protocol::partition_id, so it cannot
+// be mixed up with an offset, an epoch or a node id). A plain value, any thread.
 #pragma once
+
+#include "protocol/kafka_ids.h"
 
 #include <compare>
 #include <cstdint>
@@ -9,10 +12,10 @@ namespace samsa::storage {
 
 struct topic_partition {
     std::string topic;
-    int32_t partition = 0;
+    protocol::partition_id partition{0};
 
     // "<topic>-<partition>", the partition's directory name.
-    [[nodiscard]] std::string dir_name() const { return topic + "-" + std::to_string(partition); }
+    [[nodiscard]] std::string dir_name() const { return topic + "-" + std::to_string(partition.value()); }
     auto operator<=>(const topic_partition&) const = default;
 };
 

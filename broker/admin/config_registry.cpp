@@ -73,8 +73,8 @@ config_result config_registry::check_broker_name(const std::string& name, bool a
     }
     const bool numeric = std::all_of(name.begin(), name.end(), [](unsigned char c) { return std::isdigit(c); }) && name.size() < 10;
     if (!numeric) return failed(error_code::invalid_request, "Broker id must be an integer, but it is: " + name);
-    if (std::stoi(name) != metadata_.node_id())
-        return failed(error_code::invalid_request, "Unexpected broker id, expected " + std::to_string(metadata_.node_id()) +
+    if (protocol::node_id(std::stoi(name)) != metadata_.node_id())
+        return failed(error_code::invalid_request, "Unexpected broker id, expected " + std::to_string(metadata_.node_id().value()) +
                                                        (allow_empty ? " or empty string, but received " : " but received ") + name);
     return {};
 }

@@ -4,6 +4,7 @@
 // which does not block on a healthy local disk).
 #pragma once
 
+#include "protocol/kafka_ids.h"
 #include "storage/log_manager.h"
 
 #include <cstdint>
@@ -17,7 +18,7 @@ namespace samsa::broker {
 
 struct log_dir_partition {
     std::string topic;
-    int32_t partition = 0;
+    protocol::partition_id partition{0};
     int64_t size_bytes = 0;
 };
 
@@ -30,7 +31,7 @@ struct log_dir_report {
 };
 
 // Partitions asked for, by topic; null: every partition.
-using log_dir_filter = std::optional<std::map<std::string, std::set<int32_t>>>;
+using log_dir_filter = std::optional<std::map<std::string, std::set<protocol::partition_id>>>;
 
 [[nodiscard]] std::vector<log_dir_report> describe_log_dirs(const storage::log_manager& logs,
                                                             const std::vector<std::string>& data_dirs,

@@ -13,7 +13,8 @@ growth_check fail(error_code e, std::string message) { return {e, std::move(mess
 } // namespace
 
 growth_check check_partition_growth(const topic_info* topic, int32_t count,
-                                    const std::optional<std::vector<std::vector<int32_t>>>& assignments, int32_t node_id) {
+                                    const std::optional<std::vector<std::vector<protocol::node_id>>>& assignments,
+                                    protocol::node_id node_id) {
     if (topic == nullptr) return fail(error_code::unknown_topic_or_partition, "This server does not host this topic-partition.");
     const int32_t current = topic->partitions;
     if (count < current)
@@ -38,14 +39,15 @@ growth_check check_partition_growth(const topic_info* topic, int32_t count,
                         "The manual partition assignment includes a partition with " + std::to_string(brokers.size()) +
                             " replica(s), but this is not consistent with previous partitions, which have " +
                             std::to_string(topic->replication_factor) + " replica(s).");
-        std::set<int32_t> seen;
-        for (const int32_t b : brokers) {
+        std::set<protocol::node_id> seen;
+        for (const protocol::node_id b : brokers) {
             if (!seen.insert(b).second)
                 return fail(error_code::invalid_replica_assignment,
-                            "The manual partition assignment includes the broker " + std::to_string(b) + " more than once.");
+                            "The manual partition assignment includes the broker " + std::to_string(b.value()) + " more than once.");
             if (b != node_id)
-                return fail(error_code::invalid_replica_assignment, "The manual partition assignment includes broker " +
-                                                                        std::to_string(b) + ", but no such broker is registered.");
+                return fail(error_code::invalid_replica_assignment,
+                            "The manual partition assignment includes broker " + std::to_string(b.value()) +
+                                ", but no such broker is registered.");
         }
     }
     return {};

@@ -6,6 +6,7 @@
 
 #include "broker/topic_table.h"
 #include "protocol/errors.h"
+#include "protocol/kafka_ids.h"
 
 #include <cstdint>
 #include <optional>
@@ -25,7 +26,7 @@ struct growth_check {
 // `topic` is null when the topic does not exist; `assignments` (null: automatic) holds one
 // broker list per new partition.
 [[nodiscard]] growth_check check_partition_growth(const topic_info* topic, int32_t count,
-                                                  const std::optional<std::vector<std::vector<int32_t>>>& assignments,
-                                                  int32_t node_id);
+                                                  const std::optional<std::vector<std::vector<protocol::node_id>>>& assignments,
+                                                  protocol::node_id node_id);
 
 } // namespace samsa::broker

@@ -67,7 +67,7 @@ fetch_response fetch_operation::build(read_pass& pass, const fetch_answer& answe
             resp.responses.push_back(std::move(t));
         }
         fetch_response::partition_data d;
-        d.partition_index = key.partition;
+        d.partition_index = key.partition.value();
         d.error_code = to_int(r.error);
         d.high_watermark = r.high_watermark.value();
         d.last_stable_offset = r.last_stable_offset.value();

@@ -39,7 +39,7 @@ namespace samsa::broker {
 struct fetch_partition_key {
     protocol::uuid topic_id;
     std::string topic;
-    int32_t partition = 0;
+    protocol::partition_id partition{0};
     auto operator<=>(const fetch_partition_key&) const = default;
 };
 

@@ -33,10 +33,10 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
         if (named[t.name] > 1) {
             check = {error_code::invalid_request, "Duplicate topic name."};
         } else {
-            std::optional<std::vector<std::vector<int32_t>>> assignments;
+            std::optional<std::vector<std::vector<protocol::node_id>>> assignments;
             if (t.assignments) {
                 assignments.emplace();
-                for (const auto& a : *t.assignments) assignments->push_back(a.broker_ids);
+                for (const auto& a : *t.assignments) assignments->emplace_back(a.broker_ids.begin(), a.broker_ids.end());
             }
             check = check_partition_growth(ctx.metadata().topics().find(t.name), t.count, assignments, ctx.metadata().node_id());
             if (check.error == error_code::none && !req.validate_only)

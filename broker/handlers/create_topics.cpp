@@ -26,7 +26,10 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
         n.name = std::move(t.name);
         n.num_partitions = t.num_partitions;
         n.replication_factor = t.replication_factor;
-        for (auto& a : t.assignments) n.assignments.emplace_back(a.partition_index, std::move(a.broker_ids));
+        for (const auto& a : t.assignments) {
+            std::vector<protocol::node_id> brokers(a.broker_ids.begin(), a.broker_ids.end());
+            n.assignments.emplace_back(protocol::partition_id(a.partition_index), std::move(brokers));
+        }
         for (auto& c : t.configs) n.configs.emplace_back(std::move(c.name), std::move(c.value));
         wanted.push_back(std::move(n));
     }

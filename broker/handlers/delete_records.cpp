@@ -21,9 +21,9 @@ using protocol::error_code;
 constexpr protocol::offset to_high_watermark{-1};
 
 delete_records_response::delete_records_partition_result delete_in(partition_manager& partitions, const std::string& topic,
-                                                                   int32_t partition, protocol::offset offset) {
+                                                                   protocol::partition_id partition, protocol::offset offset) {
     delete_records_response::delete_records_partition_result r;
-    r.partition_index = partition;
+    r.partition_index = partition.value();
     r.low_watermark = -1;
     const partition_handle h = partitions.find(topic, partition);
     if (!h.ok()) {
@@ -56,7 +56,8 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
         delete_records_response::delete_records_topic_result tr;
         tr.name = t.name;
         for (const auto& p : t.partitions)
-            tr.partitions.push_back(delete_in(ctx.partitions(), t.name, p.partition_index, protocol::offset(p.offset)));
+            tr.partitions.push_back(delete_in(ctx.partitions(), t.name, protocol::partition_id(p.partition_index),
+                                              protocol::offset(p.offset)));
         resp.topics.push_back(std::move(tr));
     }
     return ctx.respond(resp);

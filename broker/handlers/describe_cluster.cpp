@@ -40,8 +40,9 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
     }
     const auto& metadata = ctx.metadata();
     resp.cluster_id = metadata.cluster_id();
-    resp.controller_id = metadata.node_id();
-    resp.brokers.push_back({metadata.node_id(), ctx.connection().advertised_host, ctx.connection().advertised_port, std::nullopt});
+    const int32_t node = metadata.node_id().value();
+    resp.controller_id = node;
+    resp.brokers.push_back({node, ctx.connection().advertised_host, ctx.connection().advertised_port, std::nullopt});
     if (req.include_cluster_authorized_operations) resp.cluster_authorized_operations = cluster_operations;
     return ctx.respond(resp);
 }

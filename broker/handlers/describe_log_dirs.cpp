@@ -24,7 +24,8 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
     log_dir_filter filter;
     if (req.topics) {
         filter.emplace();
-        for (const auto& t : *req.topics) (*filter)[t.topic].insert(t.partitions.begin(), t.partitions.end());
+        for (const auto& t : *req.topics)
+            for (const int32_t p : t.partitions) (*filter)[t.topic].emplace(p);
     }
     describe_log_dirs_response resp;
     for (auto& dir : describe_log_dirs(ctx.logs(), ctx.config().data_dirs(), filter)) {
@@ -35,7 +36,7 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
         r.usable_bytes = dir.usable_bytes;
         for (auto& p : dir.partitions) {
             if (r.topics.empty() || r.topics.back().name != p.topic) r.topics.push_back({p.topic, {}});
-            r.topics.back().partitions.push_back({p.partition, p.size_bytes, 0, false});
+            r.topics.back().partitions.push_back({p.partition.value(), p.size_bytes, 0, false});
         }
         resp.results.push_back(std::move(r));
     }

@@ -28,7 +28,7 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
         for (const int32_t p : t.partition_indexes) {
             describe_producers_response::partition_response pr;
             pr.partition_index = p;
-            const partition_handle h = ctx.partitions().find(t.name, p);
+            const partition_handle h = ctx.partitions().find(t.name, protocol::partition_id(p));
             pr.error_code = to_int(h.error);
             if (h.ok()) {
                 for (const auto& [id, e] : h.log->producers().producers()) {

@@ -30,7 +30,7 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
             fetch_partition_request w;
             if (by_id) w.key.topic_id = t.topic_id;
             else w.key.topic = t.topic;
-            w.key.partition = p.partition;
+            w.key.partition = protocol::partition_id(p.partition);
             w.params.fetch_offset = protocol::offset(p.fetch_offset);
             w.params.max_bytes = p.partition_max_bytes;
             w.params.current_leader_epoch = protocol::leader_epoch(p.current_leader_epoch);
@@ -45,7 +45,7 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
             fetch_partition_key k;
             if (by_id) k.topic_id = f.topic_id;
             else k.topic = f.topic;
-            k.partition = p;
+            k.partition = protocol::partition_id(p);
             forgotten.push_back(std::move(k));
         }
     }

@@ -31,12 +31,12 @@ find_coordinator_response::coordinator answer(request_context& ctx, const std::s
     c.key = key;
     c.error_code = to_int(err);
     if (err == error_code::none) {
-        c.node_id = ctx.metadata().node_id();
+        c.node_id = ctx.metadata().node_id().value();
         c.host = ctx.connection().advertised_host;
         c.port = ctx.connection().advertised_port;
         c.error_message = std::nullopt;
     } else {
-        c.node_id = -1;
+        c.node_id = protocol::no_node_id.value();
         c.port = -1;
         c.error_message = std::string(err == error_code::invalid_request ? "Invalid coordinator key or key type"
                                                                          : "The coordinator is not available");

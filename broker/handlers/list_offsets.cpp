@@ -29,7 +29,7 @@ list_offsets_response::list_offsets_partition_response answer(partition_manager&
                                                               int16_t v, int8_t isolation_level) {
     list_offsets_response::list_offsets_partition_response out;
     out.partition_index = p.partition_index;
-    const partition_handle h = partitions.find(topic, p.partition_index);
+    const partition_handle h = partitions.find(topic, protocol::partition_id(p.partition_index));
     if (!h.ok()) {
         out.error_code = to_int(h.error);
         return out;

@@ -23,7 +23,7 @@ constexpr int32_t topic_operations = (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) |
 // Cluster: CREATE, ALTER, DESCRIBE, CLUSTER_ACTION, DESCRIBE_CONFIGS, ALTER_CONFIGS, IDEMPOTENT_WRITE.
 constexpr int32_t cluster_operations = (1 << 5) | (1 << 7) | (1 << 8) | (1 << 9) | (1 << 10) | (1 << 11) | (1 << 12);
 
-metadata_response::metadata_response_topic describe(const topic_info& t, int32_t node) {
+metadata_response::metadata_response_topic describe(const topic_info& t, protocol::node_id node) {
     metadata_response::metadata_response_topic out;
     out.error_code = 0;
     out.name = t.name;
@@ -33,10 +33,10 @@ metadata_response::metadata_response_topic describe(const topic_info& t, int32_t
     for (int32_t p = 0; p < t.partitions; ++p) {
         metadata_response::metadata_response_partition part;
         part.partition_index = p;
-        part.leader_id = node;
-        part.leader_epoch = t.leader_epoch;
-        part.replica_nodes = {node};
-        part.isr_nodes = {node};
+        part.leader_id = node.value();
+        part.leader_epoch = t.leader_epoch.value();
+        part.replica_nodes = {node.value()};
+        part.isr_nodes = {node.value()};
         out.partitions.push_back(std::move(part));
     }
     return out;
@@ -56,11 +56,11 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
     if (auto st = protocol::decode_body(body, v, req); st != protocol::decode_status::ok) return handler_result::malformed(st);
 
     auto& md = ctx.metadata();
-    const int32_t node = md.node_id();
+    const protocol::node_id node = md.node_id();
     metadata_response resp;
-    resp.brokers.push_back({node, ctx.connection().advertised_host, ctx.connection().advertised_port, std::nullopt});
+    resp.brokers.push_back({node.value(), ctx.connection().advertised_host, ctx.connection().advertised_port, std::nullopt});
     resp.cluster_id = md.cluster_id();
-    resp.controller_id = node;
+    resp.controller_id = node.value();
 
     const bool all_topics = !req.topics || (v == 0 && req.topics->empty());
     if (all_topics) {

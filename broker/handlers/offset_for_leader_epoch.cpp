@@ -29,7 +29,7 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
         for (const auto& p : t.partitions) {
             offset_for_leader_epoch_response::epoch_end_offset r;
             r.partition = p.partition;
-            const partition_handle h = ctx.partitions().find(t.topic, p.partition);
+            const partition_handle h = ctx.partitions().find(t.topic, protocol::partition_id(p.partition));
             error_code e = h.error;
             if (h.ok() && v >= 2)
                 e = partition_manager::check_leader_epoch(*h.topic, protocol::leader_epoch(p.current_leader_epoch));

@@ -62,7 +62,7 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
                 tr.partition_responses.push_back(std::move(pr));
                 continue;
             }
-            const partition_handle h = partitions.find(t.name, p.index);
+            const partition_handle h = partitions.find(t.name, protocol::partition_id(p.index));
             produce_records records = h.ok() ? prepare_produce_records(v, p.records) : produce_records{};
             if (h.ok() && records.error == error_code::none && !records.batches().empty()) {
                 // The topic's compression.type: anything but "producer" recompresses on write.

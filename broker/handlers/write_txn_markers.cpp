@@ -33,7 +33,7 @@ void fill(write_txn_markers_response::writable_txn_marker_result& out, const std
             t.name = r.partition.topic;
             out.topics.push_back(std::move(t));
         }
-        out.topics.back().partitions.push_back({r.partition.partition, to_int(r.error)});
+        out.topics.back().partitions.push_back({r.partition.partition.value(), to_int(r.error)});
     }
 }
 
@@ -55,7 +55,7 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
         r.coordinator_epoch = m.coordinator_epoch;
         r.commit = m.transaction_result;
         for (const auto& t : m.topics)
-            for (const int32_t p : t.partition_indexes) r.partitions.push_back({t.name, p});
+            for (const int32_t p : t.partition_indexes) r.partitions.push_back({t.name, protocol::partition_id(p)});
         writer.write_markers(r, [answer, i](std::vector<txn_marker_result> results) {
             fill(answer->response.markers[i], results);
             if (--answer->left == 0 && answer->reply) answer->reply->respond(answer->response);

@@ -21,7 +21,7 @@ constexpr int block_file_version = 1;
 
 } // namespace
 
-producer_id_manager::producer_id_manager(std::string path, int32_t node_id) : path_(std::move(path)), node_id_(node_id) {
+producer_id_manager::producer_id_manager(std::string path, protocol::node_id node_id) : path_(std::move(path)), node_id_(node_id) {
     std::string text;
     const int rc = storage::read_small_file(path_, &text);
     if (rc == -ENOENT) {
@@ -54,7 +54,7 @@ std::optional<int64_t> producer_id_manager::next(std::string* error) {
             return std::nullopt;
         }
         const int64_t end = start + block_size - 1;
-        const json j = {{"version", block_file_version}, {"broker", node_id_}, {"block_start", start}, {"block_end", end}};
+        const json j = {{"version", block_file_version}, {"broker", node_id_.value()}, {"block_start", start}, {"block_end", end}};
         if (const int err = storage::write_file_atomically(path_, j.dump()); err != 0) {
             *error = "cannot reserve producer ids in " + path_ + ": " + std::strerror(err);
             return std::nullopt;

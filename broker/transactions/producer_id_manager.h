@@ -9,6 +9,8 @@
 // Owned by the node; loop thread only (the block write blocks the loop, as metadata writes do).
 #pragma once
 
+#include "protocol/kafka_ids.h"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -23,7 +25,7 @@ public:
 
     // Reads the last reserved block from `path`. A missing file starts at id 0; an unreadable or
     // malformed one throws std::runtime_error (start-up stops rather than risk reusing ids).
-    producer_id_manager(std::string path, int32_t node_id);
+    producer_id_manager(std::string path, protocol::node_id node_id);
     producer_id_manager(const producer_id_manager&) = delete;
     producer_id_manager& operator=(const producer_id_manager&) = delete;
 
@@ -36,7 +38,7 @@ public:
 
 private:
     std::string path_;
-    int32_t node_id_;
+    protocol::node_id node_id_;
     int64_t next_id_ = 0;     // next id to hand out from the current block
     int64_t block_end_ = -1;  // last id of the current block (inclusive); -1: none reserved
 };

@@ -483,7 +483,7 @@ void transaction_coordinator::dispatch_markers(const std::string& transactional_
     req.producer_epoch = send.producer_epoch;
     req.coordinator_epoch = coordinator_epoch;
     req.commit = send.commit;
-    for (const auto& [topic, partition] : send.remaining) req.partitions.push_back({topic, partition});
+    for (const auto& [topic, partition] : send.remaining) req.partitions.push_back({topic, protocol::partition_id(partition)});
     // The callback may run before write_markers returns, and may end the send: nothing of it is
     // used after this call.
     markers_.write_markers(req, [this, id = transactional_id, generation = send.generation,
@@ -500,7 +500,7 @@ void transaction_coordinator::on_marker_results(const std::string& transactional
     if (it == in_flight_.end() || it->second.generation != generation || closed_) return;
     auto& send = it->second;
     for (const auto& r : results) {
-        const txn_topic_partition tp{r.partition.topic, r.partition.partition};
+        const txn_topic_partition tp{r.partition.topic, r.partition.partition.value()};
         switch (r.error) {
             case error_code::none: send.remaining.erase(tp); break;
             // The topic is gone, or the partition already has a newer epoch of this producer:

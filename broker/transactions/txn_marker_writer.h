@@ -11,6 +11,7 @@
 #pragma once
 
 #include "protocol/errors.h"
+#include "protocol/kafka_ids.h"
 
 #include <cstdint>
 #include <functional>
@@ -21,7 +22,7 @@ namespace samsa::broker {
 
 struct txn_marker_partition {
     std::string topic;
-    int32_t partition = -1;
+    protocol::partition_id partition{-1};
 };
 
 struct txn_marker_request {

@@ -49,6 +49,7 @@
 
 using namespace samsa::storage;
 namespace batch = samsa::protocol::batch;
+using samsa::protocol::partition_id;
 using clock_type = std::chrono::steady_clock;
 
 namespace {
@@ -253,7 +254,7 @@ public:
         log_load_state state;
         state.clean_shutdown = true;
         std::string error;
-        log_ = log::open(dir_, {"bench", 0}, bench_config(), svc_.context(), state, &error);
+        log_ = log::open(dir_, {"bench", partition_id(0)}, bench_config(), svc_.context(), state, &error);
         if (!log_) {
             std::fprintf(stderr, "open: %s\n", error.c_str());
             std::exit(1);
@@ -399,7 +400,7 @@ int main(int argc, char** argv) {
         log_load_state state;
         state.clean_shutdown = true;
         std::string error;
-        auto l = log::open(big, {"big", 0}, bench_config(), svc.context(), state, &error);
+        auto l = log::open(big, {"big", partition_id(0)}, bench_config(), svc.context(), state, &error);
         auto batches = batches_of(1024, 64);
         append_options o;
         o.now_ms = 1'700'000'000'000;
@@ -465,7 +466,7 @@ int main(int argc, char** argv) {
         auto start = clock_type::now();
         const double cpu_start = process_cpu_seconds();
         const double wait_start = runqueue_wait_seconds();
-        auto l = log::open(big, {"big", 0}, bench_config(), svc.context(), state, &error);
+        auto l = log::open(big, {"big", partition_id(0)}, bench_config(), svc.context(), state, &error);
         const timing t{seconds_since(start), process_cpu_seconds() - cpu_start, runqueue_wait_seconds() - wait_start};
         if (!l || l->log_end_offset() != end || l->load_info().recovered_segments != 1) {
             std::fprintf(stderr, "recovery did not find the log intact\n");
@@ -526,7 +527,7 @@ int main(int argc, char** argv) {
             append_options o;
             o.now_ms = 1'700'000'000'000;
             for (int p = 0; p < 1000; ++p) {
-                auto l = m.get_or_create({"topic" + std::to_string(p % 10), p / 10}, cfg.defaults, 0, &error);
+                auto l = m.get_or_create({"topic" + std::to_string(p % 10), partition_id(p / 10)}, cfg.defaults, 0, &error);
                 if (!l) {
                     std::fprintf(stderr, "create: %s\n", error.c_str());
                     return 1;

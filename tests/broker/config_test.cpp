@@ -67,7 +67,7 @@ TEST_CASE("config: defaults listen on localhost:9092 with ./samsa-data") {
     CHECK(c.socket_request_max_bytes == 104857600);
     CHECK(c.connections_max_idle_ms == 600000);
     CHECK(c.log_retention_ms() == 168LL * 3600 * 1000);
-    CHECK(c.node_id == 1);
+    CHECK(c.node_id == samsa::protocol::node_id(1));
 }
 
 TEST_CASE("config: every key's documented default is the built-in default") {
@@ -112,7 +112,7 @@ TEST_CASE("config: a valid file and overrides apply in order") {
     const auto c = load_config(file.string(), {"num.partitions=5", "log.retention.ms=1000"},
                                [&](std::string_view k) { unknown.emplace_back(k); });
     CHECK(unknown.empty());
-    CHECK(c.node_id == 7);
+    CHECK(c.node_id == samsa::protocol::node_id(7));
     CHECK(c.num_partitions == 5);
     CHECK(c.log_retention_ms() == 1000);
     CHECK(c.data_dirs() == std::vector<std::string>{"/var/a", "/var/b"});

@@ -193,7 +193,7 @@ public:
     }
 
     [[nodiscard]] std::shared_ptr<storage::log> log(const std::string& topic, int32_t p) {
-        return storage_.manager().get({topic, p});
+        return storage_.manager().get({topic, protocol::partition_id(p)});
     }
     [[nodiscard]] const topic_info& topic(const std::string& name) const { return *md_.topics().find(name); }
 

@@ -6,13 +6,14 @@
 
 using namespace samsa::broker;
 using samsa::protocol::error_code;
+using samsa::protocol::partition_id;
 
 namespace {
 
 fetch_partition_request part(const std::string& topic, int32_t p, int64_t offset = 0) {
     fetch_partition_request r;
     r.key.topic = topic;
-    r.key.partition = p;
+    r.key.partition = partition_id(p);
     r.params.fetch_offset = samsa::protocol::offset(offset);
     r.params.max_bytes = 1000;
     return r;
@@ -82,7 +83,7 @@ TEST_CASE("fetch_session_cache: an incremental response carries only partitions 
     CHECK(a.include == std::vector<bool>{false, true, true});
     // The partitions that were sent moved to the end: t-0 is read first next time.
     auto next = c.new_context(id, 2, {}, {}, false, 2);
-    CHECK(next.partitions[0].key.partition == 0);
+    CHECK(next.partitions[0].key.partition == partition_id(0));
     // The high watermark moved on t-0: it is sent even without records; t-2 is sent again after
     // its error even though nothing else changed.
     std::vector<fetch_partition_summary> read2{

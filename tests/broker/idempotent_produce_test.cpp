@@ -91,7 +91,7 @@ write_txn_markers_response::writable_txn_marker_result end_txn(data_path_fixture
 
 TEST_CASE("init_producer_id: an idempotent producer gets a new id with epoch 0 at every version") {
     data_path_fixture f;
-    producer_id_manager ids((f.dir() / "producer-id-block").string(), 1);
+    producer_id_manager ids((f.dir() / "producer-id-block").string(), node_id(1));
     f.set_producer_ids(&ids);
     int64_t last = -1;
     for (int16_t v = init_producer_id_request::min_version; v <= init_producer_id_request::max_version; ++v) {
@@ -209,7 +209,8 @@ TEST_CASE("write_txn_markers: fenced producer and coordinator epochs and unknown
     partition_txn_marker_writer writer(f.partitions());
     std::vector<txn_marker_result> got;
     int calls = 0;
-    writer.write_markers({5, 3, 4, true, {{"t", 0}, {"nope", 0}, {"t", 9}}}, [&](std::vector<txn_marker_result> r) {
+    const std::vector<txn_marker_partition> parts{{"t", partition_id(0)}, {"nope", partition_id(0)}, {"t", partition_id(9)}};
+    writer.write_markers({5, 3, 4, true, parts}, [&](std::vector<txn_marker_result> r) {
         got = std::move(r);
         ++calls;
     });
@@ -217,7 +218,7 @@ TEST_CASE("write_txn_markers: fenced producer and coordinator epochs and unknown
     REQUIRE(got.size() == 3);
     CHECK(got[0].error == error_code::none);
     CHECK(got[1].error == error_code::unknown_topic_or_partition);
-    CHECK(got[2].partition.partition == 9);
+    CHECK(got[2].partition.partition == partition_id(9));
     CHECK(got[2].error == error_code::unknown_topic_or_partition);
 }
 
@@ -227,7 +228,7 @@ TEST_CASE("write_txn_markers: with a flush policy the answer waits for the fsync
     REQUIRE(produce(f, producer_batch(5, 0, 0, 1, true), 1).error_code == 0);
     partition_txn_marker_writer writer(f.partitions());
     int calls = 0;
-    writer.write_markers({5, 0, 0, true, {{"t", 0}}}, [&](std::vector<txn_marker_result> r) {
+    writer.write_markers({5, 0, 0, true, {{"t", partition_id(0)}}}, [&](std::vector<txn_marker_result> r) {
         CHECK(r.at(0).error == error_code::none);
         ++calls;
     });

@@ -8,9 +8,17 @@
 #include <doctest/doctest.h>
 
 #include <fstream>
+#include <type_traits>
+#include <utility>
 
 using namespace samsa::broker;
 using samsa::protocol::error_code;
+using samsa::protocol::node_id;
+
+// The node's id and a topic's leader epoch are kept as their own types, not as plain integers.
+static_assert(std::is_same_v<decltype(std::declval<const metadata_service&>().node_id()), node_id>);
+static_assert(std::is_same_v<decltype(metadata_image::node_id), node_id>);
+static_assert(std::is_same_v<decltype(topic_info::leader_epoch), samsa::protocol::leader_epoch>);
 
 namespace {
 
@@ -31,7 +39,7 @@ TEST_CASE("metadata_store: a new directory gets a cluster id that survives resta
     CHECK_FALSE(store.load().has_value());
     const auto first = metadata_service::open_image(cfg, store);
     CHECK(first.cluster_id.size() == 22);
-    CHECK(first.node_id == 1);
+    CHECK(first.node_id == node_id(1));
     CHECK_FALSE(first.persisted);
     CHECK_FALSE(store.load().has_value());  // written with the first change or at shutdown
     metadata_only_storage logs;
@@ -76,7 +84,7 @@ TEST_CASE("metadata_service: topics, ids and configs persist and reload") {
 TEST_CASE("metadata_store: a leftover temp file is ignored and replaced") {
     test::temp_dir dir;
     metadata_store store(dir.path());
-    metadata_image image{"cluster", 1, 5, {}};
+    metadata_image image{"cluster", node_id(1), 5, {}};
     REQUIRE_FALSE(store.save(image).has_value());
     {
         std::ofstream junk(dir.path() / (std::string(metadata_file_name) + ".tmp"));

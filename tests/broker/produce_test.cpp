@@ -13,6 +13,13 @@ using samsa::broker::test::data_path_fixture;
 using samsa::broker::test::make_batch;
 using samsa::broker::test::read_records;
 
+// The data path looks a partition up by its partition_id; a raw index or another id does not compile.
+template <typename P>
+concept finds_partition_by = requires(partition_manager& m, P p) { m.find(std::string_view("t"), p); };
+static_assert(finds_partition_by<partition_id>);
+static_assert(!finds_partition_by<int32_t>);
+static_assert(!finds_partition_by<leader_epoch>);
+
 namespace {
 
 produce_request one_partition(const std::string& topic, int32_t partition, bytes_view records, int16_t acks = 1) {

@@ -10,9 +10,12 @@ using namespace samsa::storage;
 using namespace samsa::storage::test;
 using samsa::protocol::leader_epoch;
 using samsa::protocol::offset;
+using samsa::protocol::partition_id;
 
 TEST_CASE("checkpoint_file: offsets round trip in Kafka's format") {
-    checkpoint::offset_map m{{{"orders", 0}, offset(1042)}, {{"orders", 1}, offset(977)}, {{"a.b-c", 12}, offset(0)}};
+    checkpoint::offset_map m{{{"orders", partition_id(0)}, offset(1042)},
+                             {{"orders", partition_id(1)}, offset(977)},
+                             {{"a.b-c", partition_id(12)}, offset(0)}};
     std::string text = checkpoint::format_offsets(m);
     CHECK(text == "0\n3\na.b-c 12 0\norders 0 1042\norders 1 977\n");
     CHECK(checkpoint::parse_offsets(text) == m);
@@ -52,14 +55,14 @@ TEST_CASE("checkpoint_file: files are written atomically and read back; missing 
     std::string path = dir / "recovery-point-offset-checkpoint";
     checkpoint::offset_map m;
     CHECK(checkpoint::read_offsets(path, &m) == checkpoint::read_status::missing);
-    checkpoint::offset_map want{{{"t", 0}, offset(5)}};
+    checkpoint::offset_map want{{{"t", partition_id(0)}, offset(5)}};
     REQUIRE(write_file_atomically(path, checkpoint::format_offsets(want)) == 0);
     CHECK_FALSE(file_exists(path + ".tmp"));
     CHECK(checkpoint::read_offsets(path, &m) == checkpoint::read_status::ok);
     CHECK(m == want);
     // A torn file (cut mid-line) is corrupt, and the caller's map is left alone.
     cut_file(path, 6);
-    checkpoint::offset_map untouched{{{"x", 1}, offset(1)}};
+    checkpoint::offset_map untouched{{{"x", partition_id(1)}, offset(1)}};
     CHECK(checkpoint::read_offsets(path, &untouched) == checkpoint::read_status::corrupt);
     CHECK(untouched.size() == 1);
 }

@@ -26,6 +26,7 @@ using namespace samsa::storage;
 using namespace samsa::storage::test;
 using samsa::protocol::error_code;
 using samsa::protocol::offset;
+using samsa::protocol::partition_id;
 namespace batch = samsa::protocol::batch;
 
 namespace {
@@ -70,7 +71,7 @@ int64_t seq_of(std::span<const uint8_t> batch_bytes) {
     log_manager m(crash_config(dir), {});
     std::string error;
     if (!m.open(1000, &error)) ::_exit(3);
-    auto l = m.get_or_create({"crash", 0}, crash_config(dir).defaults, 1000, &error);
+    auto l = m.get_or_create({"crash", partition_id(0)}, crash_config(dir).defaults, 1000, &error);
     if (!l) ::_exit(4);
     int64_t seq = first_seq;
     int64_t now = 1000;
@@ -151,7 +152,7 @@ TEST_CASE("crash: batches acknowledged after fsync survive SIGKILL, nothing torn
         log_manager m(crash_config(dir.path()), {});
         std::string error;
         REQUIRE(m.open(2000, &error));
-        auto l = m.get({"crash", 0});
+        auto l = m.get({"crash", partition_id(0)});
         REQUIRE(l);
         CHECK_FALSE(l->load_info().clean_shutdown);
         if (l->load_info().truncated_bytes > 0) ++torn_rounds;

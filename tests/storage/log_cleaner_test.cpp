@@ -21,6 +21,7 @@ using namespace samsa::storage;
 using namespace samsa::storage::test;
 using samsa::protocol::error_code;
 using samsa::protocol::offset;
+using samsa::protocol::partition_id;
 namespace proto = samsa::protocol;
 namespace batch = samsa::protocol::batch;
 
@@ -408,7 +409,7 @@ TEST_CASE("log_cleaner: log_manager cleans due logs on tick and checkpoints the 
         log_manager m(mc, {});
         std::string error;
         REQUIRE(m.open(1000, &error));
-        auto l = m.get_or_create({"compacted", 0}, mc.defaults, 1000, &error);
+        auto l = m.get_or_create({"compacted", partition_id(0)}, mc.defaults, 1000, &error);
         put(*l, overwrites(10, 6), 1000);
         m.tick(2000);
         REQUIRE(m.cleaner()->busy());
@@ -419,11 +420,11 @@ TEST_CASE("log_cleaner: log_manager cleans due logs on tick and checkpoints the 
     }
     checkpoint::offset_map co;
     REQUIRE(checkpoint::read_offsets(dir / "logs/cleaner-offset-checkpoint", &co) == checkpoint::read_status::ok);
-    CHECK(co.at({"compacted", 0}) > offset(0));
+    CHECK(co.at({"compacted", partition_id(0)}) > offset(0));
     log_manager m(mc, {});
     std::string error;
     REQUIRE(m.open(3000, &error));
-    CHECK(m.get({"compacted", 0})->cleaner_offset() == co.at({"compacted", 0}));
+    CHECK(m.get({"compacted", partition_id(0)})->cleaner_offset() == co.at({"compacted", partition_id(0)}));
     m.close();
 }
 

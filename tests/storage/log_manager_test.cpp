@@ -7,10 +7,18 @@
 
 #include <doctest/doctest.h>
 
+#include <type_traits>
+
 using namespace samsa::storage;
 using namespace samsa::storage::test;
 using samsa::protocol::error_code;
 using samsa::protocol::offset;
+using samsa::protocol::partition_id;
+
+// A partition is named by a partition_id: neither a raw integer nor another kind of id names one.
+static_assert(std::is_constructible_v<topic_partition, std::string, partition_id>);
+static_assert(!std::is_constructible_v<topic_partition, std::string, int32_t>);
+static_assert(!std::is_constructible_v<topic_partition, std::string, samsa::protocol::leader_epoch>);
 
 namespace {
 
@@ -37,7 +45,7 @@ void open_at(log_manager& m, int64_t now) {
 // Creates partition t-0 in `m` with the defaults and appends `batches` batches to it.
 std::shared_ptr<samsa::storage::log> t0_with(log_manager& m, const log_manager_config& cfg, int batches) {
     std::string error;
-    auto l = m.get_or_create({"t", 0}, cfg.defaults, 1000, &error);
+    auto l = m.get_or_create({"t", partition_id(0)}, cfg.defaults, 1000, &error);
     append_some(*l, batches);
     return l;
 }
@@ -52,11 +60,11 @@ TEST_CASE("log_manager: partitions spread over log dirs and are found again afte
         open_at(m, 1000);
         std::string error;
         for (int p = 0; p < 4; ++p) {
-            auto l = m.get_or_create({"orders", p}, cfg.defaults, 1000, &error);
+            auto l = m.get_or_create({"orders", partition_id(p)}, cfg.defaults, 1000, &error);
             REQUIRE(l);
             append_some(*l, 5 + p);
         }
-        CHECK(m.get_or_create({"orders", 0}, cfg.defaults, 1000, &error) == m.get({"orders", 0}));
+        CHECK(m.get_or_create({"orders", partition_id(0)}, cfg.defaults, 1000, &error) == m.get({"orders", partition_id(0)}));
         CHECK(file_exists(a / "logs/orders-0/00000000000000000000.log"));
         CHECK(file_exists(b / "logs/orders-1/00000000000000000000.log"));
         m.close();
@@ -65,8 +73,8 @@ TEST_CASE("log_manager: partitions spread over log dirs and are found again afte
     CHECK(file_exists(b / "logs/.kafka_cleanshutdown"));
     checkpoint::offset_map rp;
     REQUIRE(checkpoint::read_offsets(a / "logs/recovery-point-offset-checkpoint", &rp) == checkpoint::read_status::ok);
-    CHECK(rp.at({"orders", 0}) == offset(10));
-    CHECK(rp.at({"orders", 2}) == offset(14));
+    CHECK(rp.at({"orders", partition_id(0)}) == offset(10));
+    CHECK(rp.at({"orders", partition_id(2)}) == offset(14));
 
     log_manager m(cfg, {});
     open_at(m, 2000);
@@ -74,7 +82,7 @@ TEST_CASE("log_manager: partitions spread over log dirs and are found again afte
     CHECK_FALSE(file_exists(a / "logs/.kafka_cleanshutdown"));
     CHECK(m.size() == 4);
     for (int p = 0; p < 4; ++p) {
-        auto l = m.get({"orders", p});
+        auto l = m.get({"orders", partition_id(p)});
         REQUIRE(l);
         CHECK(l->log_end_offset() == offset(2 * (5 + p)));
         CHECK(l->load_info().clean_shutdown);
@@ -100,7 +108,7 @@ TEST_CASE("log_manager: without a clean stop, logs recover from their recovery p
     CHECK_FALSE(file_exists(a / "logs/.kafka_cleanshutdown"));
     log_manager m(cfg, {});
     open_at(m, 2000);
-    auto l = m.get({"t", 0});
+    auto l = m.get({"t", partition_id(0)});
     REQUIRE(l);
     CHECK_FALSE(l->load_info().clean_shutdown);
     CHECK(l->load_info().recovered_segments == 1);
@@ -120,7 +128,7 @@ TEST_CASE("log_manager: a missing recovery-point checkpoint recovers everything"
     REQUIRE(::unlink((a / "logs/recovery-point-offset-checkpoint").c_str()) == 0);
     log_manager m(cfg, {});
     open_at(m, 2000);
-    auto l = m.get({"t", 0});
+    auto l = m.get({"t", partition_id(0)});
     CHECK(l->load_info().recovered_segments == l->load_info().segments);
     CHECK(l->log_end_offset() == offset(60));
     m.close();
@@ -140,11 +148,11 @@ TEST_CASE("log_manager: the log start offset is checkpointed and survives a cras
     }
     checkpoint::offset_map so;
     REQUIRE(checkpoint::read_offsets(a / "logs/log-start-offset-checkpoint", &so) == checkpoint::read_status::ok);
-    CHECK(so.at({"t", 0}) == offset(7));
+    CHECK(so.at({"t", partition_id(0)}) == offset(7));
     log_manager m(cfg, {});
     open_at(m, 2000);
-    CHECK(m.get({"t", 0})->log_start_offset() == offset(7));
-    CHECK(m.get({"t", 0})->read(offset(6), 100, offset(20)).error == error_code::offset_out_of_range);
+    CHECK(m.get({"t", partition_id(0)})->log_start_offset() == offset(7));
+    CHECK(m.get({"t", partition_id(0)})->read(offset(6), 100, offset(20)).error == error_code::offset_out_of_range);
     m.close();
 }
 
@@ -154,13 +162,13 @@ TEST_CASE("log_manager: removing a partition deletes its directory") {
     log_manager m(cfg, {});
     open_at(m, 1000);
     std::string error;
-    auto l = m.get_or_create({"gone", 3}, cfg.defaults, 1000, &error);
+    auto l = m.get_or_create({"gone", partition_id(3)}, cfg.defaults, 1000, &error);
     append_some(*l, 3);
     auto range = l->read(offset(0), 1 << 20, l->log_end_offset());
     l.reset();
-    CHECK(m.remove({"gone", 3}));
-    CHECK_FALSE(m.remove({"gone", 3}));
-    CHECK_FALSE(m.get({"gone", 3}));
+    CHECK(m.remove({"gone", partition_id(3)}));
+    CHECK_FALSE(m.remove({"gone", partition_id(3)}));
+    CHECK_FALSE(m.get({"gone", partition_id(3)}));
     m.close();
     CHECK_FALSE(file_exists(a / "logs/gone-3"));
     CHECK_FALSE(file_exists(b / "logs/gone-3"));

@@ -182,7 +182,7 @@ struct log_fixture {
 
     std::shared_ptr<log> open(const std::string& dir, const log_config& cfg, const log_load_state& state) {
         std::string error;
-        auto l = log::open(dir, topic_partition{"t", 0}, cfg, context(), state, &error);
+        auto l = log::open(dir, topic_partition{"t", samsa::protocol::partition_id(0)}, cfg, context(), state, &error);
         if (!l) throw std::runtime_error("open failed: " + error);
         return l;
     }

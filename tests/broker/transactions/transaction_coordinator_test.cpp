@@ -271,7 +271,8 @@ TEST_CASE("transaction_coordinator: markers that failed are sent again after the
     REQUIRE(f.c().end_transaction("tx", 1000, 0, true) == error_code::none);
     auto call = std::move(f.markers.pending.front());
     f.markers.pending.clear();
-    call.done({{{"a", 0}, error_code::none}, {{"b", 1}, error_code::not_leader_or_follower}});
+    call.done({{{"a", protocol::partition_id(0)}, error_code::none},
+               {{"b", protocol::partition_id(1)}, error_code::not_leader_or_follower}});
     CHECK(f.state("tx") == txn_state::prepare_commit);
     CHECK(f.markers.requests.size() == 1);
     f.advance(f.config.marker_retry_backoff_ms - 1);
@@ -291,7 +292,8 @@ TEST_CASE("transaction_coordinator: a deleted topic or a newer producer epoch on
     REQUIRE(f.c().end_transaction("tx", 1000, 0, false) == error_code::none);
     auto call = std::move(f.markers.pending.front());
     f.markers.pending.clear();
-    call.done({{{"a", 0}, error_code::unknown_topic_or_partition}, {{"b", 1}, error_code::invalid_producer_epoch}});
+    call.done({{{"a", protocol::partition_id(0)}, error_code::unknown_topic_or_partition},
+               {{"b", protocol::partition_id(1)}, error_code::invalid_producer_epoch}});
     CHECK(f.state("tx") == txn_state::complete_abort);
 }
 
