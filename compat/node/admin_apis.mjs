@@ -4,7 +4,7 @@
 // Prints one line per API and exits non-zero if any answer is not what Kafka would give.
 // Usage: node admin_apis.mjs SAMSA_BINARY WORK_DIR
 import { Admin, Connection, Producer, stringSerializers, describeClusterV1, describeProducersV0 } from '@platformatic/kafka'
-import { check, freePort, startBroker } from './script_support.mjs'
+import { check, freePort, startBroker, stopBroker } from './script_support.mjs'
 
 const [samsa, work] = process.argv.slice(2)
 const host = '127.0.0.1'
@@ -53,7 +53,7 @@ try {
   await connection.close().catch(() => {})
   await producer.close().catch(() => {})
   await admin.close().catch(() => {})
-  broker.kill('SIGTERM')
+  await stopBroker(broker)
 }
 // The client keeps the process alive after close(); everything is checked by now.
 process.exit(process.exitCode ?? 0)

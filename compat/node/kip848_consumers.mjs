@@ -7,7 +7,7 @@
 // itself. Prints one line per check; exits non-zero if any failed.
 // Usage: node kip848_consumers.mjs SAMSA_BINARY WORK_DIR
 import { Admin, Consumer, Producer, stringDeserializers, stringSerializers } from '@platformatic/kafka'
-import { check, freePort, sleep, startBroker, waitFor } from './script_support.mjs'
+import { check, freePort, sleep, startBroker, stopBroker, waitFor } from './script_support.mjs'
 
 const [samsa, work] = process.argv.slice(2)
 const topic = 'node-kip848'
@@ -88,7 +88,7 @@ try {
   await producer.close().catch(() => {})
   await admin.close().catch(() => {})
   console.log(`closed after ${Date.now() - started} ms`)
-  broker.kill('SIGTERM')
+  await stopBroker(broker)
 }
 // The client (1.35) keeps the process alive after close(); everything is checked by now.
 process.exit(process.exitCode ?? 0)

@@ -10,7 +10,7 @@
 import { spawn } from 'node:child_process'
 import { createWriteStream, existsSync, readFileSync } from 'node:fs'
 import { Admin, Consumer, stringDeserializers } from '@platformatic/kafka'
-import { check, freePort, sleep, startBroker, waitFor as waitForIn } from './script_support.mjs'
+import { check, freePort, sleep, startBroker, stopBroker, waitFor as waitForIn } from './script_support.mjs'
 
 const [samsa, groupMember, work] = process.argv.slice(2)
 const topic = 'mixed-protocols'
@@ -96,6 +96,6 @@ try {
   if (consumer) await consumer.close(true).catch(() => {})
   if (member && memberExit === null) member.kill('SIGKILL')
   await admin.close().catch(() => {})
-  broker.kill('SIGTERM')
+  await stopBroker(broker)
 }
 process.exit(process.exitCode ?? 0)

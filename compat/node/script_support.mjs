@@ -1,8 +1,8 @@
 // What the Node test scripts of this folder share: one printed line per check with the exit
 // code set on a failure (all of them), and for the scripts that run their own broker
-// (kip848_consumers.mjs, mixed_protocol_group.mjs) waiting for a condition, a free loopback
-// port and starting the samsa binary. Plain functions on the script's one event loop; a started
-// broker is the caller's child process to kill.
+// (admin_apis.mjs, kip848_consumers.mjs, mixed_protocol_group.mjs) waiting for a condition, a
+// free loopback port, starting the samsa binary and stopping it. Plain functions on the script's
+// one event loop; a started broker is the caller's child process until stopBroker ends it.
 import { spawn } from 'node:child_process'
 import { createWriteStream } from 'node:fs'
 import { createServer } from 'node:net'
@@ -52,4 +52,15 @@ export function startBroker ({ samsa, work, port, overrides = [] }) {
     child.stderr.on('data', read)
     child.on('exit', code => reject(new Error(`the broker exited (${code}) before listening`)))
   })
+}
+
+// Stops `broker` with SIGTERM and resolves once it has exited (SIGKILL after `graceMs`), so that
+// nothing writes to the work directory once the script ends and its runner removes it.
+export async function stopBroker (broker, graceMs = 10000) {
+  if (broker.exitCode !== null || broker.signalCode !== null) return
+  const exited = new Promise(resolve => broker.once('exit', resolve))
+  broker.kill('SIGTERM')
+  const timer = setTimeout(() => broker.kill('SIGKILL'), graceMs)
+  await exited
+  clearTimeout(timer)
 }
