@@ -233,7 +233,9 @@ void segment::walk(uint32_t from, const std::function<bool(const batch_location&
 
 void walk_batch_headers(const file_handle& file, uint32_t size, uint32_t from, size_t window_bytes,
                         const std::function<bool(const batch_location&, std::span<const uint8_t>)>& visit) {
-    std::vector<uint8_t> buf(std::max(window_bytes, batch::header_size));
+    // No bigger than what is left to walk: a small file does not get a whole window.
+    const size_t left = size > from ? size - from : 0;
+    std::vector<uint8_t> buf(std::max(std::min(window_bytes, left), batch::header_size));
     walk_file(file, size, from, buf, [&](const batch_location& b, const uint8_t* header) {
         return visit(b, std::span<const uint8_t>(header, batch::header_size));
     });

@@ -67,7 +67,7 @@ try {
 
   // SIGKILL and restart: the group comes back from __consumer_offsets.
   broker.kill('SIGKILL')
-  await new Promise(resolve => broker.once('exit', resolve))
+  await broker.closed
   broker = await runBroker(port)
   const more = []
   for (let i = messages; i < 2 * messages; i++) more.push({ topic, partition: i % 4, key: `k${i}`, value: `v${i}` })

@@ -36,11 +36,14 @@ export async function freePort () {
 
 // Starts the broker `samsa` over WORK/data on 127.0.0.1:`port` with the extra `--override`
 // settings in `overrides`, appending its output to WORK/broker.log; resolves once it listens.
+// The child's `closed` promise resolves with its exit code (or signal) once it has exited and
+// all its output is in the log.
 export function startBroker ({ samsa, work, port, overrides = [] }) {
   const log = createWriteStream(`${work}/broker.log`, { flags: 'a' })
   const args = ['--override', `listeners=PLAINTEXT://127.0.0.1:${port}`, '--override', `log.dir=${work}/data`]
   for (const o of overrides) args.push('--override', o)
   const child = spawn(samsa, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+  child.closed = new Promise(resolve => child.on('close', (code, signal) => log.end(() => resolve(code ?? signal))))
   return new Promise((resolve, reject) => {
     let out = ''
     const read = chunk => {
@@ -54,13 +57,13 @@ export function startBroker ({ samsa, work, port, overrides = [] }) {
   })
 }
 
-// Stops `broker` with SIGTERM and resolves once it has exited (SIGKILL after `graceMs`), so that
-// nothing writes to the work directory once the script ends and its runner removes it.
+// Stops `broker` with SIGTERM (SIGKILL after `graceMs`) and checks that it exits 0, as a clean
+// shutdown does; resolves once it has exited and its output is in the log, so that nothing
+// writes to the work directory once the script ends and its runner removes it.
 export async function stopBroker (broker, graceMs = 10000) {
-  if (broker.exitCode !== null || broker.signalCode !== null) return
-  const exited = new Promise(resolve => broker.once('exit', resolve))
-  broker.kill('SIGTERM')
+  if (broker.exitCode === null && broker.signalCode === null) broker.kill('SIGTERM')
   const timer = setTimeout(() => broker.kill('SIGKILL'), graceMs)
-  await exited
+  const status = await broker.closed
   clearTimeout(timer)
+  check('the broker stops cleanly on SIGTERM', status === 0, `exit ${status}`)
 }

@@ -1,6 +1,6 @@
 // Coordinator answers held until their writes are durable (broker/handlers/durable_answer.h):
 // InitProducerId, AddPartitionsToTxn, AddOffsetsToTxn, EndTxn, OffsetCommit, TxnOffsetCommit,
-// SyncGroup, ConsumerGroupHeartbeat, OffsetDelete and DeleteGroups through the dispatcher, over the real __transaction_state / __consumer_offsets logs and
+// SyncGroup, ConsumerGroupHeartbeat, OffsetDelete, DeleteGroups and LeaveGroup through the dispatcher, over the real __transaction_state / __consumer_offsets logs and
 // flusher (a broker-wide flush policy) and over in-memory logs whose fsync the test completes,
 // or fails, when it chooses.
 #include "../groups/group_test_support.h"
@@ -12,6 +12,7 @@
 #include "protocol/messages/delete_groups.h"
 #include "protocol/messages/end_txn.h"
 #include "protocol/messages/init_producer_id.h"
+#include "protocol/messages/leave_group.h"
 #include "protocol/messages/offset_commit.h"
 #include "protocol/messages/offset_delete.h"
 #include "protocol/messages/sync_group.h"
@@ -451,6 +452,65 @@ TEST_CASE("durable answer: a failed fsync fails OffsetDelete and each group Dele
     CHECK(gr.results.at(0).error_code == to_int(error_code::not_coordinator));
     CHECK(gr.results.at(1).error_code == to_int(error_code::group_id_not_found));
     CHECK(gr.results.at(2).error_code == to_int(error_code::not_coordinator));
+}
+
+} // namespace samsa::broker::test
+
+namespace samsa::broker::test {
+
+TEST_CASE("durable answer: a classic member leaving a consumer group is answered once the removal is durable") {
+    data_path_fixture f;
+    held_logs c(f);
+    auto first = f.start(heartbeat_request("g"), 0);
+    (void)c.offsets.release();
+    REQUIRE(first.answered());
+    REQUIRE(answer_of<protocol::consumer_group_heartbeat_request>(first, 0).error_code == e_none);
+
+    // A classic member joins the consumer group; returns its member id.
+    auto join_classic = [&] {
+        join_params jp;
+        jp.client_id = "classic";
+        jp.client_host = "/127.0.0.1";
+        jp.session_timeout_ms = 10'000;
+        jp.rebalance_timeout_ms = 30'000;
+        jp.protocol_type = "consumer";
+        jp.protocols.push_back({"range", subscription({"orders"})});
+        std::optional<join_result> joined;
+        c.groups.join_group("g", jp, [&](join_result r) { joined = std::move(r); });
+        for (int i = 0; i < 20 && !joined; ++i) {
+            (void)c.offsets.release();
+            f.loop().run_posted();
+            f.loop().advance(100);
+        }
+        REQUIRE(joined.has_value());
+        REQUIRE(joined->error == error_code::none);
+        (void)c.offsets.release();
+        return joined->member_id;
+    };
+    auto leave_request = [](const std::string& member_id) {
+        protocol::leave_group_request req;
+        req.group_id = "g";
+        req.members.push_back({member_id, std::nullopt});
+        return req;
+    };
+
+    auto leave = f.start(leave_request(join_classic()), 3);
+    CHECK(leave.waiting());
+    CHECK(c.offsets.release() >= 1);
+    REQUIRE(leave.answered());
+    const auto left = answer_of<protocol::leave_group_request>(leave, 3);
+    CHECK(left.error_code == e_none);
+    REQUIRE(left.members.size() == 1);
+    CHECK(left.members[0].error_code == e_none);
+
+    // A failed fsync: the error alone, as Kafka's coordinator answers it.
+    auto again = f.start(leave_request(join_classic()), 3);
+    CHECK(again.waiting());
+    CHECK(c.offsets.release(error_code::kafka_storage_error) >= 1);
+    REQUIRE(again.answered());
+    const auto failed = answer_of<protocol::leave_group_request>(again, 3);
+    CHECK(failed.error_code == to_int(error_code::not_coordinator));
+    CHECK(failed.members.empty());
 }
 
 } // namespace samsa::broker::test
