@@ -75,14 +75,14 @@ void group_coordinator::close() {
 
 // ---- routing ----------------------------------------------------------------------------------
 
-int32_t group_coordinator::partition_for(std::string_view group_id) const noexcept {
+protocol::partition_id group_coordinator::partition_for(std::string_view group_id) const noexcept {
     const int32_t n = partitions_ > 0 ? partitions_ : config_.offsets_topic_partitions;
-    return internal_topic_partition(group_id, n);
+    return protocol::partition_id(internal_topic_partition(group_id, n));
 }
 
 bool group_coordinator::loading(std::string_view group_id) const noexcept {
     if (partitions_ == 0) return false;
-    return partition_states_[static_cast<size_t>(partition_for(group_id))] == partition_state::loading;
+    return partition_states_[static_cast<size_t>(partition_for(group_id).value())] == partition_state::loading;
 }
 
 bool group_coordinator::loading_any() const noexcept {
@@ -128,10 +128,10 @@ error_code group_coordinator::find_coordinator(std::string_view group_id) {
     return ensure_topic();
 }
 
-error_code group_coordinator::write(int32_t partition, const std::vector<pending_record>& records, int64_t* base_offset) {
+error_code group_coordinator::write(protocol::partition_id partition, const std::vector<pending_record>& records, int64_t* base_offset) {
     if (records.empty()) return error_code::none;
     if (const auto e = ensure_topic(); e != error_code::none) return e;
-    if (partition >= partitions_) return error_code::not_coordinator;
+    if (partition.value() >= partitions_) return error_code::not_coordinator;
     const int64_t now = wall_();
     protocol::record_batch_builder builder;
     for (const auto& r : records) {
@@ -149,7 +149,7 @@ error_code group_coordinator::write(int32_t partition, const std::vector<pending
     return e;
 }
 
-error_code group_coordinator::append(int32_t partition, std::span<uint8_t> batch, int64_t now_ms) {
+error_code group_coordinator::append(protocol::partition_id partition, std::span<uint8_t> batch, int64_t now_ms) {
     const auto e = write_error(log_.append(partition, batch, now_ms));
     if (e == error_code::none) ++appends_;
     return e;
@@ -388,12 +388,13 @@ std::vector<error_code> group_coordinator::commit_offsets(const offset_commit_re
             continue;
         }
         committed_offset value;
-        value.offset = o.offset;
-        value.leader_epoch = o.leader_epoch;
+        value.offset = protocol::offset(o.offset);
+        value.leader_epoch = protocol::leader_epoch(o.leader_epoch);
         value.metadata = o.metadata.value_or("");
         value.commit_timestamp_ms = (req.api_version == 1 && o.commit_timestamp_ms >= 0) ? o.commit_timestamp_ms : now;
         if (req.retention_time_ms >= 0) value.expire_timestamp_ms = value.commit_timestamp_ms + req.retention_time_ms;
-        records.push_back({encode_offset_commit_key(req.group_id, o.topic, o.partition), encode_offset_commit_value(value)});
+        records.push_back({encode_offset_commit_key(req.group_id, o.topic, protocol::partition_id(o.partition)),
+                           encode_offset_commit_value(value)});
         written.push_back(i);
         values.push_back(std::move(value));
     }
@@ -405,7 +406,7 @@ std::vector<error_code> group_coordinator::commit_offsets(const offset_commit_re
     for (size_t k = 0; k < written.size(); ++k) {
         const auto& o = req.offsets[written[k]];
         values[k].record_offset = base < 0 ? -1 : base + static_cast<int64_t>(k);
-        slot->offsets.put(o.topic, o.partition, std::move(values[k]));
+        slot->offsets.put(o.topic, protocol::partition_id(o.partition), std::move(values[k]));
     }
     return out;
 }
@@ -417,15 +418,15 @@ offset_fetch_group_result group_coordinator::fetch_offsets(const offset_fetch_re
     if (slot != nullptr && slot->consumer) {
         if (r.error = consumer_.validate_fetch(*slot, req.member_id, req.member_epoch); r.error != error_code::none) return r;
     }
-    auto answer = [&](const std::string& topic, int32_t partition) {
+    auto answer = [&](const std::string& topic, protocol::partition_id partition) {
         offset_fetch_partition p;
         p.topic = topic;
-        p.partition = partition;
+        p.partition = partition.value();
         p.metadata = "";
         if (slot != nullptr)
             if (const auto* c = slot->offsets.find(topic, partition)) {
-                p.offset = c->offset;
-                p.leader_epoch = c->leader_epoch;
+                p.offset = c->offset.value();
+                p.leader_epoch = c->leader_epoch.value();
                 p.metadata = c->metadata;
             }
         if (req.require_stable && txn_offsets_.pending(req.group_id, topic, partition)) {
@@ -437,7 +438,7 @@ offset_fetch_group_result group_coordinator::fetch_offsets(const offset_fetch_re
     };
     if (req.topics) {
         for (const auto& [topic, parts] : *req.topics)
-            for (const int32_t p : parts) answer(topic, p);
+            for (const int32_t p : parts) answer(topic, protocol::partition_id(p));
     } else if (slot != nullptr) {
         for (const auto& [key, value] : slot->offsets.all()) answer(key.first, key.second);
     }
@@ -480,11 +481,11 @@ std::vector<error_code> group_coordinator::commit_txn_offsets(const txn_offset_c
             continue;
         }
         committed_offset value;
-        value.offset = o.offset;
-        value.leader_epoch = o.leader_epoch;
+        value.offset = protocol::offset(o.offset);
+        value.leader_epoch = protocol::leader_epoch(o.leader_epoch);
         value.metadata = o.metadata.value_or("");
         value.commit_timestamp_ms = now;
-        const auto key = encode_offset_commit_key(req.group_id, o.topic, o.partition);
+        const auto key = encode_offset_commit_key(req.group_id, o.topic, protocol::partition_id(o.partition));
         const auto bytes = encode_offset_commit_value(value);
         protocol::record_input in;
         in.key = protocol::bytes_view(key);
@@ -508,7 +509,8 @@ std::vector<error_code> group_coordinator::commit_txn_offsets(const txn_offset_c
         out[i] = e;
         if (e == error_code::none) {
             values[k].record_offset = base < 0 ? -1 : base + static_cast<int64_t>(k);
-            txn_offsets_.add(req.producer_id, req.group_id, req.offsets[i].topic, req.offsets[i].partition, std::move(values[k]));
+            txn_offsets_.add(req.producer_id, req.group_id, req.offsets[i].topic, protocol::partition_id(req.offsets[i].partition),
+                             std::move(values[k]));
         }
     }
     return out;
@@ -553,7 +555,8 @@ std::pair<error_code, std::vector<error_code>> group_coordinator::delete_offsets
     std::vector<pending_record> records;
     std::vector<size_t> deleting;
     for (size_t i = 0; i < partitions.size(); ++i) {
-        const auto& [topic, p] = partitions[i];
+        const auto& topic = partitions[i].first;
+        const protocol::partition_id p(partitions[i].second);
         if (subscribed(*slot, topic)) {
             out[i] = error_code::group_subscribed_to_topic;
             continue;
@@ -563,7 +566,7 @@ std::pair<error_code, std::vector<error_code>> group_coordinator::delete_offsets
         deleting.push_back(i);
     }
     if (const auto e = write(slot->partition, records); e != error_code::none) return {e, {}};
-    for (const size_t i : deleting) slot->offsets.erase(partitions[i].first, partitions[i].second);
+    for (const size_t i : deleting) slot->offsets.erase(partitions[i].first, protocol::partition_id(partitions[i].second));
     return {error_code::none, std::move(out)};
 }
 
@@ -716,7 +719,7 @@ size_t group_coordinator::expire_offsets() {
                 per_offset = true;
             }
         }
-        std::vector<std::pair<std::string, int32_t>> gone;
+        std::vector<offset_table::key> gone;
         for (const auto& [key, value] : slot.offsets.all()) {
             bool expire = false;
             if (value.expire_timestamp_ms) expire = *value.expire_timestamp_ms <= now;

@@ -153,7 +153,7 @@ public:
     // this node cannot coordinate it (INVALID_REQUEST for an empty key, COORDINATOR_NOT_AVAILABLE).
     [[nodiscard]] protocol::error_code find_coordinator(std::string_view group_id);
     // __consumer_offsets partition of a group (Kafka's: abs(java hashCode) % partitions).
-    [[nodiscard]] int32_t partition_for(std::string_view group_id) const noexcept;
+    [[nodiscard]] protocol::partition_id partition_for(std::string_view group_id) const noexcept;
     [[nodiscard]] bool loading(std::string_view group_id) const noexcept;
     [[nodiscard]] bool loading_any() const noexcept;
 
@@ -245,15 +245,15 @@ private:
     [[nodiscard]] protocol::error_code offset_entry_error(const std::string& topic, int32_t partition,
                                                           const std::optional<std::string>& metadata) const;
     // Appends one built batch, counted in appends(); Kafka's error for a failed write.
-    [[nodiscard]] protocol::error_code append(int32_t partition, std::span<uint8_t> batch, int64_t now_ms);
+    [[nodiscard]] protocol::error_code append(protocol::partition_id partition, std::span<uint8_t> batch, int64_t now_ms);
     // Appends the records as one batch; `base_offset`, when given, receives the log offset of the
     // first (the others follow it one by one).
-    [[nodiscard]] protocol::error_code write(int32_t partition, const std::vector<pending_record>& records,
+    [[nodiscard]] protocol::error_code write(protocol::partition_id partition, const std::vector<pending_record>& records,
                                              int64_t* base_offset = nullptr);
     [[nodiscard]] protocol::error_code check_group(std::string_view group_id, bool allow_empty) const;
-    void load_partition(int32_t partition, protocol::offset from);
-    void replay(int32_t partition, protocol::bytes_view batches);
-    void finish_load(int32_t partition);
+    void load_partition(protocol::partition_id partition, protocol::offset from);
+    void replay(protocol::partition_id partition, protocol::bytes_view batches);
+    void finish_load(protocol::partition_id partition);
     void schedule_retention();
     void remove_group(group_slot& slot, protocol::error_code parked_error);
     [[nodiscard]] bool subscribed(const group_slot& slot, std::string_view topic) const;

@@ -29,13 +29,13 @@ void group_coordinator::start() {
     partition_states_.assign(static_cast<size_t>(partitions_), partition_state::loading);
     if (partitions_ > 0) {
         log_info("loading groups from ", partitions_, " partitions of ", offsets_topic_name);
-        loop_.post([this] { load_partition(0, protocol::offset(0)); });
+        loop_.post([this] { load_partition(protocol::partition_id(0), protocol::offset(0)); });
     }
     schedule_retention();
 }
 
-void group_coordinator::load_partition(int32_t partition, protocol::offset from) {
-    if (closed_ || partition >= partitions_) return;
+void group_coordinator::load_partition(protocol::partition_id partition, protocol::offset from) {
+    if (closed_ || partition.value() >= partitions_) return;
     const auto chunk = log_.read(partition, from, load_chunk_bytes);
     if (chunk.error != error_code::none) {
         // An unreadable partition stays loading: its groups keep answering COORDINATOR_LOAD_IN_PROGRESS
@@ -50,10 +50,11 @@ void group_coordinator::load_partition(int32_t partition, protocol::offset from)
         }
         finish_load(partition);
     }
-    if (partition + 1 < partitions_) loop_.post([this, next = partition + 1] { load_partition(next, protocol::offset(0)); });
+    if (partition.value() + 1 < partitions_)
+        loop_.post([this, next = protocol::partition_id(partition.value() + 1)] { load_partition(next, protocol::offset(0)); });
 }
 
-void group_coordinator::replay(int32_t partition, protocol::bytes_view batches) {
+void group_coordinator::replay(protocol::partition_id partition, protocol::bytes_view batches) {
     const uint64_t now = timers_.now_ms();
     while (batches.size() >= protocol::batch::log_overhead) {
         const auto header = protocol::batch::header_view::parse(batches);
@@ -100,7 +101,7 @@ void group_coordinator::replay(int32_t partition, protocol::bytes_view batches) 
     }
 }
 
-void group_coordinator::finish_load(int32_t partition) {
+void group_coordinator::finish_load(protocol::partition_id partition) {
     const uint64_t now = timers_.now_ms();
     for (auto& [id, value] : loaded_metadata_) {
         if (!value) {
@@ -145,7 +146,7 @@ void group_coordinator::finish_load(int32_t partition) {
     for (auto* slot : groups_.in_partition(partition))
         if (slot->offsets.empty() && !slot->metadata_in_log && !slot->consumer_log && slot->has_no_members())
             groups_.erase(slot->id);
-    partition_states_[static_cast<size_t>(partition)] = partition_state::loaded;
+    partition_states_[static_cast<size_t>(partition.value())] = partition_state::loaded;
     log_debug(offsets_topic_name, "-", partition, " loaded");
     if (std::all_of(partition_states_.begin(), partition_states_.end(), [](auto s) { return s == partition_state::loaded; }))
         log_info("groups loaded: ", groups_.size(), " groups from ", offsets_topic_name);

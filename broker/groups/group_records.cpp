@@ -17,18 +17,18 @@ std::vector<uint8_t> encode_versioned(const Struct& s, int16_t version) {
 
 } // namespace
 
-std::vector<uint8_t> encode_offset_commit_key(const std::string& group, const std::string& topic, int32_t partition) {
+std::vector<uint8_t> encode_offset_commit_key(const std::string& group, const std::string& topic, protocol::partition_id partition) {
     protocol::offset_commit_key k;
     k.group = group;
     k.topic = topic;
-    k.partition = partition;
+    k.partition = partition.value();
     return encode_versioned(k, offset_commit_key_version);
 }
 
 std::vector<uint8_t> encode_offset_commit_value(const committed_offset& value) {
     protocol::offset_commit_value v;
-    v.offset = value.offset;
-    v.leader_epoch = value.leader_epoch;
+    v.offset = value.offset.value();
+    v.leader_epoch = value.leader_epoch.value();
     v.metadata = value.metadata;
     v.commit_timestamp = value.commit_timestamp_ms;
     if (value.expire_timestamp_ms) {
@@ -80,7 +80,7 @@ group_record_key decode_group_record_key(protocol::bytes_view key) {
         out.what = group_record_key::kind::offset_commit;
         out.group = std::move(k.group);
         out.topic = std::move(k.topic);
-        out.partition = k.partition;
+        out.partition = protocol::partition_id(k.partition);
     } else if (version == 2) {
         protocol::group_metadata_key k;
         k.decode(r, version);
@@ -119,8 +119,8 @@ std::optional<committed_offset> decode_offset_commit_value(protocol::bytes_view 
     v.decode(r, std::min(version, protocol::offset_commit_value::max_version));
     if (!r.ok()) return std::nullopt;
     committed_offset out;
-    out.offset = v.offset;
-    out.leader_epoch = v.leader_epoch;
+    out.offset = protocol::offset(v.offset);
+    out.leader_epoch = protocol::leader_epoch(v.leader_epoch);
     out.metadata = std::move(v.metadata);
     out.commit_timestamp_ms = v.commit_timestamp;
     if (version == 1 && v.expire_timestamp >= 0) out.expire_timestamp_ms = v.expire_timestamp;

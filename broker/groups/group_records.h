@@ -38,7 +38,7 @@ inline constexpr int16_t consumer_group_current_assignment_key_version = 8;   //
 inline constexpr int16_t consumer_group_value_version = 0;
 
 [[nodiscard]] std::vector<uint8_t> encode_offset_commit_key(const std::string& group, const std::string& topic,
-                                                            int32_t partition);
+                                                            protocol::partition_id partition);
 [[nodiscard]] std::vector<uint8_t> encode_offset_commit_value(const committed_offset& value);
 [[nodiscard]] std::vector<uint8_t> encode_group_metadata_key(const std::string& group);
 // The group's generation, protocol, leader and members with their subscription (metadata of
@@ -52,7 +52,7 @@ struct group_record_key {
     int16_t version = -1;
     std::string group;
     std::string topic;       // offset_commit only
-    int32_t partition = -1;  // offset_commit only
+    protocol::partition_id partition{-1};  // offset_commit only
     std::string member;      // consumer_group keys 5, 7 and 8 only
 };
 

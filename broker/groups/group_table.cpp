@@ -7,7 +7,7 @@ namespace samsa::broker {
 
 std::string_view to_string(group_type t) noexcept { return t == group_type::consumer ? "consumer" : "classic"; }
 
-group_slot::group_slot(std::string group_id, int32_t p, uint64_t now_ms)
+group_slot::group_slot(std::string group_id, protocol::partition_id p, uint64_t now_ms)
     : id(std::move(group_id)), partition(p), classic(std::make_unique<classic_group>(id, now_ms)) {}
 
 group_slot::~group_slot() = default;
@@ -34,7 +34,7 @@ group_slot* group_table::find(std::string_view group_id) const noexcept {
     return it == groups_.end() ? nullptr : it->second.get();
 }
 
-group_slot& group_table::get_or_create(std::string_view group_id, int32_t partition, uint64_t now_ms) {
+group_slot& group_table::get_or_create(std::string_view group_id, protocol::partition_id partition, uint64_t now_ms) {
     auto it = groups_.find(group_id);
     if (it == groups_.end())
         it = groups_.emplace(std::string(group_id), std::make_unique<group_slot>(std::string(group_id), partition, now_ms)).first;
@@ -52,7 +52,7 @@ void group_table::for_each(const std::function<void(group_slot&)>& fn) const {
     for (const auto& [id, slot] : groups_) fn(*slot);
 }
 
-std::vector<group_slot*> group_table::in_partition(int32_t partition) const {
+std::vector<group_slot*> group_table::in_partition(protocol::partition_id partition) const {
     std::vector<group_slot*> out;
     for (const auto& [id, slot] : groups_)
         if (slot->partition == partition) out.push_back(slot.get());

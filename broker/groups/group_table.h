@@ -7,6 +7,7 @@
 
 #include "broker/groups/classic_group.h"
 #include "broker/groups/offset_table.h"
+#include "protocol/kafka_ids.h"
 
 #include <cstdint>
 #include <functional>
@@ -26,7 +27,7 @@ enum class group_type : uint8_t { classic, consumer };
 [[nodiscard]] std::string_view to_string(group_type t) noexcept;  // "classic", "consumer"
 
 struct group_slot {
-    group_slot(std::string group_id, int32_t partition, uint64_t now_ms);
+    group_slot(std::string group_id, protocol::partition_id partition, uint64_t now_ms);
     ~group_slot();
     group_slot(const group_slot&) = delete;
     group_slot& operator=(const group_slot&) = delete;
@@ -38,7 +39,7 @@ struct group_slot {
     void become(group_type t, uint64_t now_ms);
 
     std::string id;
-    int32_t partition = 0;
+    protocol::partition_id partition;
     std::unique_ptr<classic_group> classic;    // exactly one of these two is set
     std::unique_ptr<consumer_group> consumer;
     offset_table offsets;
@@ -51,12 +52,12 @@ class group_table {
 public:
     [[nodiscard]] group_slot* find(std::string_view group_id) const noexcept;
     // A new empty classic group when `group_id` is unknown.
-    group_slot& get_or_create(std::string_view group_id, int32_t partition, uint64_t now_ms);
+    group_slot& get_or_create(std::string_view group_id, protocol::partition_id partition, uint64_t now_ms);
     bool erase(std::string_view group_id);
     [[nodiscard]] size_t size() const noexcept { return groups_.size(); }
     // Every group, ordered by id.
     void for_each(const std::function<void(group_slot&)>& fn) const;
-    [[nodiscard]] std::vector<group_slot*> in_partition(int32_t partition) const;
+    [[nodiscard]] std::vector<group_slot*> in_partition(protocol::partition_id partition) const;
 
 private:
     std::map<std::string, std::unique_ptr<group_slot>, std::less<>> groups_;

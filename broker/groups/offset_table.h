@@ -3,6 +3,8 @@
 // a group_slot; loop thread only.
 #pragma once
 
+#include "protocol/kafka_ids.h"
+
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -14,8 +16,8 @@
 namespace samsa::broker {
 
 struct committed_offset {
-    int64_t offset = -1;
-    int32_t leader_epoch = -1;
+    protocol::offset offset = protocol::no_offset;
+    protocol::leader_epoch leader_epoch = protocol::no_leader_epoch;
     std::string metadata;                       // round-tripped as the client sent it
     int64_t commit_timestamp_ms = 0;            // wall clock
     std::optional<int64_t> expire_timestamp_ms; // set only by OffsetCommit v2-v4 retention times
@@ -34,11 +36,11 @@ struct committed_offset {
 
 class offset_table {
 public:
-    using key = std::pair<std::string, int32_t>;  // topic, partition
+    using key = std::pair<std::string, protocol::partition_id>;  // topic, partition
 
-    [[nodiscard]] const committed_offset* find(std::string_view topic, int32_t partition) const;
-    void put(std::string topic, int32_t partition, committed_offset value);
-    bool erase(std::string_view topic, int32_t partition);
+    [[nodiscard]] const committed_offset* find(std::string_view topic, protocol::partition_id partition) const;
+    void put(std::string topic, protocol::partition_id partition, committed_offset value);
+    bool erase(std::string_view topic, protocol::partition_id partition);
     void clear() noexcept { offsets_.clear(); }
 
     [[nodiscard]] const std::map<key, committed_offset>& all() const noexcept { return offsets_; }

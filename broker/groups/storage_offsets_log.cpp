@@ -6,12 +6,12 @@ int32_t storage_offsets_log::partitions() const { return topic_.partitions(); }
 
 std::string storage_offsets_log::create(int32_t count, int32_t segment_bytes) { return topic_.create(count, segment_bytes); }
 
-protocol::error_code storage_offsets_log::append(int32_t partition, std::span<uint8_t> batches, int64_t now_ms) {
-    return topic_.append(protocol::partition_id(partition), batches, now_ms);
+protocol::error_code storage_offsets_log::append(protocol::partition_id partition, std::span<uint8_t> batches, int64_t now_ms) {
+    return topic_.append(partition, batches, now_ms);
 }
 
-offsets_chunk storage_offsets_log::read(int32_t partition, protocol::offset offset, int32_t max_bytes) const {
-    return topic_.read(protocol::partition_id(partition), offset, max_bytes);
+offsets_chunk storage_offsets_log::read(protocol::partition_id partition, protocol::offset offset, int32_t max_bytes) const {
+    return topic_.read(partition, offset, max_bytes);
 }
 
 namespace {

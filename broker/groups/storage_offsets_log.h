@@ -20,14 +20,14 @@ public:
 
     [[nodiscard]] int32_t partitions() const override;
     [[nodiscard]] std::string create(int32_t count, int32_t segment_bytes) override;
-    [[nodiscard]] bool waits_for_fsync(int32_t partition) const override {
-        return topic_.waits_for_fsync(protocol::partition_id(partition));
+    [[nodiscard]] bool waits_for_fsync(protocol::partition_id partition) const override {
+        return topic_.waits_for_fsync(partition);
     }
-    void when_durable(int32_t partition, std::function<void(protocol::error_code)> done) override {
-        topic_.when_durable(protocol::partition_id(partition), std::move(done));
+    void when_durable(protocol::partition_id partition, std::function<void(protocol::error_code)> done) override {
+        topic_.when_durable(partition, std::move(done));
     }
-    [[nodiscard]] protocol::error_code append(int32_t partition, std::span<uint8_t> batches, int64_t now_ms) override;
-    [[nodiscard]] offsets_chunk read(int32_t partition, protocol::offset offset, int32_t max_bytes) const override;
+    [[nodiscard]] protocol::error_code append(protocol::partition_id partition, std::span<uint8_t> batches, int64_t now_ms) override;
+    [[nodiscard]] offsets_chunk read(protocol::partition_id partition, protocol::offset offset, int32_t max_bytes) const override;
 
 private:
     internal_topic_log topic_;

@@ -2,7 +2,7 @@
 
 namespace samsa::broker {
 
-void txn_offset_table::add(int64_t producer_id, std::string group, std::string topic, int32_t partition,
+void txn_offset_table::add(int64_t producer_id, std::string group, std::string topic, protocol::partition_id partition,
                            committed_offset value) {
     by_producer_[producer_id].insert_or_assign(key{std::move(group), std::move(topic), partition}, std::move(value));
 }
@@ -16,7 +16,7 @@ std::vector<txn_offset_table::entry> txn_offset_table::take(int64_t producer_id)
     return out;
 }
 
-bool txn_offset_table::pending(std::string_view group, std::string_view topic, int32_t partition) const {
+bool txn_offset_table::pending(std::string_view group, std::string_view topic, protocol::partition_id partition) const {
     // Few producers have a transaction open at once: a scan is cheaper than a second index.
     const key k{std::string(group), std::string(topic), partition};
     for (const auto& [producer, offsets] : by_producer_)

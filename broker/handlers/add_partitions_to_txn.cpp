@@ -34,7 +34,7 @@ topic_results run(request_context& ctx, const std::string& transactional_id, int
     for (const auto& t : topics) {
         const auto* info = ctx.metadata().topics().find(t.name);
         for (const int32_t p : t.partitions) {
-            requested.emplace_back(t.name, p);
+            requested.emplace_back(t.name, protocol::partition_id(p));
             known.push_back(info != nullptr && p >= 0 && p < info->partitions);
         }
     }

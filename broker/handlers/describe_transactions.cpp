@@ -42,7 +42,7 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
             s.producer_epoch = d.producer_epoch;
             for (const auto& [topic, partition] : d.partitions) {
                 if (s.topics.empty() || s.topics.back().topic != topic) s.topics.push_back({topic, {}});
-                s.topics.back().partitions.push_back(partition);
+                s.topics.back().partitions.push_back(partition.value());
             }
         }
         resp.transaction_states.push_back(std::move(s));

@@ -8,12 +8,12 @@ std::string storage_transaction_state_log::create(int32_t count, int32_t segment
     return topic_.create(count, segment_bytes);
 }
 
-protocol::error_code storage_transaction_state_log::append(int32_t partition, std::span<uint8_t> batches, int64_t now_ms) {
-    return topic_.append(protocol::partition_id(partition), batches, now_ms);
+protocol::error_code storage_transaction_state_log::append(protocol::partition_id partition, std::span<uint8_t> batches, int64_t now_ms) {
+    return topic_.append(partition, batches, now_ms);
 }
 
-transaction_log_chunk storage_transaction_state_log::read(int32_t partition, protocol::offset offset, int32_t max_bytes) const {
-    return topic_.read(protocol::partition_id(partition), offset, max_bytes);
+transaction_log_chunk storage_transaction_state_log::read(protocol::partition_id partition, protocol::offset offset, int32_t max_bytes) const {
+    return topic_.read(partition, offset, max_bytes);
 }
 
 } // namespace samsa::broker

@@ -19,15 +19,20 @@ int64_t system_wall_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-// The coordinator's answer when writing to __transaction_state failed (Kafka's mapping).
+// The coordinator's answer when writing to __transaction_state failed: Kafka's translation of a
+// failed transaction-log append. Errors it does not list (none, and the coordinator errors
+// themselves) reach the client unchanged.
 error_code write_error(error_code e) {
     switch (e) {
-        case error_code::none: return e;
+        case error_code::unknown_topic_or_partition:
+        case error_code::not_enough_replicas:
+        case error_code::not_enough_replicas_after_append:
+        case error_code::request_timed_out: return error_code::coordinator_not_available;
         case error_code::not_leader_or_follower:
         case error_code::kafka_storage_error: return error_code::not_coordinator;
         case error_code::message_too_large:
         case error_code::record_list_too_large: return error_code::unknown_server_error;
-        default: return error_code::coordinator_not_available;
+        default: return e;
     }
 }
 
@@ -58,15 +63,15 @@ void transaction_coordinator::start() {
     if (partitions_ > 0) {
         log_info("loading transactional ids from ", partitions_, " partitions of ", transaction_state_topic_name);
         loop_.post([this, alive = std::weak_ptr<bool>(alive_)] {
-            if (alive.lock()) load_partition(0, protocol::offset(0));
+            if (alive.lock()) load_partition(protocol::partition_id(0), protocol::offset(0));
         });
     }
     schedule_abort_check();
     schedule_expiration_check();
 }
 
-void transaction_coordinator::load_partition(int32_t partition, protocol::offset from) {
-    if (closed_ || partition >= partitions_) return;
+void transaction_coordinator::load_partition(protocol::partition_id partition, protocol::offset from) {
+    if (closed_ || partition.value() >= partitions_) return;
     const auto chunk = log_.read(partition, from, load_chunk_bytes);
     if (chunk.error != error_code::none) {
         // The partition stays loading: its ids answer COORDINATOR_LOAD_IN_PROGRESS rather than
@@ -84,8 +89,8 @@ void transaction_coordinator::load_partition(int32_t partition, protocol::offset
         }
         finish_load(partition);
     }
-    if (partition + 1 < partitions_)
-        loop_.post([this, next = partition + 1, alive = std::weak_ptr<bool>(alive_)] {
+    if (partition.value() + 1 < partitions_)
+        loop_.post([this, next = protocol::partition_id(partition.value() + 1), alive = std::weak_ptr<bool>(alive_)] {
             if (alive.lock()) load_partition(next, protocol::offset(0));
         });
 }
@@ -119,7 +124,7 @@ void transaction_coordinator::replay(protocol::bytes_view batches) {
     }
 }
 
-void transaction_coordinator::finish_load(int32_t partition) {
+void transaction_coordinator::finish_load(protocol::partition_id partition) {
     std::vector<std::string> unfinished;
     for (auto& [id, m] : loaded_) {
         if (!m) {
@@ -130,7 +135,7 @@ void transaction_coordinator::finish_load(int32_t partition) {
         table_.insert_or_assign(id, std::move(*m));
     }
     loaded_.clear();
-    partition_states_[static_cast<size_t>(partition)] = partition_state::loaded;
+    partition_states_[static_cast<size_t>(partition.value())] = partition_state::loaded;
     // A transaction whose end was decided before the stop gets its markers now.
     for (const auto& id : unfinished) {
         log_info("completing the ", to_string(table_.at(id).state), " transaction of ", id, " found at start-up");
@@ -150,13 +155,13 @@ void transaction_coordinator::close() {
 
 // ---- routing ----------------------------------------------------------------------------------
 
-int32_t transaction_coordinator::partition_for(std::string_view transactional_id) const noexcept {
+protocol::partition_id transaction_coordinator::partition_for(std::string_view transactional_id) const noexcept {
     return transaction_log_partition(transactional_id, partitions_ > 0 ? partitions_ : config_.log_partitions);
 }
 
 bool transaction_coordinator::loading(std::string_view transactional_id) const noexcept {
     if (partitions_ == 0) return false;
-    return partition_states_[static_cast<size_t>(partition_for(transactional_id))] == partition_state::loading;
+    return partition_states_[static_cast<size_t>(partition_for(transactional_id).value())] == partition_state::loading;
 }
 
 bool transaction_coordinator::loading_any() const noexcept {
@@ -483,7 +488,7 @@ void transaction_coordinator::dispatch_markers(const std::string& transactional_
     req.producer_epoch = send.producer_epoch;
     req.coordinator_epoch = coordinator_epoch;
     req.commit = send.commit;
-    for (const auto& [topic, partition] : send.remaining) req.partitions.push_back({topic, protocol::partition_id(partition)});
+    for (const auto& [topic, partition] : send.remaining) req.partitions.push_back({topic, partition});
     // The callback may run before write_markers returns, and may end the send: nothing of it is
     // used after this call.
     markers_.write_markers(req, [this, id = transactional_id, generation = send.generation,
@@ -500,7 +505,7 @@ void transaction_coordinator::on_marker_results(const std::string& transactional
     if (it == in_flight_.end() || it->second.generation != generation || closed_) return;
     auto& send = it->second;
     for (const auto& r : results) {
-        const txn_topic_partition tp{r.partition.topic, r.partition.partition.value()};
+        const txn_topic_partition tp{r.partition.topic, r.partition.partition};
         switch (r.error) {
             case error_code::none: send.remaining.erase(tp); break;
             // The topic is gone, or the partition already has a newer epoch of this producer:

@@ -99,7 +99,7 @@ public:
 
     // FindCoordinator for a transactional id: creates __transaction_state on first use.
     [[nodiscard]] protocol::error_code find_coordinator(std::string_view transactional_id);
-    [[nodiscard]] int32_t partition_for(std::string_view transactional_id) const noexcept;
+    [[nodiscard]] protocol::partition_id partition_for(std::string_view transactional_id) const noexcept;
     [[nodiscard]] bool loading(std::string_view transactional_id) const noexcept;
     [[nodiscard]] bool loading_any() const noexcept;
 
@@ -175,9 +175,9 @@ private:
     void on_marker_results(const std::string& transactional_id, uint64_t generation, const std::vector<txn_marker_result>& results);
     void complete(const std::string& transactional_id);
     void retry_later(const std::string& transactional_id, std::function<void()> fn);
-    void load_partition(int32_t partition, protocol::offset from);
+    void load_partition(protocol::partition_id partition, protocol::offset from);
     void replay(protocol::bytes_view batches);
-    void finish_load(int32_t partition);
+    void finish_load(protocol::partition_id partition);
     void schedule_abort_check();
     void schedule_expiration_check();
 

@@ -39,7 +39,7 @@ std::vector<uint8_t> encode_transaction_log_value(const transaction_metadata& m)
         v.transaction_partitions = std::nullopt;
     } else {
         std::map<std::string, std::vector<int32_t>> by_topic;
-        for (const auto& [topic, partition] : m.partitions) by_topic[topic].push_back(partition);
+        for (const auto& [topic, partition] : m.partitions) by_topic[topic].push_back(partition.value());
         auto& list = v.transaction_partitions.emplace();
         for (auto& [topic, ids] : by_topic) list.push_back({topic, std::move(ids)});
     }
@@ -78,7 +78,7 @@ std::optional<transaction_metadata> decode_transaction_log_value(protocol::bytes
     m.state = *state;
     if (v.transaction_partitions)
         for (const auto& t : *v.transaction_partitions)
-            for (const int32_t p : t.partition_ids) m.partitions.emplace(t.topic, p);
+            for (const int32_t p : t.partition_ids) m.partitions.emplace(t.topic, protocol::partition_id(p));
     m.last_update_ms = v.transaction_last_update_timestamp_ms;
     m.start_ms = v.transaction_start_timestamp_ms;
     m.last_producer_id = v.previous_producer_id;
@@ -87,9 +87,9 @@ std::optional<transaction_metadata> decode_transaction_log_value(protocol::bytes
     return m;
 }
 
-int32_t transaction_log_partition(std::string_view transactional_id, int32_t partitions) noexcept {
-    if (partitions <= 0) return 0;
-    return internal_topic_partition(transactional_id, partitions);
+protocol::partition_id transaction_log_partition(std::string_view transactional_id, int32_t partitions) noexcept {
+    if (partitions <= 0) return protocol::partition_id(0);
+    return protocol::partition_id(internal_topic_partition(transactional_id, partitions));
 }
 
 } // namespace samsa::broker

@@ -13,6 +13,7 @@
 #pragma once
 
 #include "broker/transactions/transaction_metadata.h"
+#include "protocol/kafka_ids.h"
 #include "protocol/wire.h"
 
 #include <cstdint>
@@ -41,6 +42,6 @@ inline constexpr int16_t transaction_log_value_version = 1;
 [[nodiscard]] std::optional<transaction_metadata> decode_transaction_log_value(protocol::bytes_view value);
 
 // The __transaction_state partition of a transactional id: Kafka's abs(String.hashCode) % count.
-[[nodiscard]] int32_t transaction_log_partition(std::string_view transactional_id, int32_t partitions) noexcept;
+[[nodiscard]] protocol::partition_id transaction_log_partition(std::string_view transactional_id, int32_t partitions) noexcept;
 
 } // namespace samsa::broker

@@ -22,6 +22,8 @@
 // exhausted epoch is replaced by next_producer_id at epoch 0 when the markers are done.
 #pragma once
 
+#include "protocol/kafka_ids.h"
+
 #include <cstdint>
 #include <optional>
 #include <set>
@@ -52,7 +54,7 @@ enum class txn_state : int8_t {
 // No transaction under way: Empty, CompleteCommit or CompleteAbort.
 [[nodiscard]] bool is_idle(txn_state s) noexcept;
 
-using txn_topic_partition = std::pair<std::string, int32_t>;
+using txn_topic_partition = std::pair<std::string, protocol::partition_id>;
 
 inline constexpr int16_t no_producer_epoch = -1;
 inline constexpr int64_t no_producer_id = -1;

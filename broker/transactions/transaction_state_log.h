@@ -7,6 +7,7 @@
 
 #include "broker/internal_log_chunk.h"
 #include "protocol/errors.h"
+#include "protocol/kafka_ids.h"
 
 #include <cstdint>
 #include <functional>
@@ -28,17 +29,17 @@ public:
     [[nodiscard]] virtual std::string create(int32_t count, int32_t segment_bytes) = 0;
     // Appends v2 batches (offsets are assigned in place) as the coordinator; the records are
     // on the log when this returns none.
-    [[nodiscard]] virtual protocol::error_code append(int32_t partition, std::span<uint8_t> batches, int64_t now_ms) = 0;
+    [[nodiscard]] virtual protocol::error_code append(protocol::partition_id partition, std::span<uint8_t> batches, int64_t now_ms) = 0;
     // Whether an append to the partition is durable only after an fsync (the topic's flush
     // policy: the rule acks=-1 produces follow). The default, for logs without one: never.
-    [[nodiscard]] virtual bool waits_for_fsync(int32_t /*partition*/) const { return false; }
+    [[nodiscard]] virtual bool waits_for_fsync(protocol::partition_id /*partition*/) const { return false; }
     // Calls `done` on the loop thread, later, once what was appended to the partition so far is
     // durable: none, or the storage error that prevented it.
-    virtual void when_durable(int32_t /*partition*/, std::function<void(protocol::error_code)> done) {
+    virtual void when_durable(protocol::partition_id /*partition*/, std::function<void(protocol::error_code)> done) {
         done(protocol::error_code::none);
     }
     // Whole batches from `offset`, about `max_bytes` (at least one batch).
-    [[nodiscard]] virtual transaction_log_chunk read(int32_t partition, protocol::offset offset, int32_t max_bytes) const = 0;
+    [[nodiscard]] virtual transaction_log_chunk read(protocol::partition_id partition, protocol::offset offset, int32_t max_bytes) const = 0;
 };
 
 } // namespace samsa::broker

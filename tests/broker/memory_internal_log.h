@@ -8,6 +8,7 @@
 
 #include "broker/internal_log_chunk.h"
 #include "protocol/errors.h"
+#include "protocol/kafka_ids.h"
 #include "protocol/record_batch.h"
 
 #include <doctest/doctest.h>
@@ -30,9 +31,9 @@ public:
         parts_.assign(static_cast<size_t>(count), {});
         return {};
     }
-    [[nodiscard]] protocol::error_code append(int32_t partition, std::span<uint8_t> batches, int64_t) override {
+    [[nodiscard]] protocol::error_code append(protocol::partition_id partition, std::span<uint8_t> batches, int64_t) override {
         if (fail_appends != protocol::error_code::none) return fail_appends;
-        auto& p = parts_.at(static_cast<size_t>(partition));
+        auto& p = parts_.at(static_cast<size_t>(partition.value()));
         const auto h = protocol::batch::header_view::parse(batches);
         REQUIRE(h.has_value());
         CHECK(h->crc_ok());
@@ -42,13 +43,13 @@ public:
         ++appends;
         return protocol::error_code::none;
     }
-    [[nodiscard]] internal_log_chunk read(int32_t partition, protocol::offset offset, int32_t) const override {
+    [[nodiscard]] internal_log_chunk read(protocol::partition_id partition, protocol::offset offset, int32_t) const override {
         internal_log_chunk out;
         if (fail_reads) {
             out.error = protocol::error_code::kafka_storage_error;
             return out;
         }
-        const auto& p = parts_.at(static_cast<size_t>(partition));
+        const auto& p = parts_.at(static_cast<size_t>(partition.value()));
         protocol::bytes_view rest(p.bytes);
         while (rest.size() >= protocol::batch::log_overhead) {
             const auto h = protocol::batch::header_view::parse(rest);
@@ -63,9 +64,9 @@ public:
     }
 
     // The offset the next append to the partition gets.
-    [[nodiscard]] int64_t end_offset(int32_t partition) const { return parts_.at(static_cast<size_t>(partition)).next; }
+    [[nodiscard]] int64_t end_offset(protocol::partition_id partition) const { return parts_.at(static_cast<size_t>(partition.value())).next; }
     // Every batch appended to the partition, in log order.
-    [[nodiscard]] protocol::bytes_view bytes(int32_t partition) const { return parts_.at(static_cast<size_t>(partition)).bytes; }
+    [[nodiscard]] protocol::bytes_view bytes(protocol::partition_id partition) const { return parts_.at(static_cast<size_t>(partition.value())).bytes; }
 
     protocol::error_code fail_appends = protocol::error_code::none;  // what every append answers, when set
     bool fail_reads = false;                                         // reads answer kafka_storage_error
@@ -75,8 +76,8 @@ public:
 
     // A flush policy the test plays: when `hold_fsync` is set, appends wait for their fsync
     // and when_durable() answers only when the test calls release().
-    [[nodiscard]] bool waits_for_fsync(int32_t) const override { return hold_fsync; }
-    void when_durable(int32_t, std::function<void(protocol::error_code)> done) override { held.push_back(std::move(done)); }
+    [[nodiscard]] bool waits_for_fsync(protocol::partition_id) const override { return hold_fsync; }
+    void when_durable(protocol::partition_id, std::function<void(protocol::error_code)> done) override { held.push_back(std::move(done)); }
     // Completes every durability wait so far with `error`; returns how many there were.
     size_t release(protocol::error_code error = protocol::error_code::none) {
         auto waits = std::move(held);

@@ -36,10 +36,10 @@ TEST_CASE("group_coordinator: groups map to __consumer_offsets partitions with K
     cfg.offsets_topic_partitions = 50;
     group_fixture f(cfg);
     // Java's String.hashCode, Utils.abs, modulo the partition count.
-    CHECK(f.gc().partition_for("test") == 48);
-    CHECK(f.gc().partition_for("my-group") == 12);
-    CHECK(f.gc().partition_for("console-consumer-12345") == 6);
-    CHECK(f.gc().partition_for("gr\xc3\xbc\xc3\x9f" "e-\xf0\x9f\x98\x80") == 27);
+    CHECK(f.gc().partition_for("test").value() == 48);
+    CHECK(f.gc().partition_for("my-group").value() == 12);
+    CHECK(f.gc().partition_for("console-consumer-12345").value() == 6);
+    CHECK(f.gc().partition_for("gr\xc3\xbc\xc3\x9f" "e-\xf0\x9f\x98\x80").value() == 27);
 }
 
 TEST_CASE("group_coordinator: FindCoordinator creates a compacted __consumer_offsets once") {

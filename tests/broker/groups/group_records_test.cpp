@@ -17,37 +17,37 @@ std::vector<uint8_t> bytes(std::initializer_list<int> v) {
 } // namespace
 
 TEST_CASE("group_records: an offset commit key is version 1, group, topic, partition") {
-    const auto key = encode_offset_commit_key("g1", "t", 3);
+    const auto key = encode_offset_commit_key("g1", "t", protocol::partition_id(3));
     CHECK(key == bytes({0, 1, 0, 2, 'g', '1', 0, 1, 't', 0, 0, 0, 3}));
     const auto k = decode_group_record_key(key);
     CHECK(k.what == group_record_key::kind::offset_commit);
     CHECK(k.group == "g1");
     CHECK(k.topic == "t");
-    CHECK(k.partition == 3);
+    CHECK(k.partition.value() == 3);
 }
 
 TEST_CASE("group_records: an offset commit value is version 3 with leader epoch, metadata and commit time") {
-    committed_offset v{258, 5, "m", 0x0102, std::nullopt};
+    committed_offset v{protocol::offset(258), protocol::leader_epoch(5), "m", 0x0102, std::nullopt};
     const auto value = encode_offset_commit_value(v);
     CHECK(value == bytes({0, 3, 0, 0, 0, 0, 0, 0, 1, 2, 0, 0, 0, 5, 0, 1, 'm', 0, 0, 0, 0, 0, 0, 1, 2}));
     CHECK(decode_offset_commit_value(value) == v);
 }
 
 TEST_CASE("group_records: an expiring offset is written as version 1 with its expire timestamp") {
-    committed_offset v{7, -1, "", 1000, 61000};
+    committed_offset v{protocol::offset(7), protocol::leader_epoch(-1), "", 1000, 61000};
     const auto value = encode_offset_commit_value(v);
     CHECK(value.at(1) == 1);
     const auto back = decode_offset_commit_value(value);
     REQUIRE(back.has_value());
     CHECK(back->expire_timestamp_ms == 61000);
-    CHECK(back->leader_epoch == -1);
+    CHECK(back->leader_epoch.value() == -1);
 }
 
 TEST_CASE("group_records: offset values of version 0 (Kafka 0.9) still decode") {
     const auto v0 = bytes({0, 0, 0, 0, 0, 0, 0, 0, 0, 9, 0, 2, 'h', 'i', 0, 0, 0, 0, 0, 0, 0, 1});
     const auto v = decode_offset_commit_value(v0);
     REQUIRE(v.has_value());
-    CHECK(v->offset == 9);
+    CHECK(v->offset.value() == 9);
     CHECK(v->metadata == "hi");
     CHECK(v->commit_timestamp_ms == 1);
     CHECK(decode_offset_commit_value(bytes({0, 3, 0})) == std::nullopt);

@@ -59,9 +59,9 @@ offset_commit_request_params plain_commit(const std::string& group, int32_t part
 } // namespace
 
 TEST_CASE("committed_offset: a commit is older than another when its record comes first in the log") {
-    committed_offset first{1, -1, "", 0, std::nullopt, 10};
-    committed_offset second{1, -1, "", 0, std::nullopt, 11};
-    committed_offset unknown{1, -1, "", 0, std::nullopt};
+    committed_offset first{protocol::offset(1), protocol::leader_epoch(-1), "", 0, std::nullopt, 10};
+    committed_offset second{protocol::offset(1), protocol::leader_epoch(-1), "", 0, std::nullopt, 11};
+    committed_offset unknown{protocol::offset(1), protocol::leader_epoch(-1), "", 0, std::nullopt};
     CHECK(first.older_than(second));
     CHECK_FALSE(second.older_than(first));
     CHECK_FALSE(first.older_than(first));
@@ -70,17 +70,17 @@ TEST_CASE("committed_offset: a commit is older than another when its record come
 
 TEST_CASE("txn_offset_table: offsets wait per producer and are taken in one piece") {
     txn_offset_table t;
-    t.add(1, "g", "orders", 0, committed_offset{5, -1, "", 0, std::nullopt});
-    t.add(1, "g", "orders", 0, committed_offset{9, -1, "", 0, std::nullopt});
-    t.add(2, "h", "orders", 1, committed_offset{3, -1, "", 0, std::nullopt});
+    t.add(1, "g", "orders", protocol::partition_id(0), committed_offset{protocol::offset(5), protocol::leader_epoch(-1), "", 0, std::nullopt});
+    t.add(1, "g", "orders", protocol::partition_id(0), committed_offset{protocol::offset(9), protocol::leader_epoch(-1), "", 0, std::nullopt});
+    t.add(2, "h", "orders", protocol::partition_id(1), committed_offset{protocol::offset(3), protocol::leader_epoch(-1), "", 0, std::nullopt});
     CHECK(t.producers() == 2);
-    CHECK(t.pending("g", "orders", 0));
-    CHECK_FALSE(t.pending("g", "orders", 1));
-    CHECK_FALSE(t.pending("h", "orders", 0));
+    CHECK(t.pending("g", "orders", protocol::partition_id(0)));
+    CHECK_FALSE(t.pending("g", "orders", protocol::partition_id(1)));
+    CHECK_FALSE(t.pending("h", "orders", protocol::partition_id(0)));
     const auto taken = t.take(1);
     REQUIRE(taken.size() == 1);
-    CHECK(taken.front().value.offset == 9);  // the later one in the same transaction wins
-    CHECK_FALSE(t.pending("g", "orders", 0));
+    CHECK(taken.front().value.offset.value() == 9);  // the later one in the same transaction wins
+    CHECK_FALSE(t.pending("g", "orders", protocol::partition_id(0)));
     CHECK(t.take(1).empty());
     CHECK(t.producers() == 1);
 }

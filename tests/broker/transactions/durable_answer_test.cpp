@@ -163,7 +163,7 @@ TEST_CASE("durable answer: under a flush policy the transaction APIs answer afte
     f.create_topic("orders", 1);
     real_logs c(f);
     REQUIRE(c.txns.find_coordinator("t1") == error_code::none);
-    const auto state_log = f.log("__transaction_state", c.txns.partition_for("t1"));
+    const auto state_log = f.log("__transaction_state", c.txns.partition_for("t1").value());
     REQUIRE(state_log != nullptr);
 
     auto init = f.start(init_request("t1"), 3);
@@ -196,7 +196,7 @@ TEST_CASE("durable answer: under a flush policy OffsetCommit answers after __con
     f.create_topic("orders", 1);
     real_logs c(f);
     REQUIRE(c.groups.find_coordinator("g") == error_code::none);
-    const auto offsets_log = f.log("__consumer_offsets", c.groups.partition_for("g"));
+    const auto offsets_log = f.log("__consumer_offsets", c.groups.partition_for("g").value());
     REQUIRE(offsets_log != nullptr);
 
     auto commit = f.start(commit_request("g", "orders", 42), 8);
@@ -214,7 +214,7 @@ TEST_CASE("durable answer: without a flush policy coordinator writes are answere
     const auto ir = f.call(init_request("t1"), 3);
     CHECK(ir.error_code == e_none);
     CHECK(f.call(commit_request("g", "orders", 42), 8).topics.at(0).partitions.at(0).error_code == e_none);
-    const auto state_log = f.log("__transaction_state", c.txns.partition_for("t1"));
+    const auto state_log = f.log("__transaction_state", c.txns.partition_for("t1").value());
     REQUIRE(state_log != nullptr);
     CHECK(state_log->log_end_offset() == samsa::protocol::offset(1));
     CHECK(state_log->recovery_point() == samsa::protocol::offset(0));

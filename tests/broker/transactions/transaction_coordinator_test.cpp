@@ -8,10 +8,11 @@ using namespace samsa;
 using namespace samsa::broker;
 using namespace samsa::broker::test;
 using protocol::error_code;
+using samsa::protocol::partition_id;
 
 namespace {
 
-const std::set<txn_topic_partition> ab = {{"a", 0}, {"b", 1}};
+const std::set<txn_topic_partition> ab = {{"a", partition_id(0)}, {"b", partition_id(1)}};
 
 // An id with producer 1000 at epoch 0 and an ongoing transaction on a-0 and b-1.
 void start_transaction(txn_fixture& f, const std::string& id = "tx") {
@@ -95,6 +96,37 @@ TEST_CASE("transaction_coordinator: a failed write leaves the state as it was an
     CHECK(f.init("tx").producer_epoch == 1);
 }
 
+TEST_CASE("transaction_coordinator: a failed append answers Kafka's coordinator error for it") {
+    // Kafka's translation of a failed __transaction_state write: the partition moved or its disk
+    // failed (find the coordinator again), it is not there yet or too slow (retry), the batch was
+    // too large (a bug); anything else, the coordinator errors included, reaches the client as is.
+    const std::pair<error_code, error_code> cases[] = {
+        {error_code::kafka_storage_error, error_code::not_coordinator},
+        {error_code::not_leader_or_follower, error_code::not_coordinator},
+        {error_code::unknown_topic_or_partition, error_code::coordinator_not_available},
+        {error_code::not_enough_replicas, error_code::coordinator_not_available},
+        {error_code::not_enough_replicas_after_append, error_code::coordinator_not_available},
+        {error_code::request_timed_out, error_code::coordinator_not_available},
+        {error_code::message_too_large, error_code::unknown_server_error},
+        {error_code::record_list_too_large, error_code::unknown_server_error},
+        {error_code::coordinator_load_in_progress, error_code::coordinator_load_in_progress},
+        {error_code::invalid_fetch_size, error_code::invalid_fetch_size},
+    };
+    for (const auto& [failure, answer] : cases) {
+        const int16_t code = to_int(failure);
+        CAPTURE(code);
+        txn_fixture f;
+        const auto r = f.init("tx");
+        REQUIRE(r.error == error_code::none);
+        f.log.fail_appends = failure;
+        CHECK(f.init("tx").error == answer);
+        CHECK(f.c().add_partitions("tx", r.producer_id, r.producer_epoch, ab) == answer);
+        f.log.fail_appends = error_code::none;
+        CHECK(f.c().find("tx")->producer_epoch == 0);
+        CHECK(f.state("tx") == txn_state::empty);
+    }
+}
+
 TEST_CASE("transaction_coordinator: a v3+ InitProducerId with a stale producer is fenced, a retry gets the same epoch") {
     txn_fixture f;
     const auto first = f.init("tx");
@@ -144,9 +176,9 @@ TEST_CASE("transaction_coordinator: adding partitions starts a transaction, addi
     CHECK(rec->value->state == txn_state::ongoing);
     CHECK(rec->value->partitions == ab);
     const int appends = f.log.appends;
-    CHECK(f.c().add_partitions("tx", r.producer_id, r.producer_epoch, {{"a", 0}}) == error_code::none);
+    CHECK(f.c().add_partitions("tx", r.producer_id, r.producer_epoch, {{"a", partition_id(0)}}) == error_code::none);
     CHECK(f.log.appends == appends);
-    CHECK(f.c().add_partitions("tx", r.producer_id, r.producer_epoch, {{"c", 0}}) == error_code::none);
+    CHECK(f.c().add_partitions("tx", r.producer_id, r.producer_epoch, {{"c", partition_id(0)}}) == error_code::none);
     CHECK(f.log.appends == appends + 1);
     CHECK(f.c().find("tx")->partitions.size() == 3);
 }
@@ -164,16 +196,16 @@ TEST_CASE("transaction_coordinator: AddPartitionsToTxn errors: unknown id or pro
 TEST_CASE("transaction_coordinator: the verification form tells which partitions are in the transaction") {
     txn_fixture f;
     start_transaction(f);
-    const auto errors = f.c().verify_partitions("tx", 1000, 0, {{"a", 0}, {"z", 0}});
+    const auto errors = f.c().verify_partitions("tx", 1000, 0, {{"a", partition_id(0)}, {"z", partition_id(0)}});
     CHECK(errors == std::vector<error_code>{error_code::none, error_code::transaction_abortable});
-    CHECK(f.c().verify_partitions("tx", 1000, 1, {{"a", 0}}).front() == error_code::producer_fenced);
-    CHECK(f.c().verify_partitions("tx", 1001, 0, {{"a", 0}}).front() == error_code::invalid_producer_id_mapping);
-    CHECK(f.c().verify_partitions("other", 1000, 0, {{"a", 0}}).front() == error_code::invalid_producer_id_mapping);
+    CHECK(f.c().verify_partitions("tx", 1000, 1, {{"a", partition_id(0)}}).front() == error_code::producer_fenced);
+    CHECK(f.c().verify_partitions("tx", 1001, 0, {{"a", partition_id(0)}}).front() == error_code::invalid_producer_id_mapping);
+    CHECK(f.c().verify_partitions("other", 1000, 0, {{"a", partition_id(0)}}).front() == error_code::invalid_producer_id_mapping);
     CHECK(f.state("tx") == txn_state::ongoing);  // nothing added
     REQUIRE(f.c().end_transaction("tx", 1000, 0, true) == error_code::none);
-    CHECK(f.c().verify_partitions("tx", 1000, 0, {{"a", 0}}).front() == error_code::concurrent_transactions);
+    CHECK(f.c().verify_partitions("tx", 1000, 0, {{"a", partition_id(0)}}).front() == error_code::concurrent_transactions);
     f.markers.answer();
-    CHECK(f.c().verify_partitions("tx", 1000, 0, {{"a", 0}}).front() == error_code::transaction_abortable);
+    CHECK(f.c().verify_partitions("tx", 1000, 0, {{"a", partition_id(0)}}).front() == error_code::transaction_abortable);
 }
 
 // ---- EndTxn -------------------------------------------------------------------------------------
@@ -220,7 +252,7 @@ TEST_CASE("transaction_coordinator: while markers are written everything but a r
     REQUIRE(f.c().end_transaction("tx", 1000, 0, true) == error_code::none);
     CHECK(f.c().end_transaction("tx", 1000, 0, true) == error_code::concurrent_transactions);
     CHECK(f.c().end_transaction("tx", 1000, 0, false) == error_code::invalid_txn_state);
-    CHECK(f.c().add_partitions("tx", 1000, 0, {{"c", 0}}) == error_code::concurrent_transactions);
+    CHECK(f.c().add_partitions("tx", 1000, 0, {{"c", partition_id(0)}}) == error_code::concurrent_transactions);
     CHECK(f.init("tx").error == error_code::concurrent_transactions);
     f.markers.answer();
     // Retries of a finished EndTxn are answered as done; the other outcome is refused.
@@ -257,9 +289,9 @@ TEST_CASE("transaction_coordinator: the next transaction starts from CompleteCom
     REQUIRE(f.c().end_transaction("tx", 1000, 0, true) == error_code::none);
     CHECK(f.state("tx") == txn_state::complete_commit);  // markers answered within the call
     f.wall_ms += 500;
-    CHECK(f.c().add_partitions("tx", 1000, 0, {{"c", 1}}) == error_code::none);
+    CHECK(f.c().add_partitions("tx", 1000, 0, {{"c", partition_id(1)}}) == error_code::none);
     CHECK(f.state("tx") == txn_state::ongoing);
-    CHECK(f.c().find("tx")->partitions == std::set<txn_topic_partition>{{"c", 1}});
+    CHECK(f.c().find("tx")->partitions == std::set<txn_topic_partition>{{"c", partition_id(1)}});
     CHECK(f.c().find("tx")->start_ms == f.wall_ms);
 }
 

@@ -6,6 +6,7 @@
 
 using namespace samsa;
 using namespace samsa::broker;
+using samsa::protocol::partition_id;
 
 namespace {
 
@@ -16,7 +17,7 @@ transaction_metadata sample(txn_state state) {
     m.producer_epoch = 17;
     m.timeout_ms = 60000;
     m.state = state;
-    if (state != txn_state::empty) m.partitions = {{"orders", 0}, {"orders", 3}, {"__consumer_offsets", 12}};
+    if (state != txn_state::empty) m.partitions = {{"orders", partition_id(0)}, {"orders", partition_id(3)}, {"__consumer_offsets", partition_id(12)}};
     m.start_ms = 1'700'000'000'123;
     m.last_update_ms = 1'700'000'000'456;
     return m;
@@ -137,15 +138,15 @@ TEST_CASE("transaction_log: truncated values and statuses Kafka never writes are
 
 TEST_CASE("transaction_log: ids land on Kafka's partition, abs(String.hashCode) % partitions") {
     // "hello".hashCode() == 99162322; "polygenelubricants".hashCode() == Integer.MIN_VALUE.
-    CHECK(transaction_log_partition("hello", 50) == 99162322 % 50);
-    CHECK(transaction_log_partition("polygenelubricants", 50) == 0);
+    CHECK(transaction_log_partition("hello", 50).value() == 99162322 % 50);
+    CHECK(transaction_log_partition("polygenelubricants", 50).value() == 0);
     // "ab".hashCode() == 3105; a negative hash: "transactional-id-1".hashCode() is checked by sign only.
-    CHECK(transaction_log_partition("ab", 7) == 3105 % 7);
+    CHECK(transaction_log_partition("ab", 7).value() == 3105 % 7);
     for (const auto* id : {"a", "tx-0", "\xc3\xa9t\xc3\xa9", "\xf0\x9f\x98\x80"}) {
-        const int32_t p = transaction_log_partition(id, 50);
+        const int32_t p = transaction_log_partition(id, 50).value();
         CHECK(p >= 0);
         CHECK(p < 50);
     }
     // "é" is one UTF-16 unit (0xE9), so its hash is 0xE9.
-    CHECK(transaction_log_partition("\xc3\xa9", 1000) == 0xE9);
+    CHECK(transaction_log_partition("\xc3\xa9", 1000).value() == 0xE9);
 }

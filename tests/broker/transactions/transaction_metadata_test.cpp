@@ -6,6 +6,7 @@
 #include <set>
 
 using namespace samsa::broker;
+using samsa::protocol::partition_id;
 
 namespace {
 
@@ -19,7 +20,7 @@ transaction_metadata ongoing(int16_t epoch = 3) {
     m.producer_epoch = epoch;
     m.timeout_ms = 1000;
     m.state = txn_state::ongoing;
-    m.partitions = {{"a", 0}, {"b", 1}};
+    m.partitions = {{"a", partition_id(0)}, {"b", partition_id(1)}};
     m.start_ms = 50;
     m.last_update_ms = 60;
     return m;
@@ -113,13 +114,13 @@ TEST_CASE("transaction_metadata: adding partitions starts the clock only for a n
     auto m = ongoing();
     m.state = txn_state::complete_commit;
     m.partitions.clear();
-    auto first = m.prepare_add_partitions({{"x", 0}}, 500);
+    auto first = m.prepare_add_partitions({{"x", partition_id(0)}}, 500);
     CHECK(first.state == txn_state::ongoing);
     CHECK(first.start_ms == 500);
-    auto more = first.prepare_add_partitions({{"y", 2}}, 700);
+    auto more = first.prepare_add_partitions({{"y", partition_id(2)}}, 700);
     CHECK(more.start_ms == 500);
     CHECK(more.last_update_ms == 700);
-    CHECK(more.partitions == std::set<txn_topic_partition>{{"x", 0}, {"y", 2}});
+    CHECK(more.partitions == std::set<txn_topic_partition>{{"x", partition_id(0)}, {"y", partition_id(2)}});
 }
 
 TEST_CASE("transaction_metadata: fencing bumps the epoch and aborting keeps the partitions until complete") {

@@ -33,7 +33,7 @@ public:
     [[nodiscard]] std::vector<record> records() const {
         std::vector<record> out;
         for (int32_t p = 0; p < partitions(); ++p) {
-            protocol::bytes_view rest = bytes(p);
+            protocol::bytes_view rest = bytes(protocol::partition_id(p));
             while (rest.size() >= protocol::batch::log_overhead) {
                 const auto h = protocol::batch::header_view::parse(rest);
                 REQUIRE(h.has_value());
