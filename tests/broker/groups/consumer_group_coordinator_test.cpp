@@ -10,37 +10,6 @@ namespace {
 
 using protocol::error_code;
 
-struct member_view {
-    std::string id;
-    int32_t epoch = 0;
-    topic_partitions owned;
-};
-
-// Joins and returns the member with what it was given.
-member_view join(group_fixture& f, const std::string& group, std::vector<std::string> topics = {"orders"}) {
-    auto r = f.gc().consumer_heartbeat(group, join_params_for(std::move(topics)), 0);
-    REQUIRE(r.error == error_code::none);
-    REQUIRE(r.member_id.has_value());
-    REQUIRE(r.assignment.has_value());
-    return {*r.member_id, r.member_epoch, *r.assignment};
-}
-
-// One heartbeat reporting what the member owns; applies the answer like a client would
-// (an assignment in the answer replaces what it owns).
-consumer_heartbeat_result beat(group_fixture& f, const std::string& group, member_view& m) {
-    consumer_heartbeat_params p;
-    p.member_id = m.id;
-    p.member_epoch = m.epoch;
-    p.owned = m.owned;
-    p.client_id = "client";  // as joined: an unchanged member writes nothing
-    auto r = f.gc().consumer_heartbeat(group, p, 0);
-    if (r.error == error_code::none) {
-        m.epoch = r.member_epoch;
-        if (r.assignment) m.owned = *r.assignment;
-    }
-    return r;
-}
-
 size_t count(const topic_partitions& tp) {
     size_t n = 0;
     for (const auto& [t, p] : tp) n += p.size();
@@ -58,7 +27,7 @@ const consumer_group& group_of(group_fixture& f, const std::string& id) {
 
 TEST_CASE("consumer_group_coordinator: the first member gets an id, epoch 1 and every partition") {
     group_fixture f;
-    const auto m = join(f, "g");
+    const auto m = join_848(f, "g");
     CHECK(m.id.size() == 22);  // a base64 UUID, as Kafka makes them
     CHECK(m.epoch == 1);
     CHECK(count(m.owned) == 6);
@@ -68,45 +37,45 @@ TEST_CASE("consumer_group_coordinator: the first member gets an id, epoch 1 and 
 
 TEST_CASE("consumer_group_coordinator: a second member gets partitions only after the first revoked them") {
     group_fixture f;
-    auto a = join(f, "g");
-    auto b = join(f, "g");
+    auto a = join_848(f, "g");
+    auto b = join_848(f, "g");
     CHECK(b.epoch == 2);          // at the new epoch, waiting: what it should get is still a's
     CHECK(count(b.owned) == 0);
     CHECK(group_of(f, "g").state() == consumer_group_state::reconciling);
 
     // a's heartbeat shrinks its assignment at its old epoch (revocation first)...
-    auto ra = beat(f, "g", a);
+    auto ra = beat_848(f, "g", a);
     CHECK(ra.error == error_code::none);
     CHECK(a.epoch == 1);
     CHECK(count(a.owned) == 3);
     // ...and once it reports owning only those, it moves to the new epoch.
-    (void)beat(f, "g", a);
+    (void)beat_848(f, "g", a);
     CHECK(a.epoch == 2);
-    auto rb = beat(f, "g", b);
+    auto rb = beat_848(f, "g", b);
     CHECK(rb.error == error_code::none);
     CHECK(b.epoch == 2);
     CHECK(count(b.owned) == 3);
     for (const auto& [t, parts] : b.owned)
         for (const int32_t p : parts) CHECK_FALSE(a.owned.at(t).contains(p));
-    (void)beat(f, "g", a);
+    (void)beat_848(f, "g", a);
     CHECK(group_of(f, "g").state() == consumer_group_state::stable);
 }
 
 TEST_CASE("consumer_group_coordinator: wrong epochs are fenced, a lost answer's previous epoch is accepted") {
     group_fixture f;
-    auto a = join(f, "g");
-    auto b = join(f, "g");
-    (void)beat(f, "g", a);
-    (void)beat(f, "g", a);  // a is now at epoch 2, previous 1
+    auto a = join_848(f, "g");
+    auto b = join_848(f, "g");
+    (void)beat_848(f, "g", a);
+    (void)beat_848(f, "g", a);  // a is now at epoch 2, previous 1
     REQUIRE(a.epoch == 2);
-    member_view stale = a;
+    kip848_member stale = a;
     stale.epoch = 1;  // the answer with epoch 2 was lost; a still owns a subset
-    CHECK(beat(f, "g", stale).error == error_code::none);
-    member_view ahead = a;
+    CHECK(beat_848(f, "g", stale).error == error_code::none);
+    kip848_member ahead = a;
     ahead.epoch = 7;
-    CHECK(beat(f, "g", ahead).error == error_code::fenced_member_epoch);
-    member_view unknown{"nobody", 3, {}};
-    CHECK(beat(f, "g", unknown).error == error_code::unknown_member_id);
+    CHECK(beat_848(f, "g", ahead).error == error_code::fenced_member_epoch);
+    kip848_member unknown{"nobody", 3, {}};
+    CHECK(beat_848(f, "g", unknown).error == error_code::unknown_member_id);
     (void)b;
 }
 
@@ -132,28 +101,28 @@ TEST_CASE("consumer_group_coordinator: malformed first heartbeats and unknown as
 
 TEST_CASE("consumer_group_coordinator: a member whose session ends is fenced and its partitions move") {
     group_fixture f;
-    auto a = join(f, "g");
-    auto b = join(f, "g");
+    auto a = join_848(f, "g");
+    auto b = join_848(f, "g");
     for (int i = 0; i < 4; ++i) {
-        (void)beat(f, "g", a);
-        (void)beat(f, "g", b);
+        (void)beat_848(f, "g", a);
+        (void)beat_848(f, "g", b);
     }
     REQUIRE(count(a.owned) == 3);
     REQUIRE(count(b.owned) == 3);
     for (int i = 0; i < 10; ++i) {  // only a heartbeats for 50 s (session timeout 45 s)
         f.loop.advance(5'000);
-        (void)beat(f, "g", a);
+        (void)beat_848(f, "g", a);
     }
     CHECK(group_of(f, "g").members().size() == 1);
-    (void)beat(f, "g", a);
+    (void)beat_848(f, "g", a);
     CHECK(count(a.owned) == 6);
-    CHECK(beat(f, "g", b).error == error_code::unknown_member_id);
+    CHECK(beat_848(f, "g", b).error == error_code::unknown_member_id);
 }
 
 TEST_CASE("consumer_group_coordinator: a member that does not revoke within its rebalance timeout is fenced") {
     group_fixture f;
-    auto a = join(f, "g");
-    auto b = join(f, "g");
+    auto a = join_848(f, "g");
+    auto b = join_848(f, "g");
     // a is asked to revoke but keeps reporting every partition.
     consumer_heartbeat_params p;
     p.member_id = a.id;
@@ -162,8 +131,8 @@ TEST_CASE("consumer_group_coordinator: a member that does not revoke within its 
     CHECK(f.gc().consumer_heartbeat("g", p, 0).error == error_code::none);
     f.loop.advance(20'001);
     CHECK_FALSE(group_of(f, "g").members().contains(a.id));
-    (void)beat(f, "g", b);
-    (void)beat(f, "g", b);
+    (void)beat_848(f, "g", b);
+    (void)beat_848(f, "g", b);
     CHECK(count(b.owned) == 6);
 }
 
@@ -195,24 +164,21 @@ TEST_CASE("consumer_group_coordinator: a static member leaves for now and comes 
 
 TEST_CASE("consumer_group_coordinator: leaving with epoch -1 bumps the group epoch and frees the partitions") {
     group_fixture f;
-    auto a = join(f, "g");
-    auto b = join(f, "g");
-    consumer_heartbeat_params leave;
-    leave.member_id = a.id;
-    leave.member_epoch = leave_group_member_epoch;
+    auto a = join_848(f, "g");
+    auto b = join_848(f, "g");
     const int32_t before = group_of(f, "g").group_epoch();
-    CHECK(f.gc().consumer_heartbeat("g", leave, 0).member_epoch == -1);
+    CHECK(leave_848(f, "g", a).member_epoch == -1);
     CHECK(group_of(f, "g").group_epoch() == before + 1);
-    (void)beat(f, "g", b);
+    (void)beat_848(f, "g", b);
     CHECK(count(b.owned) == 6);
 }
 
 TEST_CASE("consumer_group_coordinator: new partitions of a subscribed topic bump the epoch and are assigned") {
     group_fixture f;
-    auto a = join(f, "g", {"payments"});
+    auto a = join_848(f, "g", {"payments"});
     CHECK(count(a.owned) == 3);
     f.topics.grow("payments", 5);
-    (void)beat(f, "g", a);
+    (void)beat_848(f, "g", a);
     CHECK(count(a.owned) == 5);
     CHECK(a.epoch == 2);
 }
@@ -238,7 +204,7 @@ TEST_CASE("consumer_group_coordinator: without migration, groups change type onl
     auto a = f.join_new("classic", f.params());
     f.loop.advance(0);
     CHECK(f.gc().consumer_heartbeat("classic", join_params_for({"orders"}), 0).error == error_code::group_id_not_found);
-    (void)join(f, "modern");
+    (void)join_848(f, "modern");
     auto connect = f.params();
     connect.protocol_type = "connect";
     CHECK(f.join("modern", connect).get().error == error_code::inconsistent_group_protocol);
@@ -249,7 +215,7 @@ TEST_CASE("consumer_group_coordinator: without migration, groups change type onl
     c.api_version = 8;
     c.offsets = {{"orders", 0, 77, -1, "", -1}};
     (void)f.gc().commit_offsets(c);
-    auto m = join(f, "switch");
+    auto m = join_848(f, "switch");
     offset_fetch_request_params q;
     q.group_id = "switch";
     q.member_id = m.id;
@@ -262,7 +228,7 @@ TEST_CASE("consumer_group_coordinator: without migration, groups change type onl
 
 TEST_CASE("consumer_group_coordinator: offset commits from members check the member epoch") {
     group_fixture f;
-    auto m = join(f, "g");
+    auto m = join_848(f, "g");
     offset_commit_request_params c;
     c.group_id = "g";
     c.member_id = m.id;
@@ -284,8 +250,8 @@ TEST_CASE("consumer_group_coordinator: offset commits from members check the mem
 
 TEST_CASE("consumer_group_coordinator: a group the broker does not know answers UNKNOWN_MEMBER_ID so members rejoin") {
     group_fixture f;
-    member_view ghost{"forgotten", 4, {}};
-    const auto r = beat(f, "nobody", ghost);
+    kip848_member ghost{"forgotten", 4, {}};
+    const auto r = beat_848(f, "nobody", ghost);
     CHECK(r.error == error_code::unknown_member_id);
     CHECK(f.gc().groups().find("nobody") == nullptr);
 }
@@ -305,7 +271,7 @@ TEST_CASE("consumer_group_coordinator: a subscription by regular expression (v1)
 
 TEST_CASE("consumer_group_coordinator: ConsumerGroupDescribe shows epochs, assignor and assignments") {
     group_fixture f;
-    auto a = join(f, "g");
+    auto a = join_848(f, "g");
     const auto d = f.gc().consumer_describe({"g", "missing"});
     CHECK(d[0].error == error_code::none);
     CHECK(d[0].state == "Stable");
@@ -322,11 +288,11 @@ TEST_CASE("consumer_group_coordinator: ConsumerGroupDescribe shows epochs, assig
 
 TEST_CASE("consumer_group_coordinator: after a restart members go on with their epochs and partitions") {
     group_fixture f;
-    auto a = join(f, "g");
-    auto b = join(f, "g");
+    auto a = join_848(f, "g");
+    auto b = join_848(f, "g");
     for (int i = 0; i < 3; ++i) {
-        (void)beat(f, "g", a);
-        (void)beat(f, "g", b);
+        (void)beat_848(f, "g", a);
+        (void)beat_848(f, "g", b);
     }
     REQUIRE(group_of(f, "g").state() == consumer_group_state::stable);
     const auto a_owned = a.owned;
@@ -336,11 +302,11 @@ TEST_CASE("consumer_group_coordinator: after a restart members go on with their 
     CHECK(g.assignment_epoch() == 2);
     CHECK(g.members().size() == 2);
     CHECK(g.state() == consumer_group_state::stable);
-    const auto ra = beat(f, "g", a);
+    const auto ra = beat_848(f, "g", a);
     CHECK(ra.error == error_code::none);
     CHECK(a.epoch == 2);
     CHECK(a.owned == a_owned);
-    CHECK(beat(f, "g", b).error == error_code::none);
+    CHECK(beat_848(f, "g", b).error == error_code::none);
     CHECK(group_of(f, "g").group_epoch() == 2);  // nothing to rebalance
     const auto d = f.gc().consumer_describe({"g"});
     CHECK(d.at(0).members.size() == 2);
@@ -349,29 +315,29 @@ TEST_CASE("consumer_group_coordinator: after a restart members go on with their 
 
 TEST_CASE("consumer_group_coordinator: a revocation in progress survives a restart") {
     group_fixture f;
-    auto a = join(f, "g");
-    auto b = join(f, "g");
-    (void)beat(f, "g", a);  // a is told to give up three partitions, still at epoch 1
+    auto a = join_848(f, "g");
+    auto b = join_848(f, "g");
+    (void)beat_848(f, "g", a);  // a is told to give up three partitions, still at epoch 1
     REQUIRE(group_of(f, "g").members().at(a.id).state == consumer_member_state::unrevoked_partitions);
     f.make();
     CHECK(group_of(f, "g").members().at(a.id).state == consumer_member_state::unrevoked_partitions);
-    CHECK(beat(f, "g", b).error == error_code::none);
+    CHECK(beat_848(f, "g", b).error == error_code::none);
     CHECK(count(b.owned) == 0);  // still a's
-    (void)beat(f, "g", a);       // a reports it revoked them
+    (void)beat_848(f, "g", a);       // a reports it revoked them
     CHECK(a.epoch == 2);
-    (void)beat(f, "g", b);
+    (void)beat_848(f, "g", b);
     CHECK(count(b.owned) == 3);
 }
 
 TEST_CASE("consumer_group_coordinator: after a restart members that do not come back are fenced") {
     group_fixture f;
-    auto a = join(f, "g");
-    auto b = join(f, "g");
+    auto a = join_848(f, "g");
+    auto b = join_848(f, "g");
     f.make();
     // The sessions start again at load; only a heartbeats.
     for (int i = 0; i < 10; ++i) {
         f.loop.advance(5'000);
-        (void)beat(f, "g", a);
+        (void)beat_848(f, "g", a);
     }
     CHECK(group_of(f, "g").members().size() == 1);
     CHECK(group_of(f, "g").group_epoch() == 3);
@@ -383,17 +349,17 @@ TEST_CASE("consumer_group_coordinator: after a restart members that do not come 
 
 TEST_CASE("consumer_group_coordinator: a heartbeat whose records cannot be written changes nothing") {
     group_fixture f;
-    auto a = join(f, "g");
+    auto a = join_848(f, "g");
     f.log.fail_appends = error_code::kafka_storage_error;
     const auto r = f.gc().consumer_heartbeat("g", join_params_for({"orders"}), 0);
     CHECK(r.error == error_code::not_coordinator);
     CHECK(group_of(f, "g").members().size() == 1);
     CHECK(group_of(f, "g").group_epoch() == 1);
     const int appends = f.log.appends;
-    CHECK(beat(f, "g", a).error == error_code::none);  // nothing changed for a: nothing to write
+    CHECK(beat_848(f, "g", a).error == error_code::none);  // nothing changed for a: nothing to write
     CHECK(f.log.appends == appends);
     f.log.fail_appends = error_code::none;
-    auto b = join(f, "g");
+    auto b = join_848(f, "g");
     CHECK(b.epoch == 2);
     f.make();
     CHECK(group_of(f, "g").members().size() == 2);
@@ -420,11 +386,8 @@ TEST_CASE("consumer_group_coordinator: a static member that left for now is stil
 TEST_CASE("consumer_group_coordinator: a deleted or retyped consumer group stays gone after a restart") {
     group_fixture f;
     for (const char* id : {"deleted", "retyped"}) {
-        auto m = join(f, id);
-        consumer_heartbeat_params leave;
-        leave.member_id = m.id;
-        leave.member_epoch = leave_group_member_epoch;
-        REQUIRE(f.gc().consumer_heartbeat(id, leave, 0).error == error_code::none);
+        auto m = join_848(f, id);
+        REQUIRE(leave_848(f, id, m).error == error_code::none);
     }
     f.make();
     CHECK(group_of(f, "deleted").state() == consumer_group_state::empty);

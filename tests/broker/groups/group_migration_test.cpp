@@ -55,40 +55,6 @@ std::set<int32_t> orders_in(const std::vector<uint8_t>& bytes) {
     return out;
 }
 
-struct kip848_member {
-    std::string id;
-    int32_t epoch = 0;
-    topic_partitions owned;
-};
-
-kip848_member join_848(group_fixture& f, const std::string& group) {
-    auto r = f.gc().consumer_heartbeat(group, join_params_for({"orders"}), 0);
-    REQUIRE(r.error == error_code::none);
-    return {*r.member_id, r.member_epoch, r.assignment.value_or(topic_partitions{})};
-}
-
-consumer_heartbeat_result beat_848(group_fixture& f, const std::string& group, kip848_member& m) {
-    consumer_heartbeat_params p;
-    p.member_id = m.id;
-    p.member_epoch = m.epoch;
-    p.owned = m.owned;
-    p.client_id = "client";
-    auto r = f.gc().consumer_heartbeat(group, p, 0);
-    if (r.error == error_code::none) {
-        m.epoch = r.member_epoch;
-        if (r.assignment) m.owned = *r.assignment;
-    }
-    return r;
-}
-
-// The member leaves the group (epoch -1).
-consumer_heartbeat_result leave_848(group_fixture& f, const std::string& group, const kip848_member& m) {
-    consumer_heartbeat_params p;
-    p.member_id = m.id;
-    p.member_epoch = leave_group_member_epoch;
-    return f.gc().consumer_heartbeat(group, p, 0);
-}
-
 std::set<int32_t> orders_of(group_fixture& f, const topic_partitions& tp) {
     const auto it = tp.find(f.topics.id("orders"));
     return it == tp.end() ? std::set<int32_t>{} : it->second;

@@ -244,4 +244,44 @@ struct group_fixture {
     std::unique_ptr<group_coordinator> coordinator;
 };
 
+// A KIP-848 member as a client keeps it: its id, its member epoch and the partitions it owns.
+struct kip848_member {
+    std::string id;
+    int32_t epoch = 0;
+    topic_partitions owned;
+};
+
+// Joins `group` (epoch 0) subscribed to `topics`; the member with what it was given.
+inline kip848_member join_848(group_fixture& f, const std::string& group, std::vector<std::string> topics = {"orders"}) {
+    auto r = f.gc().consumer_heartbeat(group, join_params_for(std::move(topics)), 0);
+    REQUIRE(r.error == protocol::error_code::none);
+    REQUIRE(r.member_id.has_value());
+    REQUIRE(r.assignment.has_value());
+    return {*r.member_id, r.member_epoch, *r.assignment};
+}
+
+// One heartbeat reporting what the member owns; applies the answer as a client does (an
+// assignment in the answer replaces what it owns).
+inline consumer_heartbeat_result beat_848(group_fixture& f, const std::string& group, kip848_member& m) {
+    consumer_heartbeat_params p;
+    p.member_id = m.id;
+    p.member_epoch = m.epoch;
+    p.owned = m.owned;
+    p.client_id = "client";  // as joined: an unchanged member writes nothing
+    auto r = f.gc().consumer_heartbeat(group, p, 0);
+    if (r.error == protocol::error_code::none) {
+        m.epoch = r.member_epoch;
+        if (r.assignment) m.owned = *r.assignment;
+    }
+    return r;
+}
+
+// The member leaves the group (epoch -1).
+inline consumer_heartbeat_result leave_848(group_fixture& f, const std::string& group, const kip848_member& m) {
+    consumer_heartbeat_params p;
+    p.member_id = m.id;
+    p.member_epoch = leave_group_member_epoch;
+    return f.gc().consumer_heartbeat(group, p, 0);
+}
+
 } // namespace samsa::broker::test
