@@ -156,6 +156,29 @@ struct held_logs {
     group_coordinator groups;
 };
 
+// A classic member (range assignor, subscribed to "orders") joins `group`, with whatever its
+// join writes made durable; the join's answer.
+join_result join_classic(data_path_fixture& f, held_logs& c, const std::string& group) {
+    join_params jp;
+    jp.client_id = "client";
+    jp.client_host = "/127.0.0.1";
+    jp.session_timeout_ms = 10'000;
+    jp.rebalance_timeout_ms = 30'000;
+    jp.protocol_type = "consumer";
+    jp.protocols.push_back({"range", subscription({"orders"})});
+    std::optional<join_result> joined;
+    c.groups.join_group(group, jp, [&](join_result r) { joined = std::move(r); });
+    for (int i = 0; i < 20 && !joined; ++i) {
+        (void)c.offsets.release();
+        f.loop().run_posted();
+        f.loop().advance(100);
+    }
+    REQUIRE(joined.has_value());
+    REQUIRE(joined->error == error_code::none);
+    (void)c.offsets.release();
+    return *joined;
+}
+
 } // namespace
 
 TEST_CASE("durable answer: under a flush policy the transaction APIs answer after __transaction_state's fsync") {
@@ -305,28 +328,13 @@ TEST_CASE("durable answer: a failed fsync answers NOT_COORDINATOR, and EndTxn th
 TEST_CASE("durable answer: SyncGroup hands out the leader's assignment once the group's metadata is durable") {
     data_path_fixture f;
     held_logs c(f);
-    join_params jp;
-    jp.client_id = "client";
-    jp.client_host = "/127.0.0.1";
-    jp.session_timeout_ms = 10'000;
-    jp.rebalance_timeout_ms = 30'000;
-    jp.protocol_type = "consumer";
-    jp.protocols.push_back({"range", subscription({"orders"})});
-    std::optional<join_result> joined;
-    c.groups.join_group("g", jp, [&](join_result r) { joined = std::move(r); });
-    for (int i = 0; i < 10 && !joined; ++i) {
-        f.loop().run_posted();
-        f.loop().advance(100);
-    }
-    REQUIRE(joined.has_value());
-    REQUIRE(joined->error == error_code::none);
-    (void)c.offsets.release();  // whatever the join wrote
+    const auto joined = join_classic(f, c, "g");
 
     protocol::sync_group_request req;
     req.group_id = "g";
-    req.generation_id = joined->generation;
-    req.member_id = joined->member_id;
-    req.assignments.push_back({joined->member_id, {1, 2, 3}});
+    req.generation_id = joined.generation;
+    req.member_id = joined.member_id;
+    req.assignments.push_back({joined.member_id, {1, 2, 3}});
     auto sync = f.start(req, 3);
     CHECK(sync.waiting());
     CHECK(c.offsets.release() >= 1);
@@ -454,10 +462,6 @@ TEST_CASE("durable answer: a failed fsync fails OffsetDelete and each group Dele
     CHECK(gr.results.at(2).error_code == to_int(error_code::not_coordinator));
 }
 
-} // namespace samsa::broker::test
-
-namespace samsa::broker::test {
-
 TEST_CASE("durable answer: a classic member leaving a consumer group is answered once the removal is durable") {
     data_path_fixture f;
     held_logs c(f);
@@ -466,27 +470,6 @@ TEST_CASE("durable answer: a classic member leaving a consumer group is answered
     REQUIRE(first.answered());
     REQUIRE(answer_of<protocol::consumer_group_heartbeat_request>(first, 0).error_code == e_none);
 
-    // A classic member joins the consumer group; returns its member id.
-    auto join_classic = [&] {
-        join_params jp;
-        jp.client_id = "classic";
-        jp.client_host = "/127.0.0.1";
-        jp.session_timeout_ms = 10'000;
-        jp.rebalance_timeout_ms = 30'000;
-        jp.protocol_type = "consumer";
-        jp.protocols.push_back({"range", subscription({"orders"})});
-        std::optional<join_result> joined;
-        c.groups.join_group("g", jp, [&](join_result r) { joined = std::move(r); });
-        for (int i = 0; i < 20 && !joined; ++i) {
-            (void)c.offsets.release();
-            f.loop().run_posted();
-            f.loop().advance(100);
-        }
-        REQUIRE(joined.has_value());
-        REQUIRE(joined->error == error_code::none);
-        (void)c.offsets.release();
-        return joined->member_id;
-    };
     auto leave_request = [](const std::string& member_id) {
         protocol::leave_group_request req;
         req.group_id = "g";
@@ -494,7 +477,7 @@ TEST_CASE("durable answer: a classic member leaving a consumer group is answered
         return req;
     };
 
-    auto leave = f.start(leave_request(join_classic()), 3);
+    auto leave = f.start(leave_request(join_classic(f, c, "g").member_id), 3);
     CHECK(leave.waiting());
     CHECK(c.offsets.release() >= 1);
     REQUIRE(leave.answered());
@@ -504,7 +487,7 @@ TEST_CASE("durable answer: a classic member leaving a consumer group is answered
     CHECK(left.members[0].error_code == e_none);
 
     // A failed fsync: the error alone, as Kafka's coordinator answers it.
-    auto again = f.start(leave_request(join_classic()), 3);
+    auto again = f.start(leave_request(join_classic(f, c, "g").member_id), 3);
     CHECK(again.waiting());
     CHECK(c.offsets.release(error_code::kafka_storage_error) >= 1);
     REQUIRE(again.answered());
