@@ -179,6 +179,23 @@ join_result join_classic(data_path_fixture& f, held_logs& c, const std::string& 
     return *joined;
 }
 
+// Each group commits offset 42 of orders-0, made durable.
+void commit_durably(data_path_fixture& f, held_logs& c, std::initializer_list<const char*> groups) {
+    for (const char* group : groups) {
+        auto commit = f.start(commit_request(group, "orders", 42), 8);
+        CHECK(c.offsets.release() == 1);
+        REQUIRE(commit.answered());
+    }
+}
+
+// OffsetDelete of orders-0 for `group`.
+protocol::offset_delete_request offset_delete_request(const std::string& group) {
+    protocol::offset_delete_request od;
+    od.group_id = group;
+    od.topics.push_back({"orders", {{0}}});
+    return od;
+}
+
 } // namespace
 
 TEST_CASE("durable answer: under a flush policy the transaction APIs answer after __transaction_state's fsync") {
@@ -395,15 +412,9 @@ TEST_CASE("durable answer: ConsumerGroupHeartbeat that wrote answers once its re
 TEST_CASE("durable answer: OffsetDelete and DeleteGroups answer once their tombstones are durable") {
     data_path_fixture f;
     held_logs c(f);
-    for (const char* group : {"g", "h"}) {
-        auto commit = f.start(commit_request(group, "orders", 42), 8);
-        CHECK(c.offsets.release() == 1);
-        REQUIRE(commit.answered());
-    }
+    commit_durably(f, c, {"g", "h"});
 
-    protocol::offset_delete_request od;
-    od.group_id = "g";
-    od.topics.push_back({"orders", {{0}}});
+    const auto od = offset_delete_request("g");
     auto deleted = f.start(od, 0);
     CHECK(deleted.waiting());
     f.loop().run_posted();
@@ -434,15 +445,9 @@ TEST_CASE("durable answer: OffsetDelete and DeleteGroups answer once their tombs
 TEST_CASE("durable answer: a failed fsync fails OffsetDelete and each group DeleteGroups deleted with NOT_COORDINATOR") {
     data_path_fixture f;
     held_logs c(f);
-    for (const char* group : {"g", "h", "i"}) {
-        auto commit = f.start(commit_request(group, "orders", 42), 8);
-        CHECK(c.offsets.release() == 1);
-        REQUIRE(commit.answered());
-    }
+    commit_durably(f, c, {"g", "h", "i"});
 
-    protocol::offset_delete_request od;
-    od.group_id = "g";
-    od.topics.push_back({"orders", {{0}}});
+    const auto od = offset_delete_request("g");
     auto deleted = f.start(od, 0);
     CHECK(c.offsets.release(error_code::kafka_storage_error) == 1);
     REQUIRE(deleted.answered());
