@@ -1,8 +1,10 @@
 // JoinGroup (key 11): a member joins a classic group and waits, parked, until the rebalance
 // completes; the leader's answer lists every member's metadata. v4+ dynamic members first get
 // MEMBER_ID_REQUIRED with their id (KIP-394); v5+ static members (KIP-345); v9 skip_assignment.
+// A join that wrote to __consumer_offsets is answered once that write is durable.
 #include "broker/groups/client_host.h"
 #include "broker/groups/group_coordinator.h"
+#include "broker/handlers/durable_answer.h"
 #include "broker/handlers/handlers.h"
 #include "broker/request_context.h"
 #include "protocol/messages/join_group.h"
@@ -49,8 +51,26 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
     p.protocol_type = std::move(req.protocol_type);
     for (auto& proto : req.protocols) p.protocols.push_back({std::move(proto.name), std::move(proto.metadata)});
 
+    // The callback is copyable; the one reply it answers is shared with it. Only what the join
+    // writes before join_group returns is its own: a static member replacing another in a stable
+    // classic group (the group's metadata), a classic member joining a consumer group (its
+    // records). A join parked until a rebalance completes answers without writing.
     auto reply = std::make_shared<deferred_response>(ctx.defer());
-    ctx.groups().join_group(req.group_id, std::move(p), [reply, v](join_result r) { reply->respond(to_response(std::move(r), v)); });
+    auto* groups = &ctx.groups();
+    auto joining = std::make_shared<bool>(true);
+    const uint64_t appends_before = groups->appends();
+    groups->join_group(req.group_id, std::move(p), [reply, v, groups, joining, appends_before, group_id = req.group_id](join_result r) {
+        auto resp = to_response(std::move(r), v);
+        if (!*joining || resp.error_code != 0 || groups->appends() == appends_before) return reply->respond(resp);
+        // As Kafka answers a failed static-member write: the error, no member id, no members.
+        respond_when_durable(std::move(*reply), groups, group_id, std::move(resp), [](join_group_response& out, protocol::error_code e) {
+            out.error_code = to_int(e);
+            out.member_id.clear();
+            out.members.clear();
+            out.skip_assignment = false;
+        });
+    });
+    *joining = false;
     return handler_result::deferred();
 }
 

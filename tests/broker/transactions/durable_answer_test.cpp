@@ -1,6 +1,6 @@
 // Coordinator answers held until their writes are durable (broker/handlers/durable_answer.h):
 // InitProducerId, AddPartitionsToTxn, AddOffsetsToTxn, EndTxn, OffsetCommit, TxnOffsetCommit,
-// SyncGroup, ConsumerGroupHeartbeat, OffsetDelete, DeleteGroups and LeaveGroup through the dispatcher, over the real __transaction_state / __consumer_offsets logs and
+// JoinGroup, SyncGroup, ConsumerGroupHeartbeat, OffsetDelete, DeleteGroups and LeaveGroup through the dispatcher, over the real __transaction_state / __consumer_offsets logs and
 // flusher (a broker-wide flush policy) and over in-memory logs whose fsync the test completes,
 // or fails, when it chooses.
 #include "../groups/group_test_support.h"
@@ -12,6 +12,7 @@
 #include "protocol/messages/delete_groups.h"
 #include "protocol/messages/end_txn.h"
 #include "protocol/messages/init_producer_id.h"
+#include "protocol/messages/join_group.h"
 #include "protocol/messages/leave_group.h"
 #include "protocol/messages/offset_commit.h"
 #include "protocol/messages/offset_delete.h"
@@ -177,6 +178,19 @@ join_result join_classic(data_path_fixture& f, held_logs& c, const std::string& 
     REQUIRE(joined->error == error_code::none);
     (void)c.offsets.release();
     return *joined;
+}
+
+// JoinGroup of a classic consumer subscribed to "orders" (range assignor); static when
+// `instance` is given.
+protocol::join_group_request join_request(const std::string& group, std::optional<std::string> instance = std::nullopt) {
+    protocol::join_group_request req;
+    req.group_id = group;
+    req.session_timeout_ms = 10'000;
+    req.rebalance_timeout_ms = 30'000;
+    req.group_instance_id = std::move(instance);
+    req.protocol_type = "consumer";
+    req.protocols.push_back({"range", subscription({"orders"})});
+    return req;
 }
 
 // Each group commits offset 42 of orders-0, made durable.
@@ -499,6 +513,82 @@ TEST_CASE("durable answer: a classic member leaving a consumer group is answered
     const auto failed = answer_of<protocol::leave_group_request>(again, 3);
     CHECK(failed.error_code == to_int(error_code::not_coordinator));
     CHECK(failed.members.empty());
+}
+
+TEST_CASE("durable answer: a static member replacing another in a stable classic group is answered once the group is durable") {
+    data_path_fixture f;
+    held_logs c(f);
+    // Static member "i1" joins (v5: no member id round), leads, and syncs: the group is stable.
+    auto first = f.start(join_request("s", "i1"), 5);
+    for (int i = 0; i < 20 && !first.answered(); ++i) {
+        (void)c.offsets.release();
+        f.loop().run_posted();
+        f.loop().advance(100);
+    }
+    REQUIRE(first.answered());
+    const auto joined = answer_of<protocol::join_group_request>(first, 5);
+    REQUIRE(joined.error_code == e_none);
+    protocol::sync_group_request sync;
+    sync.group_id = "s";
+    sync.generation_id = joined.generation_id;
+    sync.member_id = joined.member_id;
+    sync.group_instance_id = "i1";
+    sync.assignments.push_back({joined.member_id, {1}});
+    auto synced = f.start(sync, 3);
+    CHECK(c.offsets.release() >= 1);
+    REQUIRE(synced.answered());
+    REQUIRE(answer_of<protocol::sync_group_request>(synced, 3).error_code == e_none);
+
+    // A new instance of "i1" replaces the member: the group's metadata is written, and the new
+    // member id is handed out only once that write is durable.
+    auto replaced = f.start(join_request("s", "i1"), 5);
+    CHECK(replaced.waiting());
+    f.loop().run_posted();
+    CHECK(replaced.waiting());
+    CHECK(c.offsets.release() == 1);
+    REQUIRE(replaced.answered());
+    const auto r = answer_of<protocol::join_group_request>(replaced, 5);
+    CHECK(r.error_code == e_none);
+    CHECK_FALSE(r.member_id.empty());
+    CHECK(r.member_id != joined.member_id);
+    CHECK(r.generation_id == joined.generation_id);
+
+    // A failed fsync: the error, with no member id, as Kafka answers a failed static-member write.
+    auto failed = f.start(join_request("s", "i1"), 5);
+    CHECK(failed.waiting());
+    CHECK(c.offsets.release(error_code::kafka_storage_error) == 1);
+    REQUIRE(failed.answered());
+    const auto fr = answer_of<protocol::join_group_request>(failed, 5);
+    CHECK(fr.error_code == to_int(error_code::not_coordinator));
+    CHECK(fr.member_id.empty());
+    CHECK(fr.members.empty());
+}
+
+TEST_CASE("durable answer: a classic member joining a consumer group is answered once its records are durable") {
+    data_path_fixture f;
+    held_logs c(f);
+    auto first = f.start(heartbeat_request("g"), 0);
+    (void)c.offsets.release();
+    REQUIRE(first.answered());
+    REQUIRE(answer_of<protocol::consumer_group_heartbeat_request>(first, 0).error_code == e_none);
+
+    auto join = f.start(join_request("g"), 3);
+    CHECK(join.waiting());
+    f.loop().run_posted();
+    CHECK(join.waiting());
+    CHECK(c.offsets.release() >= 1);
+    REQUIRE(join.answered());
+    const auto joined = answer_of<protocol::join_group_request>(join, 3);
+    CHECK(joined.error_code == e_none);
+    CHECK_FALSE(joined.member_id.empty());
+
+    auto again = f.start(join_request("g"), 3);
+    CHECK(again.waiting());
+    CHECK(c.offsets.release(error_code::kafka_storage_error) >= 1);
+    REQUIRE(again.answered());
+    const auto failed = answer_of<protocol::join_group_request>(again, 3);
+    CHECK(failed.error_code == to_int(error_code::not_coordinator));
+    CHECK(failed.member_id.empty());
 }
 
 } // namespace samsa::broker::test
