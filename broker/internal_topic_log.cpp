@@ -53,6 +53,11 @@ void internal_topic_log::when_durable(protocol::partition_id partition, std::fun
     logs_.completions().post([done = std::move(done)] { done(protocol::error_code::kafka_storage_error); });
 }
 
+bool internal_topic_log::has_pending_writes(protocol::partition_id partition) const {
+    auto log = logs_.get(tp(partition));
+    return log != nullptr && log->recovery_point() < log->log_end_offset();
+}
+
 internal_log_chunk internal_topic_log::read(protocol::partition_id partition, protocol::offset offset, int32_t max_bytes) const {
     internal_log_chunk out;
     auto log = logs_.get(tp(partition));

@@ -159,6 +159,12 @@ bool group_coordinator::waits_for_fsync(std::string_view group_id) const {
     return partitions_ > 0 && log_.waits_for_fsync(partition_for(group_id));
 }
 
+bool group_coordinator::has_pending_writes(std::string_view group_id) const {
+    if (partitions_ == 0) return false;
+    const auto p = partition_for(group_id);
+    return log_.waits_for_fsync(p) && log_.has_pending_writes(p);
+}
+
 void group_coordinator::when_durable(std::string_view group_id, std::function<void(error_code)> done) {
     log_.when_durable(partition_for(group_id), [done = std::move(done)](error_code e) { done(write_error(e)); });
 }

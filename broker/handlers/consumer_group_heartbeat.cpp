@@ -52,15 +52,15 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
         for (const auto& [topic, parts] : *r.assignment) a.topic_partitions.push_back({topic, {parts.begin(), parts.end()}});
         resp.assignment = std::move(a);
     }
-    if (groups.appends() == appends_before) return ctx.respond(resp);
+    // A failed write answers its error alone, as Kafka does.
+    const auto on_failure = [](consumer_group_heartbeat_response& out, protocol::error_code e) {
+        out = consumer_group_heartbeat_response{};
+        out.error_code = to_int(e);
+    };
+    if (groups.appends() == appends_before) return respond_after_pending_writes(ctx, &groups, req.group_id, std::move(resp), on_failure);
     // The heartbeat changed the group (a join, a new epoch or assignment, a leave): answered once
-    // its records are durable, as Kafka answers after the coordinator's write is committed. A
-    // failed write answers its error alone, as Kafka does.
-    return respond_when_durable(ctx, &groups, req.group_id, std::move(resp),
-                                [](consumer_group_heartbeat_response& out, protocol::error_code e) {
-                                    out = consumer_group_heartbeat_response{};
-                                    out.error_code = to_int(e);
-                                });
+    // its records are durable, as Kafka answers after the coordinator's write is committed.
+    return respond_when_durable(ctx, &groups, req.group_id, std::move(resp), on_failure);
 }
 
 } // namespace

@@ -80,6 +80,37 @@ template <typename Coordinator, typename Response, typename OnFailure>
     return respond_when_durable(ctx, coordinator, std::vector<std::string>{key}, std::move(resp), std::move(on_failure));
 }
 
+// A request that wrote nothing: answered at once, unless earlier writes to a key's partition wait
+// for their fsync; then once they are durable (or with `on_failure`'s error if that fails), as
+// Kafka's coordinator runtime holds the answer of a write operation that produced no records
+// until the writes pending before it are committed: the answer may rest on them.
+template <typename Coordinator, typename Response, typename OnFailure>
+[[nodiscard]] handler_result respond_after_pending_writes(request_context& ctx, Coordinator* coordinator,
+                                                          const std::vector<std::string>& keys, Response resp, OnFailure on_failure) {
+    std::vector<std::string> pending;
+    if (coordinator != nullptr)
+        for (const auto& k : keys)
+            if (coordinator->has_pending_writes(k)) pending.push_back(k);
+    if (pending.empty()) return ctx.respond(resp);
+    durable_answer_detail::answer_after(ctx.defer(), coordinator, pending, std::move(resp), std::move(on_failure));
+    return handler_result::deferred();
+}
+
+template <typename Coordinator, typename Response, typename OnFailure>
+[[nodiscard]] handler_result respond_after_pending_writes(request_context& ctx, Coordinator* coordinator, const std::string& key,
+                                                          Response resp, OnFailure on_failure) {
+    return respond_after_pending_writes(ctx, coordinator, std::vector<std::string>{key}, std::move(resp), std::move(on_failure));
+}
+
+// The same for an answer already deferred.
+template <typename Coordinator, typename Response, typename OnFailure>
+void respond_after_pending_writes(deferred_response reply, Coordinator* coordinator, const std::string& key, Response resp,
+                                  OnFailure on_failure) {
+    if (coordinator == nullptr || !coordinator->has_pending_writes(key)) return reply.respond(resp);
+    durable_answer_detail::answer_after(std::move(reply), coordinator, std::vector<std::string>{key}, std::move(resp),
+                                        std::move(on_failure));
+}
+
 // The same for an answer already deferred: `reply` answers now, or once `key` is durable.
 template <typename Coordinator, typename Response, typename OnFailure>
 void respond_when_durable(deferred_response reply, Coordinator* coordinator, const std::string& key, Response resp,

@@ -36,12 +36,13 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
         for (size_t i = 0; i < member_errors.size(); ++i)
             resp.members.push_back({who[i].member_id, who[i].group_instance_id, to_int(member_errors[i])});
     }
-    if (groups.appends() == appends_before) return ctx.respond(resp);
     // A failed write answers its error alone, as Kafka's coordinator does.
-    return respond_when_durable(ctx, &groups, req.group_id, std::move(resp), [](leave_group_response& out, error_code e) {
+    const auto on_failure = [](leave_group_response& out, error_code e) {
         out = leave_group_response{};
         out.error_code = to_int(e);
-    });
+    };
+    if (groups.appends() == appends_before) return respond_after_pending_writes(ctx, &groups, req.group_id, std::move(resp), on_failure);
+    return respond_when_durable(ctx, &groups, req.group_id, std::move(resp), on_failure);
 }
 
 } // namespace

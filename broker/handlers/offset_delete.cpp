@@ -39,12 +39,13 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
             resp.topics.push_back(std::move(rt));
         }
     }
-    if (groups.appends() == appends_before) return ctx.respond(resp);
-    // The tombstones are on __consumer_offsets: answered once they are durable.
-    return respond_when_durable(ctx, &groups, req.group_id, std::move(resp), [](offset_delete_response& out, error_code e) {
+    const auto on_failure = [](offset_delete_response& out, error_code e) {
         out.error_code = to_int(e);
         out.topics.clear();
-    });
+    };
+    if (groups.appends() == appends_before) return respond_after_pending_writes(ctx, &groups, req.group_id, std::move(resp), on_failure);
+    // The tombstones are on __consumer_offsets: answered once they are durable.
+    return respond_when_durable(ctx, &groups, req.group_id, std::move(resp), on_failure);
 }
 
 } // namespace

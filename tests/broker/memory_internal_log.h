@@ -40,6 +40,7 @@ public:
         protocol::batch::set_base_offset(batches, p.next);
         p.next += h->last_offset_delta() + 1;
         p.bytes.insert(p.bytes.end(), batches.begin(), batches.end());
+        p.pending = hold_fsync;
         ++appends;
         return protocol::error_code::none;
     }
@@ -75,13 +76,18 @@ public:
     int32_t created_segment_bytes = 0;
 
     // A flush policy the test plays: when `hold_fsync` is set, appends wait for their fsync
-    // and when_durable() answers only when the test calls release().
+    // (they are pending until the next release()) and when_durable() answers only when the test
+    // calls release().
     [[nodiscard]] bool waits_for_fsync(protocol::partition_id) const override { return hold_fsync; }
     void when_durable(protocol::partition_id, std::function<void(protocol::error_code)> done) override { held.push_back(std::move(done)); }
+    [[nodiscard]] bool has_pending_writes(protocol::partition_id partition) const override {
+        return parts_.at(static_cast<size_t>(partition.value())).pending;
+    }
     // Completes every durability wait so far with `error`; returns how many there were.
     size_t release(protocol::error_code error = protocol::error_code::none) {
         auto waits = std::move(held);
         held.clear();
+        for (auto& p : parts_) p.pending = false;
         for (auto& w : waits) w(error);
         return waits.size();
     }
@@ -92,6 +98,7 @@ private:
     struct part {
         std::vector<uint8_t> bytes;
         int64_t next = 0;
+        bool pending = false;  // appended since the last release()
     };
     std::vector<part> parts_;
 };

@@ -11,6 +11,7 @@
 #include "protocol/messages/consumer_group_heartbeat.h"
 #include "protocol/messages/delete_groups.h"
 #include "protocol/messages/end_txn.h"
+#include "protocol/messages/heartbeat.h"
 #include "protocol/messages/init_producer_id.h"
 #include "protocol/messages/join_group.h"
 #include "protocol/messages/leave_group.h"
@@ -191,6 +192,32 @@ protocol::join_group_request join_request(const std::string& group, std::optiona
     req.protocol_type = "consumer";
     req.protocols.push_back({"range", subscription({"orders"})});
     return req;
+}
+
+// Static member `instance` joins `group` (v5: no member id round), leads and syncs, every write
+// made durable: the classic group is stable. Its JoinGroup answer.
+protocol::join_group_response stable_static_group(data_path_fixture& f, held_logs& c, const std::string& group,
+                                                  const std::string& instance) {
+    auto first = f.start(join_request(group, instance), 5);
+    for (int i = 0; i < 20 && !first.answered(); ++i) {
+        (void)c.offsets.release();
+        f.loop().run_posted();
+        f.loop().advance(100);
+    }
+    REQUIRE(first.answered());
+    const auto joined = answer_of<protocol::join_group_request>(first, 5);
+    REQUIRE(joined.error_code == e_none);
+    protocol::sync_group_request sync;
+    sync.group_id = group;
+    sync.generation_id = joined.generation_id;
+    sync.member_id = joined.member_id;
+    sync.group_instance_id = instance;
+    sync.assignments.push_back({joined.member_id, {1}});
+    auto synced = f.start(sync, 3);
+    CHECK(c.offsets.release() >= 1);
+    REQUIRE(synced.answered());
+    REQUIRE(answer_of<protocol::sync_group_request>(synced, 3).error_code == e_none);
+    return joined;
 }
 
 // Each group commits offset 42 of orders-0, made durable.
@@ -518,26 +545,7 @@ TEST_CASE("durable answer: a classic member leaving a consumer group is answered
 TEST_CASE("durable answer: a static member replacing another in a stable classic group is answered once the group is durable") {
     data_path_fixture f;
     held_logs c(f);
-    // Static member "i1" joins (v5: no member id round), leads, and syncs: the group is stable.
-    auto first = f.start(join_request("s", "i1"), 5);
-    for (int i = 0; i < 20 && !first.answered(); ++i) {
-        (void)c.offsets.release();
-        f.loop().run_posted();
-        f.loop().advance(100);
-    }
-    REQUIRE(first.answered());
-    const auto joined = answer_of<protocol::join_group_request>(first, 5);
-    REQUIRE(joined.error_code == e_none);
-    protocol::sync_group_request sync;
-    sync.group_id = "s";
-    sync.generation_id = joined.generation_id;
-    sync.member_id = joined.member_id;
-    sync.group_instance_id = "i1";
-    sync.assignments.push_back({joined.member_id, {1}});
-    auto synced = f.start(sync, 3);
-    CHECK(c.offsets.release() >= 1);
-    REQUIRE(synced.answered());
-    REQUIRE(answer_of<protocol::sync_group_request>(synced, 3).error_code == e_none);
+    const auto joined = stable_static_group(f, c, "s", "i1");
 
     // A new instance of "i1" replaces the member: the group's metadata is written, and the new
     // member id is handed out only once that write is durable.
@@ -589,6 +597,48 @@ TEST_CASE("durable answer: a classic member joining a consumer group is answered
     const auto failed = answer_of<protocol::join_group_request>(again, 3);
     CHECK(failed.error_code == to_int(error_code::not_coordinator));
     CHECK(failed.member_id.empty());
+}
+
+TEST_CASE("durable answer: a request that wrote nothing answers after the group's writes still waiting for their fsync") {
+    data_path_fixture f;
+    held_logs c(f);
+    const auto joined = stable_static_group(f, c, "s", "i1");
+    protocol::heartbeat_request hb;
+    hb.group_id = "s";
+    hb.generation_id = joined.generation_id;
+    hb.member_id = joined.member_id;
+    hb.group_instance_id = "i1";
+
+    // Nothing pending: answered at once.
+    auto idle = f.start(hb, 3);
+    REQUIRE(idle.answered());
+    CHECK(answer_of<protocol::heartbeat_request>(idle, 3).error_code == e_none);
+
+    // The member's offset commit waits for its fsync; a heartbeat behind it writes nothing, and
+    // waits for it too.
+    auto commit_of_member = [&] {
+        auto req = commit_request("s", "orders", 42);
+        req.generation_id_or_member_epoch = joined.generation_id;
+        req.member_id = joined.member_id;
+        return req;
+    };
+    auto commit = f.start(commit_of_member(), 8);
+    auto beat = f.start(hb, 3);
+    CHECK(commit.waiting());
+    CHECK(beat.waiting());
+    CHECK(c.offsets.release() == 2);
+    REQUIRE(commit.answered());
+    REQUIRE(beat.answered());
+    CHECK(answer_of<protocol::heartbeat_request>(beat, 3).error_code == e_none);
+
+    // When that fsync fails, the heartbeat learns the coordinator's error as well.
+    auto failed_commit = f.start(commit_of_member(), 8);
+    auto failed_beat = f.start(hb, 3);
+    CHECK(failed_beat.waiting());
+    CHECK(c.offsets.release(error_code::kafka_storage_error) == 2);
+    REQUIRE(failed_commit.answered());
+    REQUIRE(failed_beat.answered());
+    CHECK(answer_of<protocol::heartbeat_request>(failed_beat, 3).error_code == to_int(error_code::not_coordinator));
 }
 
 } // namespace samsa::broker::test
