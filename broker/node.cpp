@@ -40,7 +40,9 @@ struct node::parts {
         services.producer_ids = &producer_ids;
         services.transactions = &transactions;
         // A transaction's markers decide the offsets it committed for consumer groups.
-        transactions.set_markers_listener([this](int64_t pid, bool commit) { groups.complete_txn_offsets(pid, commit); });
+        transactions.set_markers_listener([this](int64_t pid, bool commit) {
+            groups.complete_txn_offsets(protocol::producer_id(pid), commit);
+        });
         // Dynamic broker configs change the topic defaults the logs are opened with.
         configs.load();
         storage.open(metadata.topics());

@@ -90,8 +90,8 @@ std::string record_errors_message(const validation_result& r) {
 } // namespace
 
 validation_result validate_batches(std::span<const uint8_t> input, const log_config& config,
-                                   const append_options& options, int64_t next_offset, const topic_partition* partition,
-                                   std::vector<batch_info> storage) {
+                                   const append_options& options, protocol::offset next_offset,
+                                   const topic_partition* partition, std::vector<batch_info> storage) {
     validation_result out;
     out.batches = std::move(storage);
     out.batches.clear();
@@ -101,7 +101,7 @@ validation_result validate_batches(std::span<const uint8_t> input, const log_con
                     "the batches (" + std::to_string(input.size()) + " bytes) exceed segment.bytes");
     const bool client = options.origin == append_origin::client;
     const bool check_time = client && config.message_timestamp_type == timestamp_type::create_time;
-    int64_t expected = next_offset;
+    protocol::offset expected = next_offset;
     size_t pos = 0;
     while (pos < input.size()) {
         protocol::decode_status why = protocol::decode_status::ok;
@@ -122,9 +122,9 @@ validation_result validate_batches(std::span<const uint8_t> input, const log_con
             if (h->is_control()) return fail(error_code::invalid_record, "clients may not write control batches");
         }
         if (options.origin == append_origin::replication) {
-            if (h->base_offset() < expected)
+            if (protocol::offset(h->base_offset()) < expected)
                 return fail(error_code::invalid_record, "replicated batch offsets go backwards");
-            expected = h->last_offset() + 1;
+            expected = protocol::offset(h->last_offset()) + 1;
         }
         // Some producers (sarama before 1.26) leave the header's max timestamp at -1 while every
         // record carries its own. Kafka derives the max from the records and rewrites the header;
@@ -155,11 +155,11 @@ validation_result validate_batches(std::span<const uint8_t> input, const log_con
         batch_info b;
         b.position = static_cast<uint32_t>(pos);
         b.size = static_cast<uint32_t>(h->total_size());
-        b.base_offset = h->base_offset();
-        b.last_offset = h->last_offset();
+        b.base_offset = protocol::offset(h->base_offset());
+        b.last_offset = protocol::offset(h->last_offset());
         b.max_timestamp = max_timestamp;
         b.rewrite_max_timestamp = stale_max && max_timestamp != h->max_timestamp();
-        b.leader_epoch = h->partition_leader_epoch();
+        b.leader_epoch = protocol::leader_epoch(h->partition_leader_epoch());
         b.record_count = h->record_count();
         out.record_count += h->record_count();
         out.batches.push_back(b);
@@ -169,21 +169,21 @@ validation_result validate_batches(std::span<const uint8_t> input, const log_con
 }
 
 void assign_offsets(std::span<uint8_t> input, validation_result& result, const log_config& config,
-                    const append_options& options, int64_t next_offset) noexcept {
+                    const append_options& options, protocol::offset next_offset) noexcept {
     const bool replicate = options.origin == append_origin::replication;
     const bool append_time = !replicate && config.message_timestamp_type == timestamp_type::log_append_time;
-    int64_t next = next_offset;
+    protocol::offset next = next_offset;
     for (auto& b : result.batches) {
         auto bytes = input.subspan(b.position, b.size);
         if (!replicate) {
-            int64_t delta = b.last_offset - b.base_offset;
-            batch::set_base_offset(bytes, next);
+            const int64_t delta = b.last_offset - b.base_offset;
+            batch::set_base_offset(bytes, next.value());
             b.base_offset = next;
             b.last_offset = next + delta;
             next = b.last_offset + 1;
             if (options.leader_epoch >= protocol::leader_epoch(0)) {
                 batch::set_partition_leader_epoch(bytes, options.leader_epoch.value());
-                b.leader_epoch = options.leader_epoch.value();
+                b.leader_epoch = options.leader_epoch;
             }
         }
         if (append_time) {

@@ -19,6 +19,7 @@
 #pragma once
 
 #include "protocol/errors.h"
+#include "protocol/kafka_ids.h"
 #include "storage/log.h"
 #include "storage/log_config.h"
 
@@ -29,15 +30,16 @@
 
 namespace samsa::storage {
 
-// What the log needs to know about one batch of an append (offsets as assigned).
+// What the log needs to know about one batch of an append (offsets as assigned): the header's
+// fields, typed where they are read from the batch bytes.
 struct batch_info {
     uint32_t position = 0;       // within the append's bytes
     uint32_t size = 0;
-    int64_t base_offset = 0;
-    int64_t last_offset = 0;
+    protocol::offset base_offset;
+    protocol::offset last_offset;
     int64_t max_timestamp = -1;  // after LogAppendTime stamping
     bool rewrite_max_timestamp = false;  // the header's was stale; assign_offsets writes this one
-    int32_t leader_epoch = -1;
+    protocol::leader_epoch leader_epoch = protocol::no_leader_epoch;
     int32_t record_count = 0;
 };
 
@@ -54,7 +56,7 @@ struct validation_result {
 // `storage` lends its capacity to the result's batch list (an earlier result's), so a steady
 // stream of appends allocates nothing for it.
 [[nodiscard]] validation_result validate_batches(std::span<const uint8_t> input, const log_config& config,
-                                                 const append_options& options, int64_t next_offset,
+                                                 const append_options& options, protocol::offset next_offset,
                                                  const topic_partition* partition = nullptr,
                                                  std::vector<batch_info> storage = {});
 
@@ -62,6 +64,6 @@ struct validation_result {
 // (unless replicating), the leader epoch, and LogAppendTime (re-checksumming those batches).
 // Updates `result.batches` to the final values.
 void assign_offsets(std::span<uint8_t> input, validation_result& result, const log_config& config,
-                    const append_options& options, int64_t next_offset) noexcept;
+                    const append_options& options, protocol::offset next_offset) noexcept;
 
 } // namespace samsa::storage

@@ -270,10 +270,10 @@ private:
         batch_info b;
         b.position = static_cast<uint32_t>(o.chunk.size());
         b.size = static_cast<uint32_t>(bytes.size());
-        b.base_offset = h->base_offset();
-        b.last_offset = h->last_offset();
+        b.base_offset = protocol::offset(h->base_offset());
+        b.last_offset = protocol::offset(h->last_offset());
         b.max_timestamp = h->max_timestamp();
-        b.leader_epoch = h->partition_leader_epoch();
+        b.leader_epoch = protocol::leader_epoch(h->partition_leader_epoch());
         b.record_count = h->record_count();
         o.chunk.insert(o.chunk.end(), bytes.begin(), bytes.end());
         o.infos.push_back(b);

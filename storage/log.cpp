@@ -122,8 +122,7 @@ append_result log::append(std::span<uint8_t> batches, const append_options& opti
         out.error_message = offline_ ? offline_reason_ : "log is closed";
         return out;
     }
-    validation_result v =
-        validate_batches(batches, config_, options, log_end_offset_.value(), &tp_, std::move(spare_batches_));
+    validation_result v = validate_batches(batches, config_, options, log_end_offset_, &tp_, std::move(spare_batches_));
     if (v.error != error_code::none) {
         out.error = v.error;
         out.error_message = std::move(v.message);
@@ -131,13 +130,13 @@ append_result log::append(std::span<uint8_t> batches, const append_options& opti
         return out;
     }
     const bool replicate = options.origin == append_origin::replication;
-    offset first_offset = replicate ? offset(v.batches.front().base_offset) : log_end_offset_;
+    offset first_offset = replicate ? v.batches.front().base_offset : log_end_offset_;
     offset last_offset = first_offset;
     int64_t max_ts = -1;
     {
         offset next = first_offset;
         for (const auto& b : v.batches) {
-            offset last = replicate ? offset(b.last_offset) : next + (b.last_offset - b.base_offset);
+            offset last = replicate ? b.last_offset : next + (b.last_offset - b.base_offset);
             next = last + 1;
             last_offset = last;
             max_ts = std::max(max_ts, b.max_timestamp);
@@ -168,24 +167,24 @@ append_result log::append(std::span<uint8_t> batches, const append_options& opti
         }
         active = segments_.back().get();
     }
-    assign_offsets(batches, v, config_, options, log_end_offset_.value());
+    assign_offsets(batches, v, config_, options, log_end_offset_);
     if (int err = active->append(batches, v.batches, options.now_ms); err != 0) {
         go_offline("append to " + active->log_path() + " failed: " + std::strerror(err));
         out.error = error_code::kafka_storage_error;
         out.error_message = offline_reason_;
         return out;
     }
-    log_end_offset_ = offset(v.batches.back().last_offset) + 1;
+    log_end_offset_ = v.batches.back().last_offset + 1;
     if (!producer_update.entries.empty()) apply_producers(std::move(producer_update));
     else producers_->set_end_offset(log_end_offset_.value());
     bool epochs_changed = false;
     for (const auto& b : v.batches)
-        if (b.leader_epoch >= 0 && protocol::leader_epoch(b.leader_epoch) > epochs_->latest_epoch())
-            epochs_changed |= epochs_->assign(protocol::leader_epoch(b.leader_epoch), offset(b.base_offset));
+        if (b.leader_epoch >= protocol::leader_epoch(0) && b.leader_epoch > epochs_->latest_epoch())
+            epochs_changed |= epochs_->assign(b.leader_epoch, b.base_offset);
     if (epochs_changed) write_leader_epoch_checkpoint();
 
-    out.base_offset = offset(v.batches.front().base_offset);
-    out.last_offset = offset(v.batches.back().last_offset);
+    out.base_offset = v.batches.front().base_offset;
+    out.last_offset = v.batches.back().last_offset;
     out.batch_count = static_cast<int32_t>(v.batches.size());
     out.record_count = v.record_count;
     if (config_.message_timestamp_type == timestamp_type::log_append_time && !replicate)
@@ -243,14 +242,14 @@ read_result log::read(offset from, int32_t max_bytes, offset upper_bound, bool m
     for (size_t i = segment_index_for(from); i < segments_.size(); ++i) {
         const auto& seg = segments_[i];
         if (base_of(*seg) >= upper) break;
-        auto first = seg->translate_offset(from.value());
+        auto first = seg->translate_offset(from);
         if (!first) continue;  // nothing at or after `from` here (a compacted tail): try the next
-        if (offset(first->last_offset) >= upper) break;
+        if (first->last_offset >= upper) break;
         if (!min_one_batch && first->size > budget) break;
         uint32_t limit = seg->size();
         bool upper_inside = i + 1 == segments_.size() || base_of(*segments_[i + 1]) > upper;
         if (upper < log_end_offset_ && upper_inside) {
-            if (auto ub = seg->translate_offset(upper.value())) limit = ub->position;
+            if (auto ub = seg->translate_offset(upper)) limit = ub->position;
         }
         uint32_t end = first->position + first->size;
         uint64_t want = std::min<uint64_t>(limit, first->position + budget);
@@ -261,7 +260,7 @@ read_result log::read(offset from, int32_t max_bytes, offset upper_bound, bool m
         r.length = static_cast<int32_t>(end - first->position);
         r.owner = seg->file();
         out.ranges.push_back(std::move(r));
-        out.first_batch_offset = offset(first->base_offset);
+        out.first_batch_offset = first->base_offset;
         break;
     }
     return out;
@@ -307,13 +306,13 @@ std::optional<timestamp_offset> log::find_in_segment(const segment& seg, int64_t
     uint32_t from = seg.offsets().lookup(from_offset).position;
     std::optional<timestamp_offset> found;
     seg.walk(from, [&](const batch_location& b) {
-        if (b.max_timestamp < timestamp || offset(b.last_offset) < log_start_offset_) return true;
+        if (b.max_timestamp < timestamp || b.last_offset < log_start_offset_) return true;
         std::vector<uint8_t> bytes = read_batch(seg, b);
         protocol::record_reader reader(bytes);
         protocol::record rec;
         while (reader.next(rec)) {
             if (rec.timestamp >= timestamp && offset(rec.offset) >= log_start_offset_) {
-                found = timestamp_offset{rec.timestamp, offset(rec.offset), protocol::leader_epoch(b.leader_epoch)};
+                found = timestamp_offset{rec.timestamp, offset(rec.offset), b.leader_epoch};
                 return false;
             }
         }
@@ -364,7 +363,7 @@ timestamp_offset log::max_timestamp() const {
     }
     if (!holder) return out;
     // The segment knows the batch; the answer is the first record in it with that timestamp.
-    if (auto b = holder->translate_offset(out.offset.value())) {
+    if (auto b = holder->translate_offset(out.offset)) {
         std::vector<uint8_t> bytes = read_batch(*holder, *b);
         protocol::record_reader reader(bytes);
         protocol::record rec;
@@ -464,12 +463,12 @@ error_code log::truncate_to(offset target) {
         return error_code::kafka_storage_error;
     }
     int err = 0;
-    std::optional<int64_t> removed_from = active->truncate_to(target.value(), &err);
+    std::optional<offset> removed_from = active->truncate_to(target, &err);
     if (err != 0) {
         go_offline("cannot truncate " + active->log_path() + ": " + std::strerror(err));
         return error_code::kafka_storage_error;
     }
-    log_end_offset_ = removed_from ? std::min(target, offset(*removed_from)) : target;
+    log_end_offset_ = removed_from ? std::min(target, *removed_from) : target;
     log_end_offset_ = std::max(log_end_offset_, base_of(*active));
     log_start_offset_ = std::min(log_start_offset_, log_end_offset_);
     high_watermark_ = std::min(high_watermark_, log_end_offset_);

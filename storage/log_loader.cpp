@@ -46,7 +46,7 @@ std::optional<int64_t> last_offset_in(const std::string& path) {
     const auto walked = static_cast<uint32_t>(std::min<int64_t>(size, std::numeric_limits<int32_t>::max()));
     std::optional<int64_t> last;
     walk_batch_headers(*file, walked, 0, size_t{1} << 20, [&](const batch_location& b, std::span<const uint8_t>) {
-        last = b.last_offset;
+        last = b.last_offset.value();  // compared with segment file names
         return true;
     });
     return last;
@@ -161,8 +161,8 @@ bool log::load(const log_load_state& state, std::string* error) {
         epochs_->clear();
         for (const auto& seg : segments_)
             seg->walk(0, [&](const batch_location& b) {
-                if (b.leader_epoch >= 0 && protocol::leader_epoch(b.leader_epoch) > epochs_->latest_epoch())
-                    epochs_->assign(protocol::leader_epoch(b.leader_epoch), protocol::offset(b.base_offset));
+                if (b.leader_epoch >= protocol::leader_epoch(0) && b.leader_epoch > epochs_->latest_epoch())
+                    epochs_->assign(b.leader_epoch, b.base_offset);
                 return true;
             });
     }

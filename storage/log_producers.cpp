@@ -102,8 +102,8 @@ bool log::stage_producers(std::span<const uint8_t> batches, const std::vector<ba
     const bool append_time = config_.message_timestamp_type == timestamp_type::log_append_time && !replicate;
     int64_t next = first_offset.value();  // the producer table keeps raw offsets, as its snapshot file does
     for (const auto& b : infos) {
-        const int64_t base = replicate ? b.base_offset : next;
-        const int64_t last = replicate ? b.last_offset : next + (b.last_offset - b.base_offset);
+        const int64_t base = replicate ? b.base_offset.value() : next;
+        const int64_t last = replicate ? b.last_offset.value() : next + (b.last_offset - b.base_offset);
         next = last + 1;
         const auto bytes = batches.subspan(b.position, b.size);
         if (producer_id_at(bytes) < 0) continue;
@@ -247,14 +247,14 @@ void log::rebuild_producer_state(bool clean_shutdown) {
         segment& seg = *segments_[i];
         uint32_t position = 0;
         if (seg.base_offset() < *from) {
-            auto loc = seg.translate_offset(*from);
+            auto loc = seg.translate_offset(protocol::offset(*from));
             if (!loc) continue;
             position = loc->position;
         }
         // Large reads: after an unclean stop this walks every batch of the scanned segments again.
         seg.walk_headers(position, size_t{1} << 20, [&](const batch_location& b, std::span<const uint8_t> header) {
-            if (b.last_offset < *from) return true;
-            if (b.base_offset >= end) return false;
+            if (b.last_offset < protocol::offset(*from)) return true;
+            if (b.base_offset >= protocol::offset(end)) return false;
             if (producer_id_at(header) < 0) return true;
             std::span<const uint8_t> bytes = header;
             if ((pb::load_be16(header.data() + pb::attributes_at) & pb::control_flag) != 0) {
@@ -263,10 +263,10 @@ void log::rebuild_producer_state(bool clean_shutdown) {
                 bytes = whole;
             }
             producer_state_update u;
-            (void)producers_->stage(u, fields_of(bytes, b.base_offset, b.last_offset, b.max_timestamp),
+            (void)producers_->stage(u, fields_of(bytes, b.base_offset.value(), b.last_offset.value(), b.max_timestamp),
                                     append_origin::replication);
             std::vector<completed_txn> completed = std::move(u.completed);
-            producers_->apply(std::move(u), b.last_offset + 1);
+            producers_->apply(std::move(u), (b.last_offset + 1).value());
             for (const auto& t : completed)
                 if (t.aborted)
                     if (txn_index* idx = txn_index_for(seg.base_offset()))

@@ -177,11 +177,11 @@ int segment::append(std::span<const uint8_t> bytes, std::span<const batch_info> 
 void segment::index_batch(const batch_location& b) noexcept {
     if (b.max_timestamp > max_timestamp_) {
         max_timestamp_ = b.max_timestamp;
-        offset_of_max_timestamp_ = b.last_offset;
+        offset_of_max_timestamp_ = b.last_offset.value();
     }
     if (bytes_since_index_entry_ > options_.index_interval_bytes) {
         // Either append may refuse (a full index): the index stays a valid subset.
-        (void)offsets_.append(protocol::offset(b.last_offset), b.position);
+        (void)offsets_.append(b.last_offset, b.position);
         times_.maybe_append(max_timestamp_, protocol::offset(offset_of_max_timestamp_));
         bytes_since_index_entry_ = 0;
         ++index_changes_;
@@ -215,10 +215,10 @@ void walk_file(const file_handle& file, uint32_t size, uint32_t from, std::span<
         batch_location b;
         b.position = pos;
         b.size = static_cast<uint32_t>(total);
-        b.base_offset = static_cast<int64_t>(batch::load_be64(p + batch::base_offset_at));
+        b.base_offset = protocol::offset(static_cast<int64_t>(batch::load_be64(p + batch::base_offset_at)));
         b.last_offset = b.base_offset + static_cast<int32_t>(batch::load_be32(p + batch::last_offset_delta_at));
         b.max_timestamp = static_cast<int64_t>(batch::load_be64(p + batch::max_timestamp_at));
-        b.leader_epoch = static_cast<int32_t>(batch::load_be32(p + batch::leader_epoch_at));
+        b.leader_epoch = protocol::leader_epoch(static_cast<int32_t>(batch::load_be32(p + batch::leader_epoch_at)));
         if (!visit(b, p)) return;
         pos += static_cast<uint32_t>(total);
     }
@@ -246,8 +246,8 @@ void segment::walk_headers(uint32_t from, size_t window_bytes,
     walk_batch_headers(*file_, size_, from, window_bytes, visit);
 }
 
-std::optional<batch_location> segment::translate_offset(int64_t target) const {
-    offset_position start = offsets_.lookup(protocol::offset(target));
+std::optional<batch_location> segment::translate_offset(protocol::offset target) const {
+    offset_position start = offsets_.lookup(target);
     std::optional<batch_location> found;
     walk(start.position, [&](const batch_location& b) {
         if (b.last_offset >= target) {
@@ -298,7 +298,7 @@ void segment::reload_max_timestamp() {
     walk(from, [&](const batch_location& b) {
         if (b.max_timestamp > max_timestamp_) {
             max_timestamp_ = b.max_timestamp;
-            offset_of_max_timestamp_ = b.last_offset;
+            offset_of_max_timestamp_ = b.last_offset.value();
         }
         return true;
     });
@@ -336,7 +336,7 @@ bool segment::indexes_look_valid() const {
     if (auto last = offsets_.last_entry()) {
         bool ok = false;
         walk(last->position, [&](const batch_location& b) {
-            ok = b.position == last->position && protocol::offset(b.last_offset) == last->offset;
+            ok = b.position == last->position && b.last_offset == last->offset;
             return false;
         });
         if (!ok) return false;
@@ -344,12 +344,12 @@ bool segment::indexes_look_valid() const {
     return true;
 }
 
-int segment::truncate_bytes(uint32_t size, int64_t removed_from) {
+int segment::truncate_bytes(uint32_t size, protocol::offset removed_from) {
     if (int err = file_->truncate(size); err != 0) return err;
     size_ = size;
     reserved_to_ = size;  // ftruncate frees the blocks past the end too
     offsets_.truncate_to_position(size);
-    times_.truncate_to(protocol::offset(removed_from));
+    times_.truncate_to(removed_from);
     auto last = offsets_.last_entry();
     bytes_since_index_entry_ = last ? size_ - last->position : size_;
     if (size_ == 0) first_batch_timestamp_.reset();
@@ -358,7 +358,7 @@ int segment::truncate_bytes(uint32_t size, int64_t removed_from) {
     return 0;
 }
 
-std::optional<int64_t> segment::truncate_to(int64_t offset, int* err) {
+std::optional<protocol::offset> segment::truncate_to(protocol::offset offset, int* err) {
     *err = 0;
     auto b = translate_offset(offset);
     if (!b) return std::nullopt;

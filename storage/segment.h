@@ -11,6 +11,7 @@
 // the segment is sealed or truncated.
 #pragma once
 
+#include "protocol/kafka_ids.h"
 #include "storage/offset_index.h"
 #include "storage/time_index.h"
 
@@ -33,10 +34,10 @@ struct log_config;
 struct batch_location {
     uint32_t position = 0;
     uint32_t size = 0;
-    int64_t base_offset = 0;
-    int64_t last_offset = 0;
+    protocol::offset base_offset;
+    protocol::offset last_offset;
     int64_t max_timestamp = -1;
-    int32_t leader_epoch = -1;
+    protocol::leader_epoch leader_epoch = protocol::no_leader_epoch;
 };
 
 // Walks the batch headers of `file` from `from` (a batch boundary) up to `size` bytes, reading
@@ -98,7 +99,7 @@ public:
     void walk_headers(uint32_t from, size_t window_bytes,
                       const std::function<bool(const batch_location&, std::span<const uint8_t>)>& visit) const;
     // The first batch whose last offset is >= `target`, or nullopt when the segment has none.
-    [[nodiscard]] std::optional<batch_location> translate_offset(int64_t target) const;
+    [[nodiscard]] std::optional<batch_location> translate_offset(protocol::offset target) const;
     // The end of the last whole batch that ends at or before `limit`, walking from `from`.
     [[nodiscard]] uint32_t batch_end_at_or_below(uint32_t from, uint32_t limit) const;
 
@@ -127,10 +128,10 @@ public:
     [[nodiscard]] bool indexes_were_missing() const noexcept { return index_created_; }
     // Cuts the file to `size` bytes, dropping offset-index entries at or past it and time-index
     // entries for offsets >= `removed_from` (the first removed batch's base offset). 0 or errno.
-    [[nodiscard]] int truncate_bytes(uint32_t size, int64_t removed_from);
+    [[nodiscard]] int truncate_bytes(uint32_t size, protocol::offset removed_from);
     // Removes every batch whose last offset is >= `offset`. Returns the base offset of the first
     // removed batch (or nullopt when nothing was removed), or sets `*err`.
-    [[nodiscard]] std::optional<int64_t> truncate_to(int64_t offset, int* err);
+    [[nodiscard]] std::optional<protocol::offset> truncate_to(protocol::offset offset, int* err);
 
     // Roll or clean shutdown: final time-index entry, trimmed index files, trimmed log file.
     [[nodiscard]] int seal();

@@ -97,10 +97,10 @@ error_code group_coordinator::check_group(std::string_view group_id, bool allow_
     return error_code::none;
 }
 
-error_code group_coordinator::offset_entry_error(const std::string& topic, int32_t partition,
+error_code group_coordinator::offset_entry_error(const std::string& topic, protocol::partition_id partition,
                                                  const std::optional<std::string>& metadata) const {
     const auto t = topics_.by_name(topic);
-    if (!t || partition < 0 || partition >= t->partitions) return error_code::unknown_topic_or_partition;
+    if (!t || partition.value() < 0 || partition.value() >= t->partitions) return error_code::unknown_topic_or_partition;
     if (metadata && metadata->size() > static_cast<size_t>(config_.offset_metadata_max_bytes))
         return error_code::offset_metadata_too_large;
     return error_code::none;
@@ -394,13 +394,12 @@ std::vector<error_code> group_coordinator::commit_offsets(const offset_commit_re
             continue;
         }
         committed_offset value;
-        value.offset = protocol::offset(o.offset);
-        value.leader_epoch = protocol::leader_epoch(o.leader_epoch);
+        value.offset = o.offset;
+        value.leader_epoch = o.leader_epoch;
         value.metadata = o.metadata.value_or("");
         value.commit_timestamp_ms = (req.api_version == 1 && o.commit_timestamp_ms >= 0) ? o.commit_timestamp_ms : now;
         if (req.retention_time_ms >= 0) value.expire_timestamp_ms = value.commit_timestamp_ms + req.retention_time_ms;
-        records.push_back({encode_offset_commit_key(req.group_id, o.topic, protocol::partition_id(o.partition)),
-                           encode_offset_commit_value(value)});
+        records.push_back({encode_offset_commit_key(req.group_id, o.topic, o.partition), encode_offset_commit_value(value)});
         written.push_back(i);
         values.push_back(std::move(value));
     }
@@ -412,7 +411,7 @@ std::vector<error_code> group_coordinator::commit_offsets(const offset_commit_re
     for (size_t k = 0; k < written.size(); ++k) {
         const auto& o = req.offsets[written[k]];
         values[k].record_offset = base < 0 ? -1 : base + static_cast<int64_t>(k);
-        slot->offsets.put(o.topic, protocol::partition_id(o.partition), std::move(values[k]));
+        slot->offsets.put(o.topic, o.partition, std::move(values[k]));
     }
     return out;
 }
@@ -427,24 +426,24 @@ offset_fetch_group_result group_coordinator::fetch_offsets(const offset_fetch_re
     auto answer = [&](const std::string& topic, protocol::partition_id partition) {
         offset_fetch_partition p;
         p.topic = topic;
-        p.partition = partition.value();
+        p.partition = partition;
         p.metadata = "";
         if (slot != nullptr)
             if (const auto* c = slot->offsets.find(topic, partition)) {
-                p.offset = c->offset.value();
-                p.leader_epoch = c->leader_epoch.value();
+                p.offset = c->offset;
+                p.leader_epoch = c->leader_epoch;
                 p.metadata = c->metadata;
             }
         if (req.require_stable && txn_offsets_.pending(req.group_id, topic, partition)) {
-            p.offset = -1;
-            p.leader_epoch = -1;
+            p.offset = protocol::no_offset;
+            p.leader_epoch = protocol::no_leader_epoch;
             p.error = error_code::unstable_offset_commit;
         }
         r.partitions.push_back(std::move(p));
     };
     if (req.topics) {
         for (const auto& [topic, parts] : *req.topics)
-            for (const int32_t p : parts) answer(topic, protocol::partition_id(p));
+            for (const auto p : parts) answer(topic, p);
     } else if (slot != nullptr) {
         for (const auto& [key, value] : slot->offsets.all()) answer(key.first, key.second);
     }
@@ -474,8 +473,8 @@ std::vector<error_code> group_coordinator::commit_txn_offsets(const txn_offset_c
     }
     const int64_t now = wall_();
     protocol::batch_options options;
-    options.producer_id = req.producer_id;
-    options.producer_epoch = req.producer_epoch;
+    options.producer_id = req.producer_id.value();  // the batch header's raw fields
+    options.producer_epoch = req.producer_epoch.value();
     options.transactional = true;
     protocol::record_batch_builder builder(options);
     std::vector<size_t> written;
@@ -487,11 +486,11 @@ std::vector<error_code> group_coordinator::commit_txn_offsets(const txn_offset_c
             continue;
         }
         committed_offset value;
-        value.offset = protocol::offset(o.offset);
-        value.leader_epoch = protocol::leader_epoch(o.leader_epoch);
+        value.offset = o.offset;
+        value.leader_epoch = o.leader_epoch;
         value.metadata = o.metadata.value_or("");
         value.commit_timestamp_ms = now;
-        const auto key = encode_offset_commit_key(req.group_id, o.topic, protocol::partition_id(o.partition));
+        const auto key = encode_offset_commit_key(req.group_id, o.topic, o.partition);
         const auto bytes = encode_offset_commit_value(value);
         protocol::record_input in;
         in.key = protocol::bytes_view(key);
@@ -515,15 +514,15 @@ std::vector<error_code> group_coordinator::commit_txn_offsets(const txn_offset_c
         out[i] = e;
         if (e == error_code::none) {
             values[k].record_offset = base < 0 ? -1 : base + static_cast<int64_t>(k);
-            txn_offsets_.add(req.producer_id, req.group_id, req.offsets[i].topic, protocol::partition_id(req.offsets[i].partition),
-                             std::move(values[k]));
+            const auto& o = req.offsets[i];
+            txn_offsets_.add(req.producer_id, req.group_id, o.topic, o.partition, std::move(values[k]));
         }
     }
     return out;
 }
 
-void group_coordinator::complete_txn_offsets(int64_t producer_id, bool commit) {
-    auto entries = txn_offsets_.take(producer_id);
+void group_coordinator::complete_txn_offsets(protocol::producer_id producer, bool commit) {
+    auto entries = txn_offsets_.take(producer);
     if (!commit) return;
     const uint64_t now = timers_.now_ms();
     for (auto& e : entries) {
@@ -548,7 +547,7 @@ bool group_coordinator::subscribed(const group_slot& slot, std::string_view topi
 }
 
 std::pair<error_code, std::vector<error_code>> group_coordinator::delete_offsets(
-    const std::string& group_id, const std::vector<std::pair<std::string, int32_t>>& partitions) {
+    const std::string& group_id, const std::vector<std::pair<std::string, protocol::partition_id>>& partitions) {
     if (const auto e = check_group(group_id, false); e != error_code::none) return {e, {}};
     auto* slot = groups_.find(group_id);
     if (slot == nullptr || (slot->classic && slot->classic->is(classic_group_state::dead)))
@@ -562,7 +561,7 @@ std::pair<error_code, std::vector<error_code>> group_coordinator::delete_offsets
     std::vector<size_t> deleting;
     for (size_t i = 0; i < partitions.size(); ++i) {
         const auto& topic = partitions[i].first;
-        const protocol::partition_id p(partitions[i].second);
+        const protocol::partition_id p = partitions[i].second;
         if (subscribed(*slot, topic)) {
             out[i] = error_code::group_subscribed_to_topic;
             continue;
@@ -572,7 +571,7 @@ std::pair<error_code, std::vector<error_code>> group_coordinator::delete_offsets
         deleting.push_back(i);
     }
     if (const auto e = write(slot->partition, records); e != error_code::none) return {e, {}};
-    for (const size_t i : deleting) slot->offsets.erase(partitions[i].first, protocol::partition_id(partitions[i].second));
+    for (const size_t i : deleting) slot->offsets.erase(partitions[i].first, partitions[i].second);
     return {error_code::none, std::move(out)};
 }
 

@@ -21,6 +21,7 @@
 #include "broker/groups/txn_offset_table.h"
 #include "broker/loop_services.h"
 #include "protocol/errors.h"
+#include "protocol/kafka_ids.h"
 
 #include <cstdint>
 #include <functional>
@@ -38,9 +39,9 @@ namespace samsa::broker {
 
 struct offset_commit_entry {
     std::string topic;
-    int32_t partition = 0;
-    int64_t offset = 0;
-    int32_t leader_epoch = -1;
+    protocol::partition_id partition;
+    protocol::offset offset;
+    protocol::leader_epoch leader_epoch = protocol::no_leader_epoch;
     std::optional<std::string> metadata;
     int64_t commit_timestamp_ms = -1;  // OffsetCommit v1 only
 };
@@ -57,9 +58,9 @@ struct offset_commit_request_params {
 
 struct offset_fetch_partition {
     std::string topic;
-    int32_t partition = 0;
-    int64_t offset = -1;
-    int32_t leader_epoch = -1;
+    protocol::partition_id partition;
+    protocol::offset offset = protocol::no_offset;
+    protocol::leader_epoch leader_epoch = protocol::no_leader_epoch;
     std::optional<std::string> metadata;
     protocol::error_code error = protocol::error_code::none;
 };
@@ -71,7 +72,8 @@ struct offset_fetch_group_result {
 
 struct offset_fetch_request_params {
     std::string group_id;
-    std::optional<std::vector<std::pair<std::string, std::vector<int32_t>>>> topics;  // null: every committed offset
+    // null: every committed offset
+    std::optional<std::vector<std::pair<std::string, std::vector<protocol::partition_id>>>> topics;
     std::optional<std::string> member_id;  // v9+
     int32_t member_epoch = -1;
     bool require_stable = false;  // v7+: offsets of an undecided transaction are UNSTABLE_OFFSET_COMMIT
@@ -80,8 +82,8 @@ struct offset_fetch_request_params {
 // TxnOffsetCommit: offsets written as part of a producer's transaction.
 struct txn_offset_commit_params {
     std::string group_id;
-    int64_t producer_id = -1;
-    int16_t producer_epoch = -1;
+    protocol::producer_id producer_id = protocol::no_producer_id;
+    protocol::producer_epoch producer_epoch = protocol::no_producer_epoch;
     int32_t generation_id = -1;  // v3+; -1: not checked
     std::string member_id;       // v3+; empty: not checked
     std::optional<std::string> group_instance_id;
@@ -180,10 +182,10 @@ public:
     [[nodiscard]] std::vector<protocol::error_code> commit_txn_offsets(const txn_offset_commit_params& request);
     // The producer's transaction ended and its markers are written: its pending offsets become
     // committed offsets (commit) or are dropped (abort).
-    void complete_txn_offsets(int64_t producer_id, bool commit);
+    void complete_txn_offsets(protocol::producer_id producer, bool commit);
     // OffsetDelete: the group-level error and one error per (topic, partition).
     [[nodiscard]] std::pair<protocol::error_code, std::vector<protocol::error_code>> delete_offsets(
-        const std::string& group_id, const std::vector<std::pair<std::string, int32_t>>& partitions);
+        const std::string& group_id, const std::vector<std::pair<std::string, protocol::partition_id>>& partitions);
 
     // Whether writes for the group wait for an fsync before they count (the flush policy of its
     // __consumer_offsets partition: the rule of an acks=-1 Produce).
@@ -245,7 +247,7 @@ private:
     [[nodiscard]] protocol::error_code ensure_topic();
     // What both commit forms (OffsetCommit, TxnOffsetCommit) check per entry: the partition
     // exists and the metadata string fits offset.metadata.max.bytes.
-    [[nodiscard]] protocol::error_code offset_entry_error(const std::string& topic, int32_t partition,
+    [[nodiscard]] protocol::error_code offset_entry_error(const std::string& topic, protocol::partition_id partition,
                                                           const std::optional<std::string>& metadata) const;
     // Appends one built batch, counted in appends(); Kafka's error for a failed write.
     [[nodiscard]] protocol::error_code append(protocol::partition_id partition, std::span<uint8_t> batch, int64_t now_ms);

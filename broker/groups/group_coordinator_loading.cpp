@@ -61,6 +61,7 @@ void group_coordinator::replay(protocol::partition_id partition, protocol::bytes
         if (!header) break;
         const auto one = batches.first(header->total_size());
         batches = batches.subspan(header->total_size());
+        const protocol::producer_id producer(header->producer_id());
         // A transaction marker decides the transactional offset commits of its producer before it.
         if (header->is_control()) {
             protocol::record_reader markers(one);
@@ -68,7 +69,7 @@ void group_coordinator::replay(protocol::partition_id partition, protocol::bytes
             while (markers.next(marker))
                 if (const auto m = protocol::parse_control_record(marker);
                     m && (m->type == protocol::control_type::commit || m->type == protocol::control_type::abort))
-                    complete_txn_offsets(header->producer_id(), m->type == protocol::control_type::commit);
+                    complete_txn_offsets(producer, m->type == protocol::control_type::commit);
             continue;
         }
         const bool transactional = header->is_transactional();
@@ -85,7 +86,7 @@ void group_coordinator::replay(protocol::partition_id partition, protocol::bytes
                 auto v = decode_offset_commit_value(*rec.value);
                 if (v) v->record_offset = rec.offset;
                 if (v && transactional)
-                    txn_offsets_.add(header->producer_id(), key.group, key.topic, key.partition, std::move(*v));
+                    txn_offsets_.add(producer, key.group, key.topic, key.partition, std::move(*v));
                 else if (v)
                     groups_.get_or_create(key.group, partition, now).offsets.put(key.topic, key.partition, std::move(*v));
             } else if (key.what == group_record_key::kind::group_metadata) {

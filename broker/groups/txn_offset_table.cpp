@@ -2,14 +2,14 @@
 
 namespace samsa::broker {
 
-void txn_offset_table::add(int64_t producer_id, std::string group, std::string topic, protocol::partition_id partition,
+void txn_offset_table::add(protocol::producer_id producer, std::string group, std::string topic, protocol::partition_id partition,
                            committed_offset value) {
-    by_producer_[producer_id].insert_or_assign(key{std::move(group), std::move(topic), partition}, std::move(value));
+    by_producer_[producer].insert_or_assign(key{std::move(group), std::move(topic), partition}, std::move(value));
 }
 
-std::vector<txn_offset_table::entry> txn_offset_table::take(int64_t producer_id) {
+std::vector<txn_offset_table::entry> txn_offset_table::take(protocol::producer_id producer) {
     std::vector<entry> out;
-    const auto it = by_producer_.find(producer_id);
+    const auto it = by_producer_.find(producer);
     if (it == by_producer_.end()) return out;
     for (auto& [k, v] : it->second) out.push_back({std::get<0>(k), std::get<1>(k), std::get<2>(k), std::move(v)});
     by_producer_.erase(it);

@@ -26,15 +26,16 @@ public:
     };
 
     // A later offset for the same partition in the same transaction replaces the earlier one.
-    void add(int64_t producer_id, std::string group, std::string topic, protocol::partition_id partition, committed_offset value);
+    void add(protocol::producer_id producer, std::string group, std::string topic, protocol::partition_id partition,
+             committed_offset value);
     // Removes the producer's pending offsets and returns them, in (group, topic, partition) order.
-    [[nodiscard]] std::vector<entry> take(int64_t producer_id);
+    [[nodiscard]] std::vector<entry> take(protocol::producer_id producer);
     [[nodiscard]] bool pending(std::string_view group, std::string_view topic, protocol::partition_id partition) const;
     [[nodiscard]] size_t producers() const noexcept { return by_producer_.size(); }
 
 private:
     using key = std::tuple<std::string, std::string, protocol::partition_id>;  // group, topic, partition
-    std::map<int64_t, std::map<key, committed_offset>> by_producer_;
+    std::map<protocol::producer_id, std::map<key, committed_offset>> by_producer_;
 };
 
 } // namespace samsa::broker

@@ -31,8 +31,10 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
     p.api_version = v;
     for (const auto& t : req.topics)
         for (const auto& part : t.partitions)
-            p.offsets.push_back({t.name, part.partition_index, part.committed_offset, part.committed_leader_epoch,
-                                 part.committed_metadata, part.commit_timestamp});
+            p.offsets.push_back({t.name, protocol::partition_id(part.partition_index),
+                                 protocol::offset(part.committed_offset),
+                                 protocol::leader_epoch(part.committed_leader_epoch), part.committed_metadata,
+                                 part.commit_timestamp});
     const auto errors = ctx.groups().commit_offsets(p);
 
     const std::string group_id = p.group_id;

@@ -21,9 +21,9 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
     if (auto st = protocol::decode_body(body, ctx.api_version(), req); st != protocol::decode_status::ok)
         return handler_result::malformed(st);
 
-    std::vector<std::pair<std::string, int32_t>> partitions;
+    std::vector<std::pair<std::string, protocol::partition_id>> partitions;
     for (const auto& t : req.topics)
-        for (const auto& p : t.partitions) partitions.emplace_back(t.name, p.partition_index);
+        for (const auto& p : t.partitions) partitions.emplace_back(t.name, protocol::partition_id(p.partition_index));
     auto& groups = ctx.groups();
     const uint64_t appends_before = groups.appends();
     const auto [group_error, errors] = groups.delete_offsets(req.group_id, partitions);

@@ -20,7 +20,7 @@ std::vector<Topic> by_topic(const offset_fetch_group_result& r, error_code parti
     std::vector<Topic> out;
     for (const auto& p : r.partitions) {
         if (out.empty() || out.back().name != p.topic) out.push_back(Topic{p.topic, {}});
-        out.back().partitions.push_back({p.partition, p.offset, p.leader_epoch, p.metadata,
+        out.back().partitions.push_back({p.partition.value(), p.offset.value(), p.leader_epoch.value(), p.metadata,
                                          to_int(partition_error != error_code::none ? partition_error : p.error)});
     }
     return out;
@@ -32,7 +32,10 @@ offset_fetch_request_params params_of(std::string group_id, const std::optional<
     p.group_id = std::move(group_id);
     if (topics) {
         p.topics.emplace();
-        for (const auto& t : *topics) p.topics->emplace_back(t.name, t.partition_indexes);
+        for (const auto& t : *topics) {
+            auto& partitions = p.topics->emplace_back(t.name, std::vector<protocol::partition_id>{}).second;
+            for (const int32_t i : t.partition_indexes) partitions.emplace_back(i);
+        }
     }
     return p;
 }
@@ -54,7 +57,9 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
             // v0-v1 have no group-level error: each requested partition carries it.
             if (r.error != error_code::none && req.topics)
                 for (const auto& t : *req.topics)
-                    for (const int32_t p : t.partition_indexes) r.partitions.push_back({t.name, p, -1, -1, "", r.error});
+                    for (const int32_t p : t.partition_indexes)
+                        r.partitions.push_back({t.name, protocol::partition_id(p), protocol::no_offset,
+                                                protocol::no_leader_epoch, "", r.error});
             resp.topics = by_topic<offset_fetch_response::offset_fetch_response_topic>(r, error_code::none);
         }
         return ctx.respond(resp);

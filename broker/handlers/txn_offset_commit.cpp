@@ -45,15 +45,16 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
     if (count > 0 && errors.front() == error_code::none) {
         txn_offset_commit_params p;
         p.group_id = req.group_id;
-        p.producer_id = req.producer_id;
-        p.producer_epoch = req.producer_epoch;
+        p.producer_id = protocol::producer_id(req.producer_id);
+        p.producer_epoch = protocol::producer_epoch(req.producer_epoch);
         p.generation_id = v >= 3 ? req.generation_id : -1;
         if (v >= 3) p.member_id = req.member_id;
         if (v >= 3) p.group_instance_id = req.group_instance_id;
         for (const auto& t : req.topics)
             for (const auto& part : t.partitions)
-                p.offsets.push_back({t.name, part.partition_index, part.committed_offset, part.committed_leader_epoch,
-                                     part.committed_metadata, -1});
+                p.offsets.push_back({t.name, protocol::partition_id(part.partition_index),
+                                     protocol::offset(part.committed_offset),
+                                     protocol::leader_epoch(part.committed_leader_epoch), part.committed_metadata, -1});
         errors = ctx.groups().commit_txn_offsets(p);
     }
 

@@ -3,6 +3,7 @@
 #include "storage/segment.h"
 
 #include "protocol/record_batch.h"
+#include "storage/batch_validator.h"
 #include "storage/file_handle.h"
 #include "tests/storage/storage_test_util.h"
 
@@ -12,11 +13,21 @@
 
 #include <algorithm>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 using namespace samsa::storage;
 using namespace samsa::storage::test;
 namespace batch = samsa::protocol::batch;
+
+// The batch-header mirrors hold offsets and epochs as their own types: a raw integer read from
+// the bytes has to be converted where it is read.
+static_assert(!std::is_convertible_v<int64_t, decltype(batch_location::base_offset)>);
+static_assert(!std::is_convertible_v<int64_t, decltype(batch_location::last_offset)>);
+static_assert(!std::is_convertible_v<int32_t, decltype(batch_location::leader_epoch)>);
+static_assert(!std::is_convertible_v<int64_t, decltype(batch_info::base_offset)>);
+static_assert(!std::is_convertible_v<int64_t, decltype(batch_info::last_offset)>);
+static_assert(!std::is_convertible_v<int32_t, decltype(batch_info::leader_epoch)>);
 
 namespace {
 
@@ -42,8 +53,8 @@ written_file write_batches(const temp_dir& dir, int count) {
         batch_location loc;
         loc.position = static_cast<uint32_t>(out.bytes.size());
         loc.size = static_cast<uint32_t>(b.size());
-        loc.base_offset = next;
-        loc.last_offset = next + n - 1;
+        loc.base_offset = samsa::protocol::offset(next);
+        loc.last_offset = samsa::protocol::offset(next + n - 1);
         out.batches.push_back(loc);
         out.bytes.insert(out.bytes.end(), b.begin(), b.end());
         next += n;

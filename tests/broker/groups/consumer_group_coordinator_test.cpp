@@ -213,14 +213,14 @@ TEST_CASE("consumer_group_coordinator: without migration, groups change type onl
     offset_commit_request_params c;
     c.group_id = "switch";
     c.api_version = 8;
-    c.offsets = {{"orders", 0, 77, -1, "", -1}};
+    c.offsets = {commit_entry("orders", 0, 77)};
     (void)f.gc().commit_offsets(c);
     auto m = join_848(f, "switch");
     offset_fetch_request_params q;
     q.group_id = "switch";
     q.member_id = m.id;
     q.member_epoch = m.epoch;
-    CHECK(f.gc().fetch_offsets(q).partitions.at(0).offset == 77);
+    CHECK(f.gc().fetch_offsets(q).partitions.at(0).offset == protocol::offset(77));
     q.member_epoch = 0;
     CHECK(f.gc().fetch_offsets(q).error == error_code::stale_member_epoch);
     (void)a;
@@ -234,7 +234,7 @@ TEST_CASE("consumer_group_coordinator: offset commits from members check the mem
     c.member_id = m.id;
     c.generation_or_epoch = m.epoch;
     c.api_version = 9;
-    c.offsets = {{"orders", 0, 5, -1, "", -1}};
+    c.offsets = {commit_entry("orders", 0, 5)};
     CHECK(f.gc().commit_offsets(c).at(0) == error_code::none);
     c.generation_or_epoch = m.epoch + 1;
     CHECK(f.gc().commit_offsets(c).at(0) == error_code::fenced_member_epoch);

@@ -25,9 +25,26 @@ offset_fetch_group_result fetch(group_fixture& f, const std::string& group,
                                 std::optional<std::vector<std::pair<std::string, std::vector<int32_t>>>> topics = std::nullopt) {
     offset_fetch_request_params p;
     p.group_id = group;
-    p.topics = std::move(topics);
+    if (topics) {
+        p.topics.emplace();
+        for (const auto& [topic, partitions] : *topics) {
+            auto& typed = p.topics->emplace_back(topic, std::vector<protocol::partition_id>{}).second;
+            for (const int32_t i : partitions) typed.emplace_back(i);
+        }
+    }
     return f.gc().fetch_offsets(p);
 }
+
+// What the handlers pass in and get back carries Kafka's types: a raw integer does not go in.
+static_assert(!std::is_convertible_v<int32_t, decltype(offset_commit_entry::partition)>);
+static_assert(!std::is_convertible_v<int64_t, decltype(offset_commit_entry::offset)>);
+static_assert(!std::is_convertible_v<int32_t, decltype(offset_commit_entry::leader_epoch)>);
+static_assert(!std::is_convertible_v<int64_t, decltype(offset_fetch_partition::offset)>);
+static_assert(!std::is_convertible_v<int32_t, decltype(offset_fetch_partition::leader_epoch)>);
+using fetched_partition_list = decltype(offset_fetch_request_params::topics)::value_type::value_type::second_type;
+static_assert(!std::is_convertible_v<int32_t, fetched_partition_list::value_type>);
+static_assert(!std::is_convertible_v<int64_t, decltype(txn_offset_commit_params::producer_id)>);
+static_assert(!std::is_convertible_v<int16_t, decltype(txn_offset_commit_params::producer_epoch)>);
 
 } // namespace
 
@@ -55,21 +72,21 @@ TEST_CASE("group_coordinator: FindCoordinator creates a compacted __consumer_off
 
 TEST_CASE("group_coordinator: committed offsets and metadata strings survive a restart") {
     group_fixture f;
-    const auto errors = f.gc().commit_offsets(commit("g", {{"orders", 0, 42, 7, "checkpoint \xe2\x9c\x93", -1},
-                                                            {"orders", 5, 1000, -1, std::nullopt, -1},
-                                                            {"payments", 2, 3, 1, "", -1}}));
+    const auto errors = f.gc().commit_offsets(commit("g", {commit_entry("orders", 0, 42, 7, "checkpoint \xe2\x9c\x93", -1),
+                                                            commit_entry("orders", 5, 1000, -1, std::nullopt, -1),
+                                                            commit_entry("payments", 2, 3, 1, "", -1)}));
     CHECK(errors == std::vector<error_code>(3, error_code::none));
     f.make();  // restart over the same log
     const auto r = fetch(f, "g", {{{"orders", {0, 1, 5}}, {"payments", {2}}}});
     CHECK(r.error == error_code::none);
     REQUIRE(r.partitions.size() == 4);
-    CHECK(r.partitions[0].offset == 42);
-    CHECK(r.partitions[0].leader_epoch == 7);
+    CHECK(r.partitions[0].offset == protocol::offset(42));
+    CHECK(r.partitions[0].leader_epoch == protocol::leader_epoch(7));
     CHECK(r.partitions[0].metadata == "checkpoint \xe2\x9c\x93");
-    CHECK(r.partitions[1].offset == -1);  // never committed
-    CHECK(r.partitions[2].offset == 1000);
+    CHECK(r.partitions[1].offset == protocol::offset(-1));  // never committed
+    CHECK(r.partitions[2].offset == protocol::offset(1000));
     CHECK(r.partitions[2].metadata == "");
-    CHECK(r.partitions[3].offset == 3);
+    CHECK(r.partitions[3].offset == protocol::offset(3));
     // Null topics (v2+) means every committed offset.
     CHECK(fetch(f, "g").partitions.size() == 3);
     CHECK(fetch(f, "unknown").partitions.empty());
@@ -77,21 +94,21 @@ TEST_CASE("group_coordinator: committed offsets and metadata strings survive a r
 
 TEST_CASE("group_coordinator: a later commit wins after a restart") {
     group_fixture f;
-    (void)f.gc().commit_offsets(commit("g", {{"orders", 1, 10, -1, "a", -1}}));
-    (void)f.gc().commit_offsets(commit("g", {{"orders", 1, 20, -1, "b", -1}}));
+    (void)f.gc().commit_offsets(commit("g", {commit_entry("orders", 1, 10, -1, "a", -1)}));
+    (void)f.gc().commit_offsets(commit("g", {commit_entry("orders", 1, 20, -1, "b", -1)}));
     f.make();
     const auto r = fetch(f, "g", {{{"orders", {1}}}});
-    CHECK(r.partitions.at(0).offset == 20);
+    CHECK(r.partitions.at(0).offset == protocol::offset(20));
     CHECK(r.partitions.at(0).metadata == "b");
 }
 
 TEST_CASE("group_coordinator: groups of a partition still loading answer COORDINATOR_LOAD_IN_PROGRESS") {
     group_fixture f;
-    (void)f.gc().commit_offsets(commit("g", {{"orders", 0, 1, -1, "", -1}}));
+    (void)f.gc().commit_offsets(commit("g", {commit_entry("orders", 0, 1)}));
     f.make(false);  // restarted, nothing loaded yet
     CHECK(f.gc().loading("g"));
     CHECK(fetch(f, "g").error == error_code::coordinator_load_in_progress);
-    CHECK(f.gc().commit_offsets(commit("g", {{"orders", 0, 2, -1, "", -1}})).at(0) == error_code::coordinator_load_in_progress);
+    CHECK(f.gc().commit_offsets(commit("g", {commit_entry("orders", 0, 2)})).at(0) == error_code::coordinator_load_in_progress);
     CHECK(f.join("g", f.params()).get().error == error_code::coordinator_load_in_progress);
     CHECK(f.gc().heartbeat("g", "m", std::nullopt, 1) == error_code::none);  // answered blindly, as Kafka does
     CHECK(f.sync("g", "m", 1).get().error == error_code::rebalance_in_progress);
@@ -100,7 +117,7 @@ TEST_CASE("group_coordinator: groups of a partition still loading answer COORDIN
     CHECK(f.gc().describe_groups({"g"}).at(0).error == error_code::coordinator_load_in_progress);
     CHECK(f.loop.run_posted() == 4);  // one task per partition
     CHECK_FALSE(f.gc().loading("g"));
-    CHECK(fetch(f, "g").partitions.at(0).offset == 1);
+    CHECK(fetch(f, "g").partitions.at(0).offset == protocol::offset(1));
 }
 
 TEST_CASE("group_coordinator: a Stable group reloads Stable, and its members expire unless they heartbeat") {
@@ -137,14 +154,14 @@ TEST_CASE("group_coordinator: a Stable group reloads Stable, and its members exp
 TEST_CASE("group_coordinator: OffsetCommit checks generation, member, topic and metadata size") {
     group_fixture f;
     // No such group: generation -1 creates a group for offsets only; a generation is stale.
-    CHECK(f.gc().commit_offsets(commit("nogroup", {{"orders", 0, 1, -1, "", -1}}, 3, "m")).at(0) == error_code::illegal_generation);
-    auto v9 = commit("nogroup", {{"orders", 0, 1, -1, "", -1}}, 3, "m");
+    CHECK(f.gc().commit_offsets(commit("nogroup", {commit_entry("orders", 0, 1)}, 3, "m")).at(0) == error_code::illegal_generation);
+    auto v9 = commit("nogroup", {commit_entry("orders", 0, 1)}, 3, "m");
     v9.api_version = 9;
     CHECK(f.gc().commit_offsets(v9).at(0) == error_code::group_id_not_found);
-    const auto errors = f.gc().commit_offsets(commit("simple", {{"orders", 0, 1, -1, "", -1},
-                                                                 {"nosuchtopic", 0, 1, -1, "", -1},
-                                                                 {"orders", 99, 1, -1, "", -1},
-                                                                 {"orders", 1, 1, -1, std::string(5000, 'x'), -1}}));
+    const auto errors = f.gc().commit_offsets(commit("simple", {commit_entry("orders", 0, 1),
+                                                                 commit_entry("nosuchtopic", 0, 1),
+                                                                 commit_entry("orders", 99, 1),
+                                                                 commit_entry("orders", 1, 1, -1, std::string(5000, 'x'))}));
     CHECK(errors == std::vector<error_code>{error_code::none, error_code::unknown_topic_or_partition,
                                             error_code::unknown_topic_or_partition, error_code::offset_metadata_too_large});
 
@@ -152,21 +169,21 @@ TEST_CASE("group_coordinator: OffsetCommit checks generation, member, topic and 
     f.loop.advance(0);
     const int32_t gen = a.get().generation;
     const auto id = a.get().member_id;
-    CHECK(f.gc().commit_offsets(commit("g", {{"orders", 0, 5, -1, "", -1}}, gen, id)).at(0) == error_code::rebalance_in_progress);
+    CHECK(f.gc().commit_offsets(commit("g", {commit_entry("orders", 0, 5)}, gen, id)).at(0) == error_code::rebalance_in_progress);
     (void)f.sync("g", id, gen, {{id, {}}});
-    CHECK(f.gc().commit_offsets(commit("g", {{"orders", 0, 5, -1, "", -1}}, gen, id)).at(0) == error_code::none);
-    CHECK(f.gc().commit_offsets(commit("g", {{"orders", 0, 5, -1, "", -1}}, gen + 1, id)).at(0) == error_code::illegal_generation);
-    CHECK(f.gc().commit_offsets(commit("g", {{"orders", 0, 5, -1, "", -1}}, gen, "x")).at(0) == error_code::unknown_member_id);
+    CHECK(f.gc().commit_offsets(commit("g", {commit_entry("orders", 0, 5)}, gen, id)).at(0) == error_code::none);
+    CHECK(f.gc().commit_offsets(commit("g", {commit_entry("orders", 0, 5)}, gen + 1, id)).at(0) == error_code::illegal_generation);
+    CHECK(f.gc().commit_offsets(commit("g", {commit_entry("orders", 0, 5)}, gen, "x")).at(0) == error_code::unknown_member_id);
     // Generation -1 on a group with members is not a simple commit.
-    CHECK(f.gc().commit_offsets(commit("g", {{"orders", 0, 5, -1, "", -1}})).at(0) == error_code::unknown_member_id);
+    CHECK(f.gc().commit_offsets(commit("g", {commit_entry("orders", 0, 5)})).at(0) == error_code::unknown_member_id);
 }
 
 TEST_CASE("group_coordinator: a failed write to __consumer_offsets changes nothing") {
     group_fixture f;
-    (void)f.gc().commit_offsets(commit("g", {{"orders", 0, 1, -1, "", -1}}));
+    (void)f.gc().commit_offsets(commit("g", {commit_entry("orders", 0, 1)}));
     f.log.fail_appends = error_code::kafka_storage_error;
-    CHECK(f.gc().commit_offsets(commit("g", {{"orders", 0, 2, -1, "", -1}})).at(0) == error_code::not_coordinator);
-    CHECK(fetch(f, "g").partitions.at(0).offset == 1);
+    CHECK(f.gc().commit_offsets(commit("g", {commit_entry("orders", 0, 2)})).at(0) == error_code::not_coordinator);
+    CHECK(fetch(f, "g").partitions.at(0).offset == protocol::offset(1));
     auto a = f.join_new("h", f.params());
     f.loop.advance(0);
     // The leader's assignment cannot be stored: the members are told and rejoin.
@@ -194,7 +211,7 @@ TEST_CASE("group_coordinator: a failed append answers Kafka's coordinator error 
         CAPTURE(code);
         group_fixture f;
         f.log.fail_appends = failure;
-        CHECK(f.gc().commit_offsets(commit("g", {{"orders", 0, 2, -1, "", -1}})).at(0) == answer);
+        CHECK(f.gc().commit_offsets(commit("g", {commit_entry("orders", 0, 2)})).at(0) == answer);
         CHECK(f.gc().consumer_heartbeat("k", join_params_for({"orders"}), 0).error == answer);
         f.log.fail_appends = error_code::none;
         auto a = f.join_new("h", f.params());
@@ -209,7 +226,7 @@ TEST_CASE("group_coordinator: a failed append answers Kafka's coordinator error 
 
 TEST_CASE("group_coordinator: DeleteGroups writes tombstones, and a restart does not bring the group back") {
     group_fixture f;
-    (void)f.gc().commit_offsets(commit("g", {{"orders", 0, 1, -1, "", -1}, {"orders", 1, 2, -1, "", -1}}));
+    (void)f.gc().commit_offsets(commit("g", {commit_entry("orders", 0, 1), commit_entry("orders", 1, 2)}));
     auto a = f.join_new("busy", f.params());
     f.loop.advance(0);
     const auto errors = f.gc().delete_groups({"g", "busy", "missing"});
@@ -217,7 +234,7 @@ TEST_CASE("group_coordinator: DeleteGroups writes tombstones, and a restart does
     CHECK(fetch(f, "g").partitions.empty());
     f.make();
     CHECK(f.gc().groups().find("g") == nullptr);
-    CHECK(fetch(f, "g", {{{"orders", {0}}}}).partitions.at(0).offset == -1);
+    CHECK(fetch(f, "g", {{{"orders", {0}}}}).partitions.at(0).offset == protocol::offset(-1));
 }
 
 TEST_CASE("group_coordinator: offsets of an empty group expire after the retention period") {
@@ -225,9 +242,9 @@ TEST_CASE("group_coordinator: offsets of an empty group expire after the retenti
     cfg.offsets_retention_ms = 60'000;
     cfg.offsets_retention_check_ms = 10'000;
     group_fixture f(cfg);
-    (void)f.gc().commit_offsets(commit("old", {{"orders", 0, 1, -1, "", -1}}));
+    (void)f.gc().commit_offsets(commit("old", {commit_entry("orders", 0, 1)}));
     f.loop.advance(30'000);
-    (void)f.gc().commit_offsets(commit("new", {{"orders", 0, 1, -1, "", -1}}));
+    (void)f.gc().commit_offsets(commit("new", {commit_entry("orders", 0, 1)}));
     f.loop.advance(40'000);  // "old" is 70 s old, "new" 40 s
     CHECK(f.gc().groups().find("old") == nullptr);
     REQUIRE(f.gc().groups().find("new") != nullptr);
@@ -255,13 +272,13 @@ TEST_CASE("group_coordinator: an empty group with nothing committed goes at the 
 
 TEST_CASE("group_coordinator: an explicit retention time (OffsetCommit v2-v4) expires the offset at that time") {
     group_fixture f;
-    auto c = commit("g", {{"orders", 0, 1, -1, "", -1}});
+    auto c = commit("g", {commit_entry("orders", 0, 1)});
     c.retention_time_ms = 5'000;
     c.api_version = 2;
     (void)f.gc().commit_offsets(c);
     f.loop.advance(6'000);
     CHECK(f.gc().expire_offsets() == 1);
-    CHECK(fetch(f, "g", {{{"orders", {0}}}}).partitions.at(0).offset == -1);
+    CHECK(fetch(f, "g", {{{"orders", {0}}}}).partitions.at(0).offset == protocol::offset(-1));
 }
 
 TEST_CASE("group_coordinator: OffsetDelete refuses topics the group subscribes to") {
@@ -271,17 +288,18 @@ TEST_CASE("group_coordinator: OffsetDelete refuses topics the group subscribes t
     const auto id = a.get().member_id;
     const int32_t gen = a.get().generation;
     (void)f.sync("g", id, gen, {{id, {}}});
-    (void)f.gc().commit_offsets(commit("g", {{"orders", 0, 5, -1, "", -1}, {"payments", 0, 6, -1, "", -1}}, gen, id));
-    const auto [ge, errors] = f.gc().delete_offsets("g", {{"orders", 0}, {"payments", 0}});
+    (void)f.gc().commit_offsets(commit("g", {commit_entry("orders", 0, 5), commit_entry("payments", 0, 6)}, gen, id));
+    const auto [ge, errors] =
+        f.gc().delete_offsets("g", {{"orders", protocol::partition_id(0)}, {"payments", protocol::partition_id(0)}});
     CHECK(ge == error_code::none);
     CHECK(errors == std::vector<error_code>{error_code::group_subscribed_to_topic, error_code::none});
     CHECK(fetch(f, "g").partitions.size() == 1);
-    CHECK(f.gc().delete_offsets("missing", {{"orders", 0}}).first == error_code::group_id_not_found);
+    CHECK(f.gc().delete_offsets("missing", {{"orders", protocol::partition_id(0)}}).first == error_code::group_id_not_found);
 }
 
 TEST_CASE("group_coordinator: ListGroups filters by state (any case) and type") {
     group_fixture f;
-    (void)f.gc().commit_offsets(commit("simple", {{"orders", 0, 1, -1, "", -1}}));
+    (void)f.gc().commit_offsets(commit("simple", {commit_entry("orders", 0, 1)}));
     auto a = f.join_new("g", f.params());
     f.loop.advance(0);
     consumer_heartbeat_params hp;

@@ -118,7 +118,7 @@ std::pair<classic_client, classic_client> stable_classic_group(group_fixture& f)
     c.member_id = ca.id;
     c.generation_or_epoch = gen;
     c.api_version = 8;
-    c.offsets = {{"orders", 0, 42, -1, "", -1}};
+    c.offsets = {commit_entry("orders", 0, 42)};
     REQUIRE(f.gc().commit_offsets(c).at(0) == error_code::none);
     return {ca, cb};
 }
@@ -153,7 +153,7 @@ TEST_CASE("group_migration: a classic member joins a consumer group and gets a s
     c.member_id = b.id;
     c.generation_or_epoch = b.generation;
     c.api_version = 8;
-    c.offsets = {{"orders", *b.owned.begin(), 5, -1, "", -1}};
+    c.offsets = {commit_entry("orders", *b.owned.begin(), 5)};
     CHECK(f.gc().commit_offsets(c).at(0) == error_code::none);
     c.generation_or_epoch = b.generation - 1;
     CHECK(f.gc().commit_offsets(c).at(0) == error_code::illegal_generation);
@@ -229,8 +229,8 @@ TEST_CASE("group_migration: a KIP-848 member upgrades a classic group, keeping m
     // Offsets stay.
     offset_fetch_request_params q;
     q.group_id = "g";
-    q.topics = {{{"orders", {0}}}};
-    CHECK(f.gc().fetch_offsets(q).partitions.at(0).offset == 42);
+    q.topics = {{{"orders", {protocol::partition_id(0)}}}};
+    CHECK(f.gc().fetch_offsets(q).partitions.at(0).offset == protocol::offset(42));
     // Everyone converges without overlap.
     for (int i = 0; i < 4; ++i) {
         (void)heartbeat_or_rejoin(f, "g", ca);
@@ -253,7 +253,7 @@ TEST_CASE("group_migration: a KIP-848 member upgrades a classic group, keeping m
     REQUIRE(slot->consumer->find(cb.id) != nullptr);
     CHECK(slot->consumer->find(cb.id)->classic.has_value());
     CHECK(slot->consumer->find(cb.id)->classic->session_timeout_ms == 10'000);
-    CHECK(f.gc().fetch_offsets(q).partitions.at(0).offset == 42);
+    CHECK(f.gc().fetch_offsets(q).partitions.at(0).offset == protocol::offset(42));
 }
 
 TEST_CASE("group_migration: the last KIP-848 member leaving downgrades the group, which rebalances") {

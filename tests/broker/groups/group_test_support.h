@@ -284,4 +284,11 @@ inline consumer_heartbeat_result leave_848(group_fixture& f, const std::string& 
     return f.gc().consumer_heartbeat(group, p, 0);
 }
 
+// One offset of an OffsetCommit or TxnOffsetCommit, from raw integers as the wire carries them.
+inline offset_commit_entry commit_entry(std::string topic, int32_t partition, int64_t offset, int32_t leader_epoch = -1,
+                                        std::optional<std::string> metadata = "", int64_t commit_timestamp_ms = -1) {
+    return {std::move(topic), protocol::partition_id(partition), protocol::offset(offset), protocol::leader_epoch(leader_epoch),
+            std::move(metadata), commit_timestamp_ms};
+}
+
 } // namespace samsa::broker::test

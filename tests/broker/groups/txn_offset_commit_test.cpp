@@ -17,8 +17,8 @@ using protocol::error_code;
 txn_offset_commit_params txn_commit(const std::string& group, int64_t pid, std::vector<offset_commit_entry> offsets) {
     txn_offset_commit_params p;
     p.group_id = group;
-    p.producer_id = pid;
-    p.producer_epoch = 3;
+    p.producer_id = protocol::producer_id(pid);
+    p.producer_epoch = protocol::producer_epoch(3);
     p.offsets = std::move(offsets);
     return p;
 }
@@ -28,7 +28,7 @@ offset_fetch_partition fetch_one(group_fixture& f, const std::string& group, con
     offset_fetch_request_params p;
     p.group_id = group;
     p.topics.emplace();
-    p.topics->push_back({topic, {partition}});
+    p.topics->push_back({topic, {protocol::partition_id(partition)}});
     p.require_stable = require_stable;
     const auto r = f.gc().fetch_offsets(p);
     REQUIRE(r.error == error_code::none);
@@ -52,7 +52,7 @@ offset_commit_request_params plain_commit(const std::string& group, int32_t part
     offset_commit_request_params p;
     p.group_id = group;
     p.api_version = 8;
-    p.offsets.push_back({"orders", partition, offset, -1, "", -1});
+    p.offsets.push_back(commit_entry("orders", partition, offset));
     return p;
 }
 
@@ -70,32 +70,35 @@ TEST_CASE("committed_offset: a commit is older than another when its record come
 
 TEST_CASE("txn_offset_table: offsets wait per producer and are taken in one piece") {
     txn_offset_table t;
-    t.add(1, "g", "orders", protocol::partition_id(0), committed_offset{protocol::offset(5), protocol::leader_epoch(-1), "", 0, std::nullopt});
-    t.add(1, "g", "orders", protocol::partition_id(0), committed_offset{protocol::offset(9), protocol::leader_epoch(-1), "", 0, std::nullopt});
-    t.add(2, "h", "orders", protocol::partition_id(1), committed_offset{protocol::offset(3), protocol::leader_epoch(-1), "", 0, std::nullopt});
+    t.add(protocol::producer_id(1), "g", "orders", protocol::partition_id(0),
+          committed_offset{protocol::offset(5), protocol::leader_epoch(-1), "", 0, std::nullopt});
+    t.add(protocol::producer_id(1), "g", "orders", protocol::partition_id(0),
+          committed_offset{protocol::offset(9), protocol::leader_epoch(-1), "", 0, std::nullopt});
+    t.add(protocol::producer_id(2), "h", "orders", protocol::partition_id(1),
+          committed_offset{protocol::offset(3), protocol::leader_epoch(-1), "", 0, std::nullopt});
     CHECK(t.producers() == 2);
     CHECK(t.pending("g", "orders", protocol::partition_id(0)));
     CHECK_FALSE(t.pending("g", "orders", protocol::partition_id(1)));
     CHECK_FALSE(t.pending("h", "orders", protocol::partition_id(0)));
-    const auto taken = t.take(1);
+    const auto taken = t.take(protocol::producer_id(1));
     REQUIRE(taken.size() == 1);
     CHECK(taken.front().value.offset.value() == 9);  // the later one in the same transaction wins
     CHECK_FALSE(t.pending("g", "orders", protocol::partition_id(0)));
-    CHECK(t.take(1).empty());
+    CHECK(t.take(protocol::producer_id(1)).empty());
     CHECK(t.producers() == 1);
 }
 
 TEST_CASE("group_coordinator: transactional offsets are unstable until the commit, then committed") {
     group_fixture f;
-    const auto errors = f.gc().commit_txn_offsets(txn_commit("g", 77, {{"orders", 0, 42, 5, "m", -1}}));
+    const auto errors = f.gc().commit_txn_offsets(txn_commit("g", 77, {commit_entry("orders", 0, 42, 5, "m", -1)}));
     CHECK(errors == std::vector<error_code>{error_code::none});
     CHECK(fetch_one(f, "g", "orders", 0, true).error == error_code::unstable_offset_commit);
-    CHECK(fetch_one(f, "g", "orders", 0, false).offset == -1);
-    f.gc().complete_txn_offsets(77, true);
+    CHECK(fetch_one(f, "g", "orders", 0, false).offset == protocol::offset(-1));
+    f.gc().complete_txn_offsets(protocol::producer_id(77), true);
     const auto p = fetch_one(f, "g", "orders", 0, true);
     CHECK(p.error == error_code::none);
-    CHECK(p.offset == 42);
-    CHECK(p.leader_epoch == 5);
+    CHECK(p.offset == protocol::offset(42));
+    CHECK(p.leader_epoch == protocol::leader_epoch(5));
     CHECK(p.metadata == std::optional<std::string>("m"));
 }
 
@@ -104,44 +107,44 @@ TEST_CASE("group_coordinator: an abort drops transactional offsets and keeps the
     offset_commit_request_params plain;
     plain.group_id = "g";
     plain.api_version = 8;
-    plain.offsets.push_back({"orders", 1, 10, -1, "", -1});
+    plain.offsets.push_back(commit_entry("orders", 1, 10));
     REQUIRE(f.gc().commit_offsets(plain).front() == error_code::none);
-    REQUIRE(f.gc().commit_txn_offsets(txn_commit("g", 77, {{"orders", 1, 20, -1, "", -1}})).front() == error_code::none);
-    CHECK(fetch_one(f, "g", "orders", 1, false).offset == 10);
-    f.gc().complete_txn_offsets(77, false);
-    CHECK(fetch_one(f, "g", "orders", 1, true).offset == 10);
+    REQUIRE(f.gc().commit_txn_offsets(txn_commit("g", 77, {commit_entry("orders", 1, 20)})).front() == error_code::none);
+    CHECK(fetch_one(f, "g", "orders", 1, false).offset == protocol::offset(10));
+    f.gc().complete_txn_offsets(protocol::producer_id(77), false);
+    CHECK(fetch_one(f, "g", "orders", 1, true).offset == protocol::offset(10));
 }
 
 TEST_CASE("group_coordinator: TxnOffsetCommit checks partitions, metadata size and the member when one is named") {
     group_fixture f;
     auto r = f.gc().commit_txn_offsets(
-        txn_commit("g", 1, {{"orders", 99, 1, -1, "", -1}, {"nope", 0, 1, -1, "", -1},
-                            {"orders", 0, 1, -1, std::string(5000, 'x'), -1}, {"orders", 2, 1, -1, "", -1}}));
+        txn_commit("g", 1, {commit_entry("orders", 99, 1), commit_entry("nope", 0, 1),
+                            commit_entry("orders", 0, 1, -1, std::string(5000, 'x')), commit_entry("orders", 2, 1)}));
     CHECK(r == std::vector<error_code>{error_code::unknown_topic_or_partition, error_code::unknown_topic_or_partition,
                                        error_code::offset_metadata_too_large, error_code::none});
     // A classic group with a member: an unknown member or a wrong generation is refused.
     auto joined = f.join("members", f.params());
     CHECK(f.gc().groups().find("members") != nullptr);
-    auto p = txn_commit("members", 2, {{"orders", 0, 1, -1, "", -1}});
+    auto p = txn_commit("members", 2, {commit_entry("orders", 0, 1)});
     p.member_id = "someone-else";
     CHECK(f.gc().commit_txn_offsets(p).front() == error_code::unknown_member_id);
-    CHECK(f.gc().commit_txn_offsets(txn_commit("", 2, {{"orders", 0, 1, -1, "", -1}})).front() == error_code::invalid_group_id);
+    CHECK(f.gc().commit_txn_offsets(txn_commit("", 2, {commit_entry("orders", 0, 1)})).front() == error_code::invalid_group_id);
 }
 
 TEST_CASE("group_coordinator: transactional records replay as pending until their marker is read") {
     group_fixture f;
-    REQUIRE(f.gc().commit_txn_offsets(txn_commit("g", 10, {{"orders", 0, 100, -1, "", -1}})).front() == error_code::none);
-    REQUIRE(f.gc().commit_txn_offsets(txn_commit("g", 11, {{"orders", 1, 200, -1, "", -1}})).front() == error_code::none);
-    REQUIRE(f.gc().commit_txn_offsets(txn_commit("g", 12, {{"orders", 2, 300, -1, "", -1}})).front() == error_code::none);
+    REQUIRE(f.gc().commit_txn_offsets(txn_commit("g", 10, {commit_entry("orders", 0, 100)})).front() == error_code::none);
+    REQUIRE(f.gc().commit_txn_offsets(txn_commit("g", 11, {commit_entry("orders", 1, 200)})).front() == error_code::none);
+    REQUIRE(f.gc().commit_txn_offsets(txn_commit("g", 12, {commit_entry("orders", 2, 300)})).front() == error_code::none);
     write_marker(f, "g", 10, true);
     write_marker(f, "g", 11, false);
     f.make();  // restart: 12's transaction is still open
-    CHECK(fetch_one(f, "g", "orders", 0, true).offset == 100);
-    CHECK(fetch_one(f, "g", "orders", 1, true).offset == -1);
+    CHECK(fetch_one(f, "g", "orders", 0, true).offset == protocol::offset(100));
+    CHECK(fetch_one(f, "g", "orders", 1, true).offset == protocol::offset(-1));
     CHECK(fetch_one(f, "g", "orders", 1, true).error == error_code::none);
     CHECK(fetch_one(f, "g", "orders", 2, true).error == error_code::unstable_offset_commit);
-    f.gc().complete_txn_offsets(12, true);
-    CHECK(fetch_one(f, "g", "orders", 2, true).offset == 300);
+    f.gc().complete_txn_offsets(protocol::producer_id(12), true);
+    CHECK(fetch_one(f, "g", "orders", 2, true).offset == protocol::offset(300));
 }
 
 // Kafka's precedence (GroupMetadata.completePendingTxnOffsetCommit): at the commit marker, a
@@ -150,42 +153,42 @@ TEST_CASE("group_coordinator: transactional records replay as pending until thei
 TEST_CASE("group_coordinator: a plain commit written after the TxnOffsetCommit but before the marker wins") {
     group_fixture f;
     REQUIRE(f.gc().commit_offsets(plain_commit("g", 0, 5)).front() == error_code::none);
-    REQUIRE(f.gc().commit_txn_offsets(txn_commit("g", 77, {{"orders", 0, 20, -1, "", -1}})).front() == error_code::none);
+    REQUIRE(f.gc().commit_txn_offsets(txn_commit("g", 77, {commit_entry("orders", 0, 20)})).front() == error_code::none);
     REQUIRE(f.gc().commit_offsets(plain_commit("g", 0, 30)).front() == error_code::none);
-    f.gc().complete_txn_offsets(77, true);
-    CHECK(fetch_one(f, "g", "orders", 0, true).offset == 30);
+    f.gc().complete_txn_offsets(protocol::producer_id(77), true);
+    CHECK(fetch_one(f, "g", "orders", 0, true).offset == protocol::offset(30));
     // The same log read back at a restart gives the same answer.
     write_marker(f, "g", 77, true);
     f.make();
-    CHECK(fetch_one(f, "g", "orders", 0, true).offset == 30);
+    CHECK(fetch_one(f, "g", "orders", 0, true).offset == protocol::offset(30));
 }
 
 TEST_CASE("group_coordinator: a TxnOffsetCommit written after the plain commit wins at its commit marker") {
     group_fixture f;
     REQUIRE(f.gc().commit_offsets(plain_commit("g", 0, 30)).front() == error_code::none);
-    REQUIRE(f.gc().commit_txn_offsets(txn_commit("g", 77, {{"orders", 0, 20, -1, "", -1}})).front() == error_code::none);
-    CHECK(fetch_one(f, "g", "orders", 0, false).offset == 30);
-    f.gc().complete_txn_offsets(77, true);
-    CHECK(fetch_one(f, "g", "orders", 0, true).offset == 20);
+    REQUIRE(f.gc().commit_txn_offsets(txn_commit("g", 77, {commit_entry("orders", 0, 20)})).front() == error_code::none);
+    CHECK(fetch_one(f, "g", "orders", 0, false).offset == protocol::offset(30));
+    f.gc().complete_txn_offsets(protocol::producer_id(77), true);
+    CHECK(fetch_one(f, "g", "orders", 0, true).offset == protocol::offset(20));
     write_marker(f, "g", 77, true);
     f.make();
-    CHECK(fetch_one(f, "g", "orders", 0, true).offset == 20);
+    CHECK(fetch_one(f, "g", "orders", 0, true).offset == protocol::offset(20));
 }
 
 TEST_CASE("group_coordinator: replaying a plain commit between a TxnOffsetCommit and its marker keeps the plain one") {
     group_fixture f;
     // Partition 1 is committed by the transaction alone; partition 0 also by a later plain commit.
-    REQUIRE(f.gc().commit_txn_offsets(txn_commit("g", 77, {{"orders", 0, 20, -1, "", -1}, {"orders", 1, 21, -1, "", -1}}))
+    REQUIRE(f.gc().commit_txn_offsets(txn_commit("g", 77, {commit_entry("orders", 0, 20), commit_entry("orders", 1, 21)}))
                 .front() == error_code::none);
     REQUIRE(f.gc().commit_offsets(plain_commit("g", 0, 30)).front() == error_code::none);
     write_marker(f, "g", 77, true);
     f.make();  // only replay decides: the marker was never seen live
-    CHECK(fetch_one(f, "g", "orders", 0, true).offset == 30);
-    CHECK(fetch_one(f, "g", "orders", 1, true).offset == 21);
+    CHECK(fetch_one(f, "g", "orders", 0, true).offset == protocol::offset(30));
+    CHECK(fetch_one(f, "g", "orders", 1, true).offset == protocol::offset(21));
     // A plain commit after the marker replaces the transactional one, live and replayed.
     REQUIRE(f.gc().commit_offsets(plain_commit("g", 1, 40)).front() == error_code::none);
     f.make();
-    CHECK(fetch_one(f, "g", "orders", 1, true).offset == 40);
+    CHECK(fetch_one(f, "g", "orders", 1, true).offset == protocol::offset(40));
 }
 
 } // namespace samsa::broker::test
