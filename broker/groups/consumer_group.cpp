@@ -15,6 +15,13 @@ std::string_view to_string(consumer_group_state s) noexcept {
     return "Unknown";
 }
 
+std::vector<int32_t> raw_partitions(const partition_set& parts) {
+    std::vector<int32_t> out;
+    out.reserve(parts.size());
+    for (const protocol::partition_id p : parts) out.push_back(p.value());
+    return out;
+}
+
 std::vector<std::string> normalized_topics(std::vector<std::string> topics) {
     std::sort(topics.begin(), topics.end());
     topics.erase(std::unique(topics.begin(), topics.end()), topics.end());
@@ -60,7 +67,8 @@ const topic_partitions& consumer_group::target_of(std::string_view member_id) co
     return it == target_.end() ? none : it->second;
 }
 
-bool consumer_group::owned_by_other(const protocol::uuid& topic, int32_t partition, std::string_view except) const {
+bool consumer_group::owned_by_other(const protocol::uuid& topic, protocol::partition_id partition,
+                                    std::string_view except) const {
     for (const auto& [id, m] : members_) {
         if (id == except) continue;
         for (const auto* set : {&m.assigned, &m.pending_revocation}) {
@@ -99,7 +107,7 @@ bool owns_any(const std::optional<topic_partitions>& owned, const topic_partitio
     for (const auto& [topic, parts] : *owned) {
         const auto it = these.find(topic);
         if (it == these.end()) continue;
-        for (const int32_t p : parts)
+        for (const protocol::partition_id p : parts)
             if (it->second.contains(p)) return true;
     }
     return false;
@@ -127,14 +135,14 @@ consumer_member reconcile(const consumer_member& m, int32_t target_epoch, const 
     std::set<protocol::uuid> topics;
     for (const auto& [t, p] : target) topics.insert(t);
     for (const auto& [t, p] : m.assigned) topics.insert(t);
-    static const std::set<int32_t> none;
+    static const partition_set none;
     for (const auto& topic : topics) {
         const auto ti = target.find(topic);
         const auto& want = ti == target.end() ? none : ti->second;
         const auto ci = m.assigned.find(topic);
         const auto& have = ci == m.assigned.end() ? none : ci->second;
-        for (const int32_t p : have) (want.contains(p) ? assigned : revoke)[topic].insert(p);
-        for (const int32_t p : want) {
+        for (const protocol::partition_id p : have) (want.contains(p) ? assigned : revoke)[topic].insert(p);
+        for (const protocol::partition_id p : want) {
             if (have.contains(p)) continue;
             if (group.owned_by_other(topic, p, m.member_id)) unreleased = true;
             else add[topic].insert(p);

@@ -24,6 +24,7 @@
 #pragma once
 
 #include "broker/groups/classic_group.h"
+#include "protocol/kafka_ids.h"
 #include "protocol/wire.h"
 
 #include <cstdint>
@@ -36,8 +37,17 @@
 
 namespace samsa::broker {
 
-// Partitions by topic id: an assignment.
-using topic_partitions = std::map<protocol::uuid, std::set<int32_t>>;
+// One topic's partitions in an assignment, and partitions by topic id: an assignment.
+using partition_set = std::set<protocol::partition_id>;
+using topic_partitions = std::map<protocol::uuid, partition_set>;
+
+// The wire messages and the group records carry partition ids as plain int32 lists; these two
+// convert at that boundary and nowhere else.
+template <typename Ints>
+void insert_partitions(partition_set& out, const Ints& raw) {
+    for (const int32_t p : raw) out.emplace(p);
+}
+[[nodiscard]] std::vector<int32_t> raw_partitions(const partition_set& parts);
 
 enum class consumer_member_state : uint8_t { stable, unrevoked_partitions, unreleased_partitions };
 enum class consumer_group_state : uint8_t { empty, assigning, reconciling, stable, dead };
@@ -122,7 +132,8 @@ public:
     std::map<std::string, topic_snapshot> subscription_metadata;
 
     // Whether another member than `except` still owns or revokes this partition.
-    [[nodiscard]] bool owned_by_other(const protocol::uuid& topic, int32_t partition, std::string_view except) const;
+    [[nodiscard]] bool owned_by_other(const protocol::uuid& topic, protocol::partition_id partition,
+                                      std::string_view except) const;
     // Whether any member subscribes to `topic` by name (regex matches are in subscription_metadata).
     [[nodiscard]] bool subscribes_to(std::string_view topic) const;
     // The assignor most members prefer, or `fallback`.

@@ -43,7 +43,7 @@ bool consumer_group_coordinator::classic_must_rejoin(const consumer_group& g, co
     // Waiting for partitions another member still owns: rejoin once they are all free.
     for (const auto& [topic, parts] : g.target_of(m.member_id)) {
         const auto have = m.assigned.find(topic);
-        for (const int32_t p : parts)
+        for (const protocol::partition_id p : parts)
             if ((have == m.assigned.end() || !have->second.contains(p)) && g.owned_by_other(topic, p, m.member_id))
                 return false;
     }

@@ -27,7 +27,7 @@ bool is_subset(const std::optional<topic_partitions>& owned, const topic_partiti
             if (!parts.empty()) return false;
             continue;
         }
-        for (const int32_t p : parts)
+        for (const protocol::partition_id p : parts)
             if (!it->second.contains(p)) return false;
     }
     return true;

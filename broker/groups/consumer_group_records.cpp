@@ -53,7 +53,7 @@ List to_record_partitions(const topic_partitions& tp) {
     for (const auto& [topic, parts] : tp) {
         typename List::value_type t;
         t.topic_id = topic;
-        t.partitions.assign(parts.begin(), parts.end());
+        t.partitions = raw_partitions(parts);
         out.push_back(std::move(t));
     }
     return out;
@@ -62,7 +62,7 @@ List to_record_partitions(const topic_partitions& tp) {
 template <typename List>
 topic_partitions from_record_partitions(const List& list) {
     topic_partitions out;
-    for (const auto& t : list) out[t.topic_id].insert(t.partitions.begin(), t.partitions.end());
+    for (const auto& t : list) insert_partitions(out[t.topic_id], t.partitions);
     return out;
 }
 

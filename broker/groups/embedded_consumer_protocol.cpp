@@ -36,7 +36,7 @@ std::vector<uint8_t> encode_embedded_assignment(const topic_partitions& partitio
         if (!t || parts.empty()) continue;
         protocol::consumer_protocol_assignment::topic_partition tp;
         tp.topic = t->name;
-        tp.partitions.assign(parts.begin(), parts.end());
+        tp.partitions = raw_partitions(parts);
         a.assigned_partitions.push_back(std::move(tp));
     }
     protocol::output_buffer out;

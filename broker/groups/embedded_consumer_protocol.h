@@ -32,7 +32,7 @@ template <typename List>
 [[nodiscard]] topic_partitions by_topic_id(const List& named, const topic_source& topics) {
     topic_partitions out;
     for (const auto& tp : named)
-        if (const auto t = topics.by_name(tp.topic)) out[t->id].insert(tp.partitions.begin(), tp.partitions.end());
+        if (const auto t = topics.by_name(tp.topic)) insert_partitions(out[t->id], tp.partitions);
     return out;
 }
 

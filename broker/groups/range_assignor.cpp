@@ -20,7 +20,8 @@ member_assignments assign_range(const std::vector<assignor_member>& members,
         int32_t next = 0;
         for (int32_t i = 0; i < n; ++i) {
             const int32_t count = per + (i < extra ? 1 : 0);
-            for (int32_t p = next; p < next + count; ++p) out[subscribers[static_cast<size_t>(i)]][topic.id].insert(p);
+            for (int32_t p = next; p < next + count; ++p)
+                out[subscribers[static_cast<size_t>(i)]][topic.id].emplace(p);
             next += count;
         }
     }

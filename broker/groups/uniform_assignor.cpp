@@ -5,16 +5,6 @@
 
 namespace samsa::broker {
 
-namespace {
-
-struct slot_ref {
-    std::string topic;
-    protocol::uuid id;
-    int32_t partition;
-};
-
-} // namespace
-
 member_assignments assign_uniform(const std::vector<assignor_member>& members,
                                   const std::map<std::string, assignor_topic>& topics) {
     member_assignments out;
@@ -28,14 +18,14 @@ member_assignments assign_uniform(const std::vector<assignor_member>& members,
     auto subscribed = [&](const assignor_member& m, const std::string& topic) { return m.topics.contains(topic); };
 
     // 1. Keep what each member already had, where it is still valid and not claimed twice.
-    std::map<std::pair<protocol::uuid, int32_t>, std::string> owner;
+    std::map<std::pair<protocol::uuid, protocol::partition_id>, std::string> owner;
     for (const auto& m : members) {
         if (m.previous == nullptr) continue;
         for (const auto& [id, parts] : *m.previous) {
             const auto n = name_of.find(id);
             if (n == name_of.end() || !subscribed(m, n->second)) continue;
-            for (const int32_t p : parts) {
-                if (p >= topics.at(n->second).partitions || owner.contains({id, p})) continue;
+            for (const protocol::partition_id p : parts) {
+                if (p.value() >= topics.at(n->second).partitions || owner.contains({id, p})) continue;
                 owner[{id, p}] = m.member_id;
                 out[m.member_id][id].insert(p);
                 ++load[m.member_id];
@@ -45,7 +35,8 @@ member_assignments assign_uniform(const std::vector<assignor_member>& members,
 
     // 2. Give every unowned partition to the least-loaded member that subscribes to its topic.
     for (const auto& [name, t] : topics) {
-        for (int32_t p = 0; p < t.partitions; ++p) {
+        for (int32_t i = 0; i < t.partitions; ++i) {
+            const protocol::partition_id p(i);
             if (owner.contains({t.id, p})) continue;
             const assignor_member* best = nullptr;
             for (const auto& m : members)

@@ -18,7 +18,7 @@ consumer_group_describe_response::assignment_data to_assignment(request_context&
     consumer_group_describe_response::assignment_data a;
     for (const auto& [id, parts] : tps) {
         const auto* t = ctx.metadata().topics().find(id);
-        a.topic_partitions.push_back({id, t ? t->name : std::string(), {parts.begin(), parts.end()}});
+        a.topic_partitions.push_back({id, t ? t->name : std::string(), raw_partitions(parts)});
     }
     return a;
 }

@@ -33,7 +33,7 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
     p.server_assignor = std::move(req.server_assignor);
     if (req.topic_partitions) {
         p.owned.emplace();
-        for (const auto& tp : *req.topic_partitions) (*p.owned)[tp.topic_id].insert(tp.partitions.begin(), tp.partitions.end());
+        for (const auto& tp : *req.topic_partitions) insert_partitions((*p.owned)[tp.topic_id], tp.partitions);
     }
     p.client_id = std::string(ctx.client_id().value_or(""));
     p.client_host = client_host_of(ctx.connection().peer);
@@ -49,7 +49,7 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
     resp.heartbeat_interval_ms = r.heartbeat_interval_ms;
     if (r.assignment) {
         consumer_group_heartbeat_response::assignment_data a;
-        for (const auto& [topic, parts] : *r.assignment) a.topic_partitions.push_back({topic, {parts.begin(), parts.end()}});
+        for (const auto& [topic, parts] : *r.assignment) a.topic_partitions.push_back({topic, raw_partitions(parts)});
         resp.assignment = std::move(a);
     }
     // A failed write answers its error alone, as Kafka does.

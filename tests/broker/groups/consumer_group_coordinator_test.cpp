@@ -56,7 +56,7 @@ TEST_CASE("consumer_group_coordinator: a second member gets partitions only afte
     CHECK(b.epoch == 2);
     CHECK(count(b.owned) == 3);
     for (const auto& [t, parts] : b.owned)
-        for (const int32_t p : parts) CHECK_FALSE(a.owned.at(t).contains(p));
+        for (const protocol::partition_id p : parts) CHECK_FALSE(a.owned.at(t).contains(p));
     (void)beat_848(f, "g", a);
     CHECK(group_of(f, "g").state() == consumer_group_state::stable);
 }
@@ -192,7 +192,7 @@ TEST_CASE("consumer_group_coordinator: the range assignor gives contiguous range
     const auto& target = group_of(f, "g").target();
     REQUIRE(target.size() == 2);
     const auto low = std::min(*ra.member_id, *rb.member_id);
-    CHECK(target.at(low).at(f.topics.id("orders")) == std::set<int32_t>{0, 1, 2});
+    CHECK(target.at(low).at(f.topics.id("orders")) == partitions({0, 1, 2}));
 }
 
 TEST_CASE("consumer_group_coordinator: without migration, groups change type only when empty") {

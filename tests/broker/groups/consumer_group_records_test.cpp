@@ -41,10 +41,10 @@ consumer_group two_members() {
     g.set_group_epoch(3);
     g.set_assignment_epoch(3);
     g.subscription_metadata["orders"] = {topic_id(1), 4};
-    g.put(member("a", 3, {{topic_id(1), {0, 1}}}));
-    g.put(member("b", 3, {{topic_id(1), {2, 3}}}));
-    g.target()["a"] = {{topic_id(1), {0, 1}}};
-    g.target()["b"] = {{topic_id(1), {2, 3}}};
+    g.put(member("a", 3, assignment({{topic_id(1), {0, 1}}})));
+    g.put(member("b", 3, assignment({{topic_id(1), {2, 3}}})));
+    g.target()["a"] = assignment({{topic_id(1), {0, 1}}});
+    g.target()["b"] = assignment({{topic_id(1), {2, 3}}});
     return g;
 }
 
@@ -147,8 +147,8 @@ TEST_CASE("consumer_group_records: replay rebuilds epochs, subscriptions, member
     b->server_assignor = "range";
     b->subscribed_topic_regex = "ord.*";
     b->state = consumer_member_state::unrevoked_partitions;
-    b->pending_revocation = {{topic_id(1), {3}}};
-    b->assigned = {{topic_id(1), {2}}};
+    b->pending_revocation = assignment({{topic_id(1), {3}}});
+    b->assigned = assignment({{topic_id(1), {2}}});
     const auto state = replayed(records_between("g", {}, log_state_of(g)));
     const auto back = restore_consumer_group("g", state, 0);
     CHECK(back.group_epoch() == 3);

@@ -55,9 +55,12 @@ std::set<int32_t> orders_in(const std::vector<uint8_t>& bytes) {
     return out;
 }
 
+// The partitions of "orders" in an assignment, as plain integers like a classic client's.
 std::set<int32_t> orders_of(group_fixture& f, const topic_partitions& tp) {
-    const auto it = tp.find(f.topics.id("orders"));
-    return it == tp.end() ? std::set<int32_t>{} : it->second;
+    std::set<int32_t> out;
+    if (const auto it = tp.find(f.topics.id("orders")); it != tp.end())
+        for (const protocol::partition_id p : it->second) out.insert(p.value());
+    return out;
 }
 
 // A classic member as librdkafka runs one: JoinGroup, SyncGroup, then Heartbeat.

@@ -1,8 +1,8 @@
 // Helpers for the group coordinator tests: a loop_services with a fake clock (timers fire when
 // the test advances time, posted work runs when the test says so), __consumer_offsets kept in
 // memory as real v2 batches (with fsyncs the test may hold, then complete or fail), a fixed
-// topic table, and a fixture that wires them to a group_coordinator with a test configuration
-// (initial rebalance delay 0 unless set).
+// topic table, a fixture that wires them to a group_coordinator with a test configuration
+// (initial rebalance delay 0 unless set), and assignments built from integer lists.
 #pragma once
 
 #include "broker/groups/group_coordinator.h"
@@ -17,13 +17,28 @@
 #include <algorithm>
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace samsa::broker::test {
+
+// Assignments written out in tests as integer lists: {{topic, {0, 1}}, ...}.
+inline partition_set partitions(std::initializer_list<int32_t> ids) {
+    partition_set out;
+    insert_partitions(out, ids);
+    return out;
+}
+inline topic_partitions assignment(
+    std::initializer_list<std::pair<protocol::uuid, std::initializer_list<int32_t>>> topics) {
+    topic_partitions out;
+    for (const auto& [id, ids] : topics) out[id] = partitions(ids);
+    return out;
+}
 
 class fake_loop final : public loop_services {
 public:

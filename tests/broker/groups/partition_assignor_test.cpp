@@ -2,11 +2,20 @@
 // stickiness (uniform) and contiguous ranges (range).
 #include "broker/groups/partition_assignor.h"
 
+#include "group_test_support.h"
+
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <set>
+#include <type_traits>
 
 namespace samsa::broker::test {
+
+// Assignments hold partition ids as their own type: a set of plain integers is not one.
+static_assert(std::is_same_v<topic_partitions::mapped_type, std::set<protocol::partition_id>>);
+static_assert(!std::is_convertible_v<std::set<int32_t>, topic_partitions::mapped_type>);
+static_assert(!std::is_constructible_v<topic_partitions, std::map<protocol::uuid, std::set<int32_t>>>);
 
 namespace {
 
@@ -29,14 +38,15 @@ size_t count(const topic_partitions& tp) {
 // Every partition of the subscribed topics exactly once.
 void check_exact_cover(const member_assignments& out, const std::map<std::string, assignor_topic>& t,
                        const std::set<std::string>& subscribed) {
-    std::map<std::pair<protocol::uuid, int32_t>, int> seen;
+    std::map<std::pair<protocol::uuid, protocol::partition_id>, int> seen;
     for (const auto& [m, tp] : out)
         for (const auto& [id, parts] : tp)
-            for (const int32_t p : parts) ++seen[{id, p}];
+            for (const protocol::partition_id p : parts) ++seen[{id, p}];
     size_t expected = 0;
     for (const auto& name : subscribed) {
         expected += static_cast<size_t>(t.at(name).partitions);
-        for (int32_t p = 0; p < t.at(name).partitions; ++p) CHECK(seen[{t.at(name).id, p}] == 1);
+        for (int32_t p = 0; p < t.at(name).partitions; ++p)
+            CHECK(seen[{t.at(name).id, protocol::partition_id(p)}] == 1);
     }
     CHECK(seen.size() == expected);
 }
@@ -67,7 +77,7 @@ TEST_CASE("partition_assignor: uniform keeps partitions where they are when a me
     CHECK(sizes == std::vector<size_t>{3, 3, 4});
     for (const std::string m : {"m1", "m2"})
         for (const auto& [id, parts] : after.at(m))
-            for (const int32_t p : parts) CHECK(before.at(m).at(id).contains(p));
+            for (const protocol::partition_id p : parts) CHECK(before.at(m).at(id).contains(p));
 }
 
 TEST_CASE("partition_assignor: uniform gives a topic only to its subscribers") {
@@ -85,11 +95,11 @@ TEST_CASE("partition_assignor: range gives contiguous ranges, the first members 
     std::vector<assignor_member> members{{"z", {"a", "b"}, nullptr}, {"x", {"a", "b"}, nullptr}, {"y", {"a"}, nullptr}};
     const auto out = assign_range(members, t);
     check_exact_cover(out, t, {"a", "b"});
-    CHECK(out.at("x").at(topic_id(1)) == std::set<int32_t>{0, 1});
-    CHECK(out.at("y").at(topic_id(1)) == std::set<int32_t>{2, 3});
-    CHECK(out.at("z").at(topic_id(1)) == std::set<int32_t>{4, 5});
-    CHECK(out.at("x").at(topic_id(2)) == std::set<int32_t>{0, 1});
-    CHECK(out.at("z").at(topic_id(2)) == std::set<int32_t>{2, 3});
+    CHECK(out.at("x").at(topic_id(1)) == partitions({0, 1}));
+    CHECK(out.at("y").at(topic_id(1)) == partitions({2, 3}));
+    CHECK(out.at("z").at(topic_id(1)) == partitions({4, 5}));
+    CHECK(out.at("x").at(topic_id(2)) == partitions({0, 1}));
+    CHECK(out.at("z").at(topic_id(2)) == partitions({2, 3}));
     CHECK_FALSE(out.at("y").contains(topic_id(2)));
 }
 
