@@ -220,6 +220,20 @@ protocol::join_group_response stable_static_group(data_path_fixture& f, held_log
     return joined;
 }
 
+// Starts `req`, checks that its answer waits for the fsync (also once posted work has run),
+// completes the fsync with `fsync_result` and returns the answer.
+template <typename Request>
+typename Request::response_type answer_after_fsync(data_path_fixture& f, held_logs& c, const Request& req, int16_t version,
+                                                   error_code fsync_result = error_code::none) {
+    auto call = f.start(req, version);
+    CHECK(call.waiting());
+    f.loop().run_posted();
+    CHECK(call.waiting());
+    CHECK(c.offsets.release(fsync_result) >= 1);
+    REQUIRE(call.answered());
+    return answer_of<Request>(call, version);
+}
+
 // Each group commits offset 42 of orders-0, made durable.
 void commit_durably(data_path_fixture& f, held_logs& c, std::initializer_list<const char*> groups) {
     for (const char* group : groups) {
@@ -393,20 +407,12 @@ TEST_CASE("durable answer: SyncGroup hands out the leader's assignment once the 
     req.generation_id = joined.generation;
     req.member_id = joined.member_id;
     req.assignments.push_back({joined.member_id, {1, 2, 3}});
-    auto sync = f.start(req, 3);
-    CHECK(sync.waiting());
-    CHECK(c.offsets.release() >= 1);
-    REQUIRE(sync.answered());
-    const auto r = answer_of<protocol::sync_group_request>(sync, 3);
+    const auto r = answer_after_fsync(f, c, req, 3);
     CHECK(r.error_code == e_none);
     CHECK(r.assignment == std::vector<uint8_t>{1, 2, 3});
 
     // A failed fsync: the member learns NOT_COORDINATOR, without an assignment.
-    auto again = f.start(req, 3);
-    CHECK(again.waiting());
-    CHECK(c.offsets.release(error_code::kafka_storage_error) >= 1);
-    REQUIRE(again.answered());
-    const auto failed = answer_of<protocol::sync_group_request>(again, 3);
+    const auto failed = answer_after_fsync(f, c, req, 3, error_code::kafka_storage_error);
     CHECK(failed.error_code == to_int(error_code::not_coordinator));
     CHECK(failed.assignment.empty());
 }
@@ -415,13 +421,8 @@ TEST_CASE("durable answer: ConsumerGroupHeartbeat that wrote answers once its re
     data_path_fixture f;
     held_logs c(f);
 
-    auto join = f.start(heartbeat_request("g"), 0);
-    CHECK(join.waiting());
-    f.loop().run_posted();
-    CHECK(join.waiting());  // the member and its new epoch are not durable yet
-    CHECK(c.offsets.release() == 1);
-    REQUIRE(join.answered());
-    const auto joined = answer_of<protocol::consumer_group_heartbeat_request>(join, 0);
+    // The member and its new epoch are answered only once durable.
+    const auto joined = answer_after_fsync(f, c, heartbeat_request("g"), 0);
     REQUIRE(joined.error_code == e_none);
     REQUIRE(joined.member_id.has_value());
     CHECK(joined.member_epoch == 1);
@@ -439,11 +440,7 @@ TEST_CASE("durable answer: ConsumerGroupHeartbeat that wrote answers once its re
     CHECK(c.offsets.held.empty());
 
     // A failed fsync: the member learns NOT_COORDINATOR and nothing else, as from Kafka.
-    auto second = f.start(heartbeat_request("g"), 0);
-    CHECK(second.waiting());
-    CHECK(c.offsets.release(error_code::kafka_storage_error) == 1);
-    REQUIRE(second.answered());
-    const auto failed = answer_of<protocol::consumer_group_heartbeat_request>(second, 0);
+    const auto failed = answer_after_fsync(f, c, heartbeat_request("g"), 0, error_code::kafka_storage_error);
     CHECK(failed.error_code == to_int(error_code::not_coordinator));
     CHECK_FALSE(failed.member_id.has_value());
     CHECK(failed.member_epoch == 0);
@@ -455,24 +452,13 @@ TEST_CASE("durable answer: OffsetDelete and DeleteGroups answer once their tombs
     held_logs c(f);
     commit_durably(f, c, {"g", "h"});
 
-    const auto od = offset_delete_request("g");
-    auto deleted = f.start(od, 0);
-    CHECK(deleted.waiting());
-    f.loop().run_posted();
-    CHECK(deleted.waiting());
-    CHECK(c.offsets.release() == 1);
-    REQUIRE(deleted.answered());
-    const auto dr = answer_of<protocol::offset_delete_request>(deleted, 0);
+    const auto dr = answer_after_fsync(f, c, offset_delete_request("g"), 0);
     CHECK(dr.error_code == e_none);
     CHECK(dr.topics.at(0).partitions.at(0).error_code == e_none);
 
     protocol::delete_groups_request dg;
     dg.groups_names = {"h", "never-existed"};
-    auto groups = f.start(dg, 2);
-    CHECK(groups.waiting());
-    CHECK(c.offsets.release() == 1);
-    REQUIRE(groups.answered());
-    const auto gr = answer_of<protocol::delete_groups_request>(groups, 2);
+    const auto gr = answer_after_fsync(f, c, dg, 2);
     CHECK(gr.results.at(0).error_code == e_none);
     CHECK(gr.results.at(1).error_code == to_int(error_code::group_id_not_found));
 
@@ -488,21 +474,13 @@ TEST_CASE("durable answer: a failed fsync fails OffsetDelete and each group Dele
     held_logs c(f);
     commit_durably(f, c, {"g", "h", "i"});
 
-    const auto od = offset_delete_request("g");
-    auto deleted = f.start(od, 0);
-    CHECK(c.offsets.release(error_code::kafka_storage_error) == 1);
-    REQUIRE(deleted.answered());
-    const auto dr = answer_of<protocol::offset_delete_request>(deleted, 0);
+    const auto dr = answer_after_fsync(f, c, offset_delete_request("g"), 0, error_code::kafka_storage_error);
     CHECK(dr.error_code == to_int(error_code::not_coordinator));
     CHECK(dr.topics.empty());
 
     protocol::delete_groups_request dg;
     dg.groups_names = {"h", "never-existed", "i"};
-    auto groups = f.start(dg, 2);
-    CHECK(groups.waiting());
-    CHECK(c.offsets.release(error_code::kafka_storage_error) >= 1);
-    REQUIRE(groups.answered());
-    const auto gr = answer_of<protocol::delete_groups_request>(groups, 2);
+    const auto gr = answer_after_fsync(f, c, dg, 2, error_code::kafka_storage_error);
     CHECK(gr.results.at(0).error_code == to_int(error_code::not_coordinator));
     CHECK(gr.results.at(1).error_code == to_int(error_code::group_id_not_found));
     CHECK(gr.results.at(2).error_code == to_int(error_code::not_coordinator));
@@ -523,21 +501,14 @@ TEST_CASE("durable answer: a classic member leaving a consumer group is answered
         return req;
     };
 
-    auto leave = f.start(leave_request(join_classic(f, c, "g").member_id), 3);
-    CHECK(leave.waiting());
-    CHECK(c.offsets.release() >= 1);
-    REQUIRE(leave.answered());
-    const auto left = answer_of<protocol::leave_group_request>(leave, 3);
+    const auto left = answer_after_fsync(f, c, leave_request(join_classic(f, c, "g").member_id), 3);
     CHECK(left.error_code == e_none);
     REQUIRE(left.members.size() == 1);
     CHECK(left.members[0].error_code == e_none);
 
     // A failed fsync: the error alone, as Kafka's coordinator answers it.
-    auto again = f.start(leave_request(join_classic(f, c, "g").member_id), 3);
-    CHECK(again.waiting());
-    CHECK(c.offsets.release(error_code::kafka_storage_error) >= 1);
-    REQUIRE(again.answered());
-    const auto failed = answer_of<protocol::leave_group_request>(again, 3);
+    const auto failed = answer_after_fsync(f, c, leave_request(join_classic(f, c, "g").member_id), 3,
+                                           error_code::kafka_storage_error);
     CHECK(failed.error_code == to_int(error_code::not_coordinator));
     CHECK(failed.members.empty());
 }
@@ -549,24 +520,14 @@ TEST_CASE("durable answer: a static member replacing another in a stable classic
 
     // A new instance of "i1" replaces the member: the group's metadata is written, and the new
     // member id is handed out only once that write is durable.
-    auto replaced = f.start(join_request("s", "i1"), 5);
-    CHECK(replaced.waiting());
-    f.loop().run_posted();
-    CHECK(replaced.waiting());
-    CHECK(c.offsets.release() == 1);
-    REQUIRE(replaced.answered());
-    const auto r = answer_of<protocol::join_group_request>(replaced, 5);
+    const auto r = answer_after_fsync(f, c, join_request("s", "i1"), 5);
     CHECK(r.error_code == e_none);
     CHECK_FALSE(r.member_id.empty());
     CHECK(r.member_id != joined.member_id);
     CHECK(r.generation_id == joined.generation_id);
 
     // A failed fsync: the error, with no member id, as Kafka answers a failed static-member write.
-    auto failed = f.start(join_request("s", "i1"), 5);
-    CHECK(failed.waiting());
-    CHECK(c.offsets.release(error_code::kafka_storage_error) == 1);
-    REQUIRE(failed.answered());
-    const auto fr = answer_of<protocol::join_group_request>(failed, 5);
+    const auto fr = answer_after_fsync(f, c, join_request("s", "i1"), 5, error_code::kafka_storage_error);
     CHECK(fr.error_code == to_int(error_code::not_coordinator));
     CHECK(fr.member_id.empty());
     CHECK(fr.members.empty());
@@ -580,21 +541,11 @@ TEST_CASE("durable answer: a classic member joining a consumer group is answered
     REQUIRE(first.answered());
     REQUIRE(answer_of<protocol::consumer_group_heartbeat_request>(first, 0).error_code == e_none);
 
-    auto join = f.start(join_request("g"), 3);
-    CHECK(join.waiting());
-    f.loop().run_posted();
-    CHECK(join.waiting());
-    CHECK(c.offsets.release() >= 1);
-    REQUIRE(join.answered());
-    const auto joined = answer_of<protocol::join_group_request>(join, 3);
+    const auto joined = answer_after_fsync(f, c, join_request("g"), 3);
     CHECK(joined.error_code == e_none);
     CHECK_FALSE(joined.member_id.empty());
 
-    auto again = f.start(join_request("g"), 3);
-    CHECK(again.waiting());
-    CHECK(c.offsets.release(error_code::kafka_storage_error) >= 1);
-    REQUIRE(again.answered());
-    const auto failed = answer_of<protocol::join_group_request>(again, 3);
+    const auto failed = answer_after_fsync(f, c, join_request("g"), 3, error_code::kafka_storage_error);
     CHECK(failed.error_code == to_int(error_code::not_coordinator));
     CHECK(failed.member_id.empty());
 }
