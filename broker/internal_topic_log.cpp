@@ -55,7 +55,7 @@ void internal_topic_log::when_durable(protocol::partition_id partition, std::fun
 
 bool internal_topic_log::has_pending_writes(protocol::partition_id partition) const {
     auto log = logs_.get(tp(partition));
-    return log != nullptr && log->recovery_point() < log->log_end_offset();
+    return log != nullptr && acks_all_waits_for_fsync(log->config()) && log->recovery_point() < log->log_end_offset();
 }
 
 internal_log_chunk internal_topic_log::read(protocol::partition_id partition, protocol::offset offset, int32_t max_bytes) const {

@@ -39,7 +39,7 @@ public:
     // the partition so far is on disk: none, or KAFKA_STORAGE_ERROR when the fsync failed (the
     // partition is then offline) or the partition is gone.
     void when_durable(protocol::partition_id partition, std::function<void(protocol::error_code)> done);
-    // Whether the partition holds appends its last completed fsync did not cover.
+    // Whether the partition holds appends that wait for an fsync (its flush policy) not done yet.
     [[nodiscard]] bool has_pending_writes(protocol::partition_id partition) const;
     // Up to `max_bytes` of whole batches from `offset` (or the log start, if later).
     [[nodiscard]] internal_log_chunk read(protocol::partition_id partition, protocol::offset offset, int32_t max_bytes) const;

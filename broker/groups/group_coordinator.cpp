@@ -160,9 +160,7 @@ bool group_coordinator::waits_for_fsync(std::string_view group_id) const {
 }
 
 bool group_coordinator::has_pending_writes(std::string_view group_id) const {
-    if (partitions_ == 0) return false;
-    const auto p = partition_for(group_id);
-    return log_.waits_for_fsync(p) && log_.has_pending_writes(p);
+    return partitions_ > 0 && log_.has_pending_writes(partition_for(group_id));
 }
 
 void group_coordinator::when_durable(std::string_view group_id, std::function<void(error_code)> done) {

@@ -193,8 +193,8 @@ public:
     // Calls `done` (loop thread, later) once every write made so far to the group's partition is
     // durable: none, or Kafka's answer for a failed write (NOT_COORDINATOR for a storage error).
     void when_durable(std::string_view group_id, std::function<void(protocol::error_code)> done);
-    // Whether writes to the group's partition wait for an fsync that has not completed yet: a
-    // request that wrote nothing then answers after them, as its answer may rest on them.
+    // Whether writes to the group's partition wait for an fsync that has not completed yet (only
+    // under a flush policy): requests answered from the group's state answer after them.
     [[nodiscard]] bool has_pending_writes(std::string_view group_id) const;
     // Batches appended to __consumer_offsets so far: a handler compares it around a call to learn
     // whether the call wrote, and so must answer only once the write is durable.

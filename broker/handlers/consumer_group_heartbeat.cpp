@@ -38,7 +38,6 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
     p.client_id = std::string(ctx.client_id().value_or(""));
     p.client_host = client_host_of(ctx.connection().peer);
     auto& groups = ctx.groups();
-    const uint64_t appends_before = groups.appends();
     auto r = groups.consumer_heartbeat(req.group_id, std::move(p), v);
 
     consumer_group_heartbeat_response resp;
@@ -52,15 +51,15 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
         for (const auto& [topic, parts] : *r.assignment) a.topic_partitions.push_back({topic, raw_partitions(parts)});
         resp.assignment = std::move(a);
     }
-    // A failed write answers its error alone, as Kafka does.
-    const auto on_failure = [](consumer_group_heartbeat_response& out, protocol::error_code e) {
-        out = consumer_group_heartbeat_response{};
-        out.error_code = to_int(e);
-    };
-    if (groups.appends() == appends_before) return respond_after_pending_writes(ctx, &groups, req.group_id, std::move(resp), on_failure);
-    // The heartbeat changed the group (a join, a new epoch or assignment, a leave): answered once
-    // its records are durable, as Kafka answers after the coordinator's write is committed.
-    return respond_when_durable(ctx, &groups, req.group_id, std::move(resp), on_failure);
+    // A heartbeat that changed the group (a join, a new epoch or assignment, a leave) is answered
+    // once its records are durable, as Kafka answers after the coordinator's write is committed;
+    // one that changed nothing, after the writes before it. A failed write answers its error
+    // alone, as Kafka does.
+    return respond_after_pending_writes(ctx, &groups, req.group_id, std::move(resp),
+                                        [](consumer_group_heartbeat_response& out, protocol::error_code e) {
+                                            out = consumer_group_heartbeat_response{};
+                                            out.error_code = to_int(e);
+                                        });
 }
 
 } // namespace

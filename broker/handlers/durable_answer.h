@@ -5,6 +5,11 @@
 // turns the answer into the coordinator's error (NOT_COORDINATOR, Kafka's answer to a failed
 // append) through the handler's `on_failure(response&, error)`.
 //
+// A group request answered from the coordinator's state (Heartbeat, LeaveGroup, OffsetDelete,
+// ConsumerGroupHeartbeat) waits instead for every write to its group's partition that is not
+// durable yet, its own included: Kafka's coordinator runtime holds such an answer behind the
+// writes pending before it, as the answer may rest on them.
+//
 // Header-only helper for the handlers; loop thread only. The coordinator outlives the request;
 // the response is copied into the wait. Handlers that answer at once pass their context; those
 // whose answer was already deferred (a request parked in the coordinator) pass its reply.
@@ -25,15 +30,18 @@ namespace samsa::broker {
 
 namespace durable_answer_detail {
 
-// The keys (transactional ids, group ids) whose partitions wait for an fsync.
-template <typename Coordinator>
-[[nodiscard]] std::vector<std::string> waiting_keys(Coordinator* coordinator, const std::vector<std::string>& keys) {
+// The keys (transactional ids, group ids) whose partitions `wait` says to wait for.
+template <typename Coordinator, typename Wait>
+[[nodiscard]] std::vector<std::string> waiting_keys(Coordinator* coordinator, const std::vector<std::string>& keys, Wait wait) {
     std::vector<std::string> waiting;
     if (coordinator != nullptr)
         for (const auto& k : keys)
-            if (coordinator->waits_for_fsync(k)) waiting.push_back(k);
+            if (wait(*coordinator, k)) waiting.push_back(k);
     return waiting;
 }
+
+inline constexpr auto fsync_policy = [](const auto& coordinator, const std::string& key) { return coordinator.waits_for_fsync(key); };
+inline constexpr auto pending_writes = [](const auto& coordinator, const std::string& key) { return coordinator.has_pending_writes(key); };
 
 // Answers `reply` once every key in `waiting` (not empty) is durable.
 template <typename Coordinator, typename Response, typename OnFailure>
@@ -68,7 +76,7 @@ void answer_after(deferred_response reply, Coordinator* coordinator, const std::
 template <typename Coordinator, typename Response, typename OnFailure>
 [[nodiscard]] handler_result respond_when_durable(request_context& ctx, Coordinator* coordinator, const std::vector<std::string>& keys,
                                                   Response resp, OnFailure on_failure) {
-    const auto waiting = durable_answer_detail::waiting_keys(coordinator, keys);
+    const auto waiting = durable_answer_detail::waiting_keys(coordinator, keys, durable_answer_detail::fsync_policy);
     if (waiting.empty()) return ctx.respond(resp);
     durable_answer_detail::answer_after(ctx.defer(), coordinator, waiting, std::move(resp), std::move(on_failure));
     return handler_result::deferred();
@@ -80,42 +88,22 @@ template <typename Coordinator, typename Response, typename OnFailure>
     return respond_when_durable(ctx, coordinator, std::vector<std::string>{key}, std::move(resp), std::move(on_failure));
 }
 
-// A request that wrote nothing: answered at once, unless earlier writes to a key's partition wait
-// for their fsync; then once they are durable (or with `on_failure`'s error if that fails), as
-// Kafka's coordinator runtime holds the answer of a write operation that produced no records
-// until the writes pending before it are committed: the answer may rest on them.
-template <typename Coordinator, typename Response, typename OnFailure>
-[[nodiscard]] handler_result respond_after_pending_writes(request_context& ctx, Coordinator* coordinator,
-                                                          const std::vector<std::string>& keys, Response resp, OnFailure on_failure) {
-    std::vector<std::string> pending;
-    if (coordinator != nullptr)
-        for (const auto& k : keys)
-            if (coordinator->has_pending_writes(k)) pending.push_back(k);
-    if (pending.empty()) return ctx.respond(resp);
-    durable_answer_detail::answer_after(ctx.defer(), coordinator, pending, std::move(resp), std::move(on_failure));
-    return handler_result::deferred();
-}
-
+// Answers once every write to `key`'s partition that waits for its fsync is durable (at once
+// when there is none), or with `on_failure`'s error if that fsync fails.
 template <typename Coordinator, typename Response, typename OnFailure>
 [[nodiscard]] handler_result respond_after_pending_writes(request_context& ctx, Coordinator* coordinator, const std::string& key,
                                                           Response resp, OnFailure on_failure) {
-    return respond_after_pending_writes(ctx, coordinator, std::vector<std::string>{key}, std::move(resp), std::move(on_failure));
-}
-
-// The same for an answer already deferred.
-template <typename Coordinator, typename Response, typename OnFailure>
-void respond_after_pending_writes(deferred_response reply, Coordinator* coordinator, const std::string& key, Response resp,
-                                  OnFailure on_failure) {
-    if (coordinator == nullptr || !coordinator->has_pending_writes(key)) return reply.respond(resp);
-    durable_answer_detail::answer_after(std::move(reply), coordinator, std::vector<std::string>{key}, std::move(resp),
-                                        std::move(on_failure));
+    const auto waiting = durable_answer_detail::waiting_keys(coordinator, {key}, durable_answer_detail::pending_writes);
+    if (waiting.empty()) return ctx.respond(resp);
+    durable_answer_detail::answer_after(ctx.defer(), coordinator, waiting, std::move(resp), std::move(on_failure));
+    return handler_result::deferred();
 }
 
 // The same for an answer already deferred: `reply` answers now, or once `key` is durable.
 template <typename Coordinator, typename Response, typename OnFailure>
 void respond_when_durable(deferred_response reply, Coordinator* coordinator, const std::string& key, Response resp,
                           OnFailure on_failure) {
-    const auto waiting = durable_answer_detail::waiting_keys(coordinator, std::vector<std::string>{key});
+    const auto waiting = durable_answer_detail::waiting_keys(coordinator, {key}, durable_answer_detail::fsync_policy);
     if (waiting.empty()) return reply.respond(resp);
     durable_answer_detail::answer_after(std::move(reply), coordinator, waiting, std::move(resp), std::move(on_failure));
 }

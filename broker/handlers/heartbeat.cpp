@@ -1,6 +1,6 @@
 // Heartbeat (key 12): keeps a classic group member's session alive and tells it whether a
 // rebalance is in progress (REBALANCE_IN_PROGRESS) or it must rejoin. Under a flush policy it
-// answers after the writes to its group's partition that are not durable yet.
+// answers after the writes to its group's partition that are not durable yet (durable_answer.h).
 #include "broker/groups/group_coordinator.h"
 #include "broker/handlers/durable_answer.h"
 #include "broker/handlers/handlers.h"
@@ -19,12 +19,10 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
     if (auto st = protocol::decode_body(body, ctx.api_version(), req); st != protocol::decode_status::ok)
         return handler_result::malformed(st);
     auto& groups = ctx.groups();
-    const uint64_t appends_before = groups.appends();
     heartbeat_response resp;
     resp.error_code = to_int(groups.heartbeat(req.group_id, req.member_id, req.group_instance_id, req.generation_id));
-    const auto on_failure = [](heartbeat_response& out, protocol::error_code e) { out.error_code = to_int(e); };
-    if (groups.appends() == appends_before) return respond_after_pending_writes(ctx, &groups, req.group_id, resp, on_failure);
-    return respond_when_durable(ctx, &groups, req.group_id, resp, on_failure);
+    return respond_after_pending_writes(ctx, &groups, req.group_id, resp,
+                                        [](heartbeat_response& out, protocol::error_code e) { out.error_code = to_int(e); });
 }
 
 } // namespace

@@ -54,25 +54,22 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
     // The callback is copyable; the one reply it answers is shared with it. Only what the join
     // writes before join_group returns is its own: a static member replacing another in a stable
     // classic group (the group's metadata), a classic member joining a consumer group (its
-    // records). One that wrote nothing still answers after the group's pending writes; one
-    // parked until a rebalance completes, or refused, answers at once.
+    // records). One that wrote nothing, parked until a rebalance completes, or refused answers at
+    // once, as Kafka's does.
     auto reply = std::make_shared<deferred_response>(ctx.defer());
     auto* groups = &ctx.groups();
     auto joining = std::make_shared<bool>(true);
     const uint64_t appends_before = groups->appends();
     groups->join_group(req.group_id, std::move(p), [reply, v, groups, joining, appends_before, group_id = req.group_id](join_result r) {
         auto resp = to_response(std::move(r), v);
-        if (!*joining || resp.error_code != 0) return reply->respond(resp);
+        if (!*joining || resp.error_code != 0 || groups->appends() == appends_before) return reply->respond(resp);
         // As Kafka answers a failed static-member write: the error, no member id, no members.
-        const auto on_failure = [](join_group_response& out, protocol::error_code e) {
+        respond_when_durable(std::move(*reply), groups, group_id, std::move(resp), [](join_group_response& out, protocol::error_code e) {
             out.error_code = to_int(e);
             out.member_id.clear();
             out.members.clear();
             out.skip_assignment = false;
-        };
-        if (groups->appends() == appends_before)
-            return respond_after_pending_writes(std::move(*reply), groups, group_id, std::move(resp), on_failure);
-        respond_when_durable(std::move(*reply), groups, group_id, std::move(resp), on_failure);
+        });
     });
     *joining = false;
     return handler_result::deferred();

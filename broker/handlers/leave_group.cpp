@@ -25,7 +25,6 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
     if (v < 3) who.push_back({req.member_id, std::nullopt});
     for (auto& m : req.members) who.push_back({std::move(m.member_id), std::move(m.group_instance_id)});
     auto& groups = ctx.groups();
-    const uint64_t appends_before = groups.appends();
     const auto [group_error, member_errors] = groups.leave_group(req.group_id, who);
 
     leave_group_response resp;
@@ -36,13 +35,12 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
         for (size_t i = 0; i < member_errors.size(); ++i)
             resp.members.push_back({who[i].member_id, who[i].group_instance_id, to_int(member_errors[i])});
     }
-    // A failed write answers its error alone, as Kafka's coordinator does.
-    const auto on_failure = [](leave_group_response& out, error_code e) {
+    // Answered once the removal (a classic member leaving a consumer group) and the writes before
+    // it are durable; a failed write answers its error alone, as Kafka's coordinator does.
+    return respond_after_pending_writes(ctx, &groups, req.group_id, std::move(resp), [](leave_group_response& out, error_code e) {
         out = leave_group_response{};
         out.error_code = to_int(e);
-    };
-    if (groups.appends() == appends_before) return respond_after_pending_writes(ctx, &groups, req.group_id, std::move(resp), on_failure);
-    return respond_when_durable(ctx, &groups, req.group_id, std::move(resp), on_failure);
+    });
 }
 
 } // namespace

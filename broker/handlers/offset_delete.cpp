@@ -25,7 +25,6 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
     for (const auto& t : req.topics)
         for (const auto& p : t.partitions) partitions.emplace_back(t.name, protocol::partition_id(p.partition_index));
     auto& groups = ctx.groups();
-    const uint64_t appends_before = groups.appends();
     const auto [group_error, errors] = groups.delete_offsets(req.group_id, partitions);
 
     offset_delete_response resp;
@@ -39,13 +38,12 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
             resp.topics.push_back(std::move(rt));
         }
     }
-    const auto on_failure = [](offset_delete_response& out, error_code e) {
+    // The tombstones are on __consumer_offsets: answered once they (and the writes before them)
+    // are durable.
+    return respond_after_pending_writes(ctx, &groups, req.group_id, std::move(resp), [](offset_delete_response& out, error_code e) {
         out.error_code = to_int(e);
         out.topics.clear();
-    };
-    if (groups.appends() == appends_before) return respond_after_pending_writes(ctx, &groups, req.group_id, std::move(resp), on_failure);
-    // The tombstones are on __consumer_offsets: answered once they are durable.
-    return respond_when_durable(ctx, &groups, req.group_id, std::move(resp), on_failure);
+    });
 }
 
 } // namespace

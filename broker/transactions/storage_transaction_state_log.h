@@ -26,9 +26,6 @@ public:
     void when_durable(protocol::partition_id partition, std::function<void(protocol::error_code)> done) override {
         topic_.when_durable(partition, std::move(done));
     }
-    [[nodiscard]] bool has_pending_writes(protocol::partition_id partition) const override {
-        return topic_.has_pending_writes(partition);
-    }
     [[nodiscard]] protocol::error_code append(protocol::partition_id partition, std::span<uint8_t> batches, int64_t now_ms) override;
     [[nodiscard]] transaction_log_chunk read(protocol::partition_id partition, protocol::offset offset, int32_t max_bytes) const override;
 
