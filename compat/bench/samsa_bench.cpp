@@ -122,12 +122,15 @@ double percentile(std::vector<uint32_t>& v, double p) {
 void produce_phase(const options& o, const std::string& bootstrap, const std::string& topic, results& r) {
     delivery_stats stats;
     stats.latency_us.reserve(o.messages);
+    // The producer's queue keeps librdkafka's bounds (queue.buffering.max.messages and .kbytes),
+    // as an application that sets nothing has: produce() waits on a full queue. With a queue
+    // large enough for the whole run, one stall of the broker left the client's queue long for
+    // the rest of it, and the client's own CPU per message grew with its length
+    // (docs/performance.md, "Why the client falls behind").
     rd_kafka_conf_t* conf = conf_of({{"bootstrap.servers", bootstrap},
                                      {"acks", o.acks},
                                      {"compression.codec", o.compression},
                                      {"linger.ms", o.linger},
-                                     {"queue.buffering.max.messages", "2000000"},
-                                     {"queue.buffering.max.kbytes", "2097151"},
                                      {"batch.size", "1000000"}},
                                     o.client);
     rd_kafka_conf_set_opaque(conf, &stats);
