@@ -113,7 +113,7 @@ public:
     compaction_result run() {
         compaction_result out;
         if (plan_.first_dirty >= plan_.segments.size()) {
-            out.next_dirty_offset = plan_.segments.empty() ? 0 : plan_.segments.back().next_base_offset;
+            out.next_dirty_offset = plan_.segments.empty() ? protocol::offset(0) : plan_.segments.back().next_base_offset;
             return out;
         }
         out.next_dirty_offset = plan_.segments[plan_.first_dirty].base_offset;
@@ -162,7 +162,7 @@ private:
         out.message = message_;
         for (auto& c : out.groups) {
             if (c.cleaned) discard(*c.cleaned);
-            if (c.txn_index_written) ::unlink(layout::txn_index_path(plan_.dir, c.cleaned ? c.cleaned->base_offset() : 0, layout::cleaned_suffix).c_str());
+            if (c.txn_index_written) ::unlink(layout::txn_index_path(plan_.dir, c.cleaned ? c.cleaned->base_offset() : protocol::offset(0), layout::cleaned_suffix).c_str());
         }
         out.groups.clear();
         out.processed = 0;
@@ -512,7 +512,7 @@ private:
         return true;
     }
 
-    int write_txn_index(int64_t base, const std::vector<aborted_txn>& entries) {
+    int write_txn_index(protocol::offset base, const std::vector<aborted_txn>& entries) {
         const std::string path = layout::txn_index_path(plan_.dir, base, layout::cleaned_suffix);
         ::unlink(path.c_str());
         int err = 0;

@@ -51,8 +51,8 @@ class file_handle;
 struct compaction_source {
     std::shared_ptr<segment> seg;             // kept alive; only its descriptor is used off the loop
     std::shared_ptr<file_handle> file;
-    int64_t base_offset = 0;
-    int64_t next_base_offset = 0;             // where the next segment starts
+    protocol::offset base_offset;
+    protocol::offset next_base_offset;        // where the next segment starts
     uint32_t size = 0;
     int64_t last_modified_ms = 0;
     size_t offset_index_entries = 0;          // for grouping (segment.index.bytes)
@@ -93,7 +93,7 @@ struct compaction_result {
     int error = 0;                            // errno, or EIO for a malformed batch
     std::string message;
     size_t processed = 0;                     // segments [0, processed) were compacted
-    int64_t next_dirty_offset = 0;            // the new cleaner offset
+    protocol::offset next_dirty_offset;       // the new cleaner offset
     std::vector<compacted_group> groups;      // covering [0, processed), in order
     uint64_t bytes_before = 0;
     uint64_t bytes_after = 0;

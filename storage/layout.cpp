@@ -29,6 +29,21 @@ std::string txn_index_path(const std::string& dir, int64_t base_offset, std::str
     return path;
 }
 
+std::string offset_name(protocol::offset offset) { return offset_name(offset.value()); }
+
+std::string segment_path(const std::string& dir, protocol::offset base_offset, std::string_view suffix) {
+    return segment_path(dir, base_offset.value(), suffix);
+}
+
+std::string txn_index_path(const std::string& dir, protocol::offset base_offset, std::string_view suffix) {
+    return txn_index_path(dir, base_offset.value(), suffix);
+}
+
+std::optional<protocol::offset> parse_segment_base(std::string_view name, std::string_view suffix) {
+    if (auto v = parse_segment_name(name, suffix)) return protocol::offset(*v);
+    return std::nullopt;
+}
+
 std::optional<int64_t> parse_segment_name(std::string_view name, std::string_view suffix) {
     if (name.size() != offset_digits + suffix.size() || !name.ends_with(suffix)) return std::nullopt;
     int64_t v = 0;

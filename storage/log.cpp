@@ -30,14 +30,6 @@ namespace samsa::storage {
 using protocol::error_code;
 using protocol::offset;
 
-namespace {
-
-// Segments and their index files keep raw offsets (they mirror the file layout); the log's
-// own positions are typed, and this is where one becomes the other.
-offset base_of(const segment& s) noexcept { return offset(s.base_offset()); }
-
-} // namespace
-
 size_t read_result::size() const noexcept {
     size_t n = 0;
     for (const auto& r : ranges) n += static_cast<size_t>(r.length);
@@ -65,7 +57,7 @@ std::shared_ptr<log> log::open(const std::string& dir, topic_partition tp, log_c
 
 size_t log::segment_index_for(offset target) const noexcept {
     auto it = std::upper_bound(segments_.begin(), segments_.end(), target,
-                               [](offset o, const std::shared_ptr<segment>& s) { return o < base_of(*s); });
+                               [](offset o, const std::shared_ptr<segment>& s) { return o < s->base_offset(); });
     return it == segments_.begin() ? 0 : static_cast<size_t>(it - segments_.begin()) - 1;
 }
 
@@ -104,7 +96,7 @@ bool log::should_roll(const segment& active, uint64_t incoming_bytes, offset las
                       size_t batch_count) const {
     if (active.size() == 0) return false;
     if (active.size() + incoming_bytes > static_cast<uint64_t>(config_.segment_bytes)) return true;
-    if (last_offset - base_of(active) > std::numeric_limits<int32_t>::max()) return true;
+    if (last_offset - active.base_offset() > std::numeric_limits<int32_t>::max()) return true;
     if (active.offsets().free_slots() < batch_count || active.times().full()) return true;
     // segment.ms counts from the first batch's timestamp when there is one (Kafka compares
     // message time with message time), else from when the segment was created; the segment's
@@ -159,7 +151,7 @@ append_result log::append(std::span<uint8_t> batches, const append_options& opti
         }
     }
     if (should_roll(*active, batches.size(), last_offset, max_ts, v.batches.size()) ||
-        first_offset - base_of(*active) > std::numeric_limits<int32_t>::max()) {
+        first_offset - active->base_offset() > std::numeric_limits<int32_t>::max()) {
         if (error_code e = roll_to(std::max(first_offset, log_end_offset_), options.now_ms); e != error_code::none) {
             out.error = e;
             out.error_message = offline_reason_;
@@ -198,7 +190,7 @@ append_result log::append(std::span<uint8_t> batches, const append_options& opti
 error_code log::roll_to(offset base_offset, int64_t now_ms) {
     auto& active = segments_.back();
     if (active->size() == 0) {
-        if (base_of(*active) == base_offset) return error_code::none;
+        if (active->base_offset() == base_offset) return error_code::none;
         // An empty active segment at another offset (a replication gap): replace it.
         retire_segment(active);
         segments_.pop_back();
@@ -207,9 +199,9 @@ error_code log::roll_to(offset base_offset, int64_t now_ms) {
         return error_code::kafka_storage_error;
     }
     int err = 0;
-    auto seg = segment::create(dir_, base_offset.value(), segment_options::from(config_), now_ms, &err);
+    auto seg = segment::create(dir_, base_offset, segment_options::from(config_), now_ms, &err);
     if (!seg) {
-        go_offline("cannot create segment " + layout::offset_name(base_offset.value()) + " in " + dir_ + ": " +
+        go_offline("cannot create segment " + layout::offset_name(base_offset) + " in " + dir_ + ": " +
                    std::strerror(err));
         return error_code::kafka_storage_error;
     }
@@ -241,13 +233,13 @@ read_result log::read(offset from, int32_t max_bytes, offset upper_bound, bool m
     uint64_t budget = max_bytes > 0 ? static_cast<uint64_t>(max_bytes) : 0;
     for (size_t i = segment_index_for(from); i < segments_.size(); ++i) {
         const auto& seg = segments_[i];
-        if (base_of(*seg) >= upper) break;
+        if (seg->base_offset() >= upper) break;
         auto first = seg->translate_offset(from);
         if (!first) continue;  // nothing at or after `from` here (a compacted tail): try the next
         if (first->last_offset >= upper) break;
         if (!min_one_batch && first->size > budget) break;
         uint32_t limit = seg->size();
-        bool upper_inside = i + 1 == segments_.size() || base_of(*segments_[i + 1]) > upper;
+        bool upper_inside = i + 1 == segments_.size() || segments_[i + 1]->base_offset() > upper;
         if (upper < log_end_offset_ && upper_inside) {
             if (auto ub = seg->translate_offset(upper)) limit = ub->position;
         }
@@ -324,10 +316,10 @@ std::optional<timestamp_offset> log::find_in_segment(const segment& seg, int64_t
 std::optional<timestamp_offset> log::offset_for_timestamp(int64_t timestamp) const {
     for (const auto& seg : segments_) {
         if (seg->max_timestamp() < timestamp) continue;
-        if (base_of(*seg) < log_start_offset_ && &seg != &segments_.back()) {
+        if (seg->base_offset() < log_start_offset_ && &seg != &segments_.back()) {
             // A segment wholly below the log start offset holds nothing readable.
-            size_t i = segment_index_for(base_of(*seg));
-            if (i + 1 < segments_.size() && base_of(*segments_[i + 1]) <= log_start_offset_) continue;
+            size_t i = segment_index_for(seg->base_offset());
+            if (i + 1 < segments_.size() && segments_[i + 1]->base_offset() <= log_start_offset_) continue;
         }
         if (auto f = find_in_segment(*seg, timestamp)) return f;
     }
@@ -336,7 +328,7 @@ std::optional<timestamp_offset> log::offset_for_timestamp(int64_t timestamp) con
 
 std::vector<offset> log::legacy_offsets_before(int64_t timestamp, int32_t max_count, int64_t now_ms) const {
     std::vector<std::pair<offset, int64_t>> points;  // offset, time
-    for (const auto& s : segments_) points.emplace_back(std::max(base_of(*s), log_start_offset_), s->retention_timestamp());
+    for (const auto& s : segments_) points.emplace_back(std::max(s->base_offset(), log_start_offset_), s->retention_timestamp());
     if (!segments_.empty() && segments_.back()->size() > 0) points.emplace_back(log_end_offset_, now_ms);
     int64_t start = static_cast<int64_t>(points.size()) - 1;
     if (timestamp == -2) {
@@ -355,9 +347,9 @@ timestamp_offset log::max_timestamp() const {
     timestamp_offset out;
     const segment* holder = nullptr;
     for (const auto& seg : segments_) {
-        if (seg->max_timestamp() > out.timestamp && offset(seg->offset_of_max_timestamp()) >= log_start_offset_) {
+        if (seg->max_timestamp() > out.timestamp && seg->offset_of_max_timestamp() >= log_start_offset_) {
             out.timestamp = seg->max_timestamp();
-            out.offset = offset(seg->offset_of_max_timestamp());
+            out.offset = seg->offset_of_max_timestamp();
             holder = seg.get();
         }
     }
@@ -406,7 +398,7 @@ void log::delete_front_segments(size_t count) {
     }
     for (size_t i = 0; i < count; ++i) retire_segment(segments_[i]);
     segments_.erase(segments_.begin(), segments_.begin() + static_cast<std::ptrdiff_t>(count));
-    log_start_offset_ = std::max(log_start_offset_, base_of(*segments_.front()));
+    log_start_offset_ = std::max(log_start_offset_, segments_.front()->base_offset());
     high_watermark_ = std::max(high_watermark_, log_start_offset_);
     recovery_point_ = std::max(recovery_point_, std::min(log_start_offset_, log_end_offset_));
     if (epochs_->truncate_from_start(log_start_offset_)) write_leader_epoch_checkpoint();
@@ -420,7 +412,7 @@ size_t log::delete_old_segments(int64_t now_ms) {
     summary.reserve(segments_.size());
     for (const auto& s : segments_) summary.push_back({s->base_offset(), s->size(), s->retention_timestamp()});
     retention_decision d =
-        plan_retention(summary, log_end_offset_.value(), high_watermark_.value(), log_start_offset_.value(), config_, now_ms);
+        plan_retention(summary, log_end_offset_, high_watermark_, log_start_offset_, config_, now_ms);
     delete_front_segments(d.count);
     return d.count;
 }
@@ -440,7 +432,7 @@ delete_records_result log::delete_records_before(offset target) {
         log_start_offset_ = target;
         if (epochs_->truncate_from_start(log_start_offset_)) write_leader_epoch_checkpoint();
         size_t n = 0;
-        while (n + 1 < segments_.size() && base_of(*segments_[n + 1]) <= log_start_offset_) ++n;
+        while (n + 1 < segments_.size() && segments_[n + 1]->base_offset() <= log_start_offset_) ++n;
         delete_front_segments(n);
     }
     out.low_watermark = log_start_offset_;
@@ -451,9 +443,9 @@ error_code log::truncate_to(offset target) {
     if (offline_ || closed_) return error_code::kafka_storage_error;
     if (target < offset(0)) return error_code::offset_out_of_range;
     if (target >= log_end_offset_) return error_code::none;
-    if (target < base_of(*segments_.front())) return truncate_fully_and_start_at(target, clock_ms_);
+    if (target < segments_.front()->base_offset()) return truncate_fully_and_start_at(target, clock_ms_);
     ++truncations_;
-    while (segments_.size() > 1 && base_of(*segments_.back()) > target) {
+    while (segments_.size() > 1 && segments_.back()->base_offset() > target) {
         retire_segment(segments_.back());
         segments_.pop_back();
     }
@@ -469,7 +461,7 @@ error_code log::truncate_to(offset target) {
         return error_code::kafka_storage_error;
     }
     log_end_offset_ = removed_from ? std::min(target, *removed_from) : target;
-    log_end_offset_ = std::max(log_end_offset_, base_of(*active));
+    log_end_offset_ = std::max(log_end_offset_, active->base_offset());
     log_start_offset_ = std::min(log_start_offset_, log_end_offset_);
     high_watermark_ = std::min(high_watermark_, log_end_offset_);
     recovery_point_ = std::min(recovery_point_, log_end_offset_);
@@ -486,7 +478,7 @@ error_code log::truncate_fully_and_start_at(offset start, int64_t now_ms) {
     for (const auto& s : segments_) retire_segment(s);
     segments_.clear();
     int err = 0;
-    auto seg = segment::create(dir_, start.value(), segment_options::from(config_), now_ms, &err);
+    auto seg = segment::create(dir_, start, segment_options::from(config_), now_ms, &err);
     if (!seg) {
         go_offline("cannot create segment in " + dir_ + ": " + std::strerror(err));
         return error_code::kafka_storage_error;
@@ -524,8 +516,8 @@ void log::flush_until(offset target, flush_callback done) {
     for (size_t i = 0; i < segments_.size(); ++i) {
         const auto& s = segments_[i];
         // A roll's flush skips the new, empty active segment: it promises nothing about it.
-        if (!everything && base_of(*s) >= target) break;
-        bool may_hold_unflushed = i + 1 == segments_.size() || base_of(*segments_[i + 1]) > recovery_point_;
+        if (!everything && s->base_offset() >= target) break;
+        bool may_hold_unflushed = i + 1 == segments_.size() || segments_[i + 1]->base_offset() > recovery_point_;
         if (may_hold_unflushed || s->indexes_dirty()) tokens.emplace_back(s, s->sync_targets(files));
     }
     if (dir_dirty_) {

@@ -253,8 +253,8 @@ private:
     log(std::string dir, topic_partition tp, log_config config, log_context ctx);
 
     [[nodiscard]] bool load(const log_load_state& state, std::string* error);
-    [[nodiscard]] bool load_segments(const log_load_state& state, std::vector<int64_t> bases,
-                                     const std::vector<int64_t>& rebuild, bool rebuild_epochs, std::string* error);
+    [[nodiscard]] bool load_segments(const log_load_state& state, std::vector<protocol::offset> bases,
+                                     const std::vector<protocol::offset>& rebuild, bool rebuild_epochs, std::string* error);
     [[nodiscard]] size_t segment_index_for(protocol::offset offset) const noexcept;
     [[nodiscard]] bool should_roll(const segment& active, uint64_t incoming_bytes, protocol::offset last_offset,
                                    int64_t max_timestamp, size_t batch_count) const;
@@ -284,7 +284,7 @@ private:
     void write_producer_snapshot(bool now);
     // Drops snapshots and txn indexes outside [first segment, log end offset].
     void prune_producer_files();
-    [[nodiscard]] txn_index* txn_index_for(int64_t segment_base);
+    [[nodiscard]] txn_index* txn_index_for(protocol::offset segment_base);
 
     std::string dir_;
     topic_partition tp_;
@@ -293,7 +293,7 @@ private:
     std::vector<std::shared_ptr<segment>> segments_;  // by base offset; the last one is active
     std::unique_ptr<leader_epoch_cache> epochs_;
     std::unique_ptr<producer_state_table> producers_;
-    std::map<int64_t, std::unique_ptr<txn_index>> txn_indexes_;  // by segment base offset
+    std::map<protocol::offset, std::unique_ptr<txn_index>> txn_indexes_;  // by segment base offset
     std::optional<protocol::uuid> topic_id_;
     // Cleaned segments renamed *.swap and waiting for the directory fsync before they replace
     // their source (storage/log_cleaner.h); retiring a source retires its swap too.

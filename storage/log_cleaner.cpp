@@ -68,16 +68,13 @@ static cleanable_range range_of(const log& l, const std::vector<std::shared_ptr<
                                 const log_config& cfg, int64_t now_ms) {
     cleanable_range r;
     if (segs.size() < 2) return r;
-    // Segments keep raw base offsets: compare in their terms.
-    const int64_t hw = high_watermark.value();
-    const int64_t cleaner_offset = cleaned_below.value();
-    int64_t upper = std::min(hw, segs.back()->base_offset());
+    const protocol::offset upper = std::min(high_watermark, segs.back()->base_offset());
     for (size_t i = 0; i + 1 < segs.size(); ++i) {
         if (segs[i + 1]->base_offset() > upper) break;
         if (cfg.min_compaction_lag_ms > 0 && segs[i]->retention_timestamp() > now_ms - cfg.min_compaction_lag_ms) break;
         r.end = i + 1;
     }
-    while (r.first_dirty < r.end && segs[r.first_dirty + 1]->base_offset() <= cleaner_offset) ++r.first_dirty;
+    while (r.first_dirty < r.end && segs[r.first_dirty + 1]->base_offset() <= cleaned_below) ++r.first_dirty;
     for (size_t i = 0; i < r.end; ++i) (i < r.first_dirty ? r.dirt.clean_bytes : r.dirt.dirty_bytes) += segs[i]->size();
     uint64_t total = r.dirt.clean_bytes + r.dirt.dirty_bytes;
     r.dirt.ratio = total == 0 ? 0 : static_cast<double>(r.dirt.dirty_bytes) / static_cast<double>(total);
@@ -189,7 +186,7 @@ void log_cleaner::finish(const std::shared_ptr<job>& j, std::shared_ptr<compacti
             continue;
         }
         // The txn index first and the .log last, so a .log.swap implies every other .swap file.
-        const int64_t base = c.cleaned->base_offset();
+        const protocol::offset base = c.cleaned->base_offset();
         int err = 0;
         if (c.txn_index_written &&
             ::rename(layout::txn_index_path(dir, base, layout::cleaned_suffix).c_str(), layout::txn_index_path(dir, base, layout::swap_suffix).c_str()) < 0)
@@ -232,7 +229,7 @@ void log_cleaner::complete_swap(const std::shared_ptr<job>& j, int fsync_error) 
         ctx_.deleter.schedule(std::move(gone), 0);
     };
     // A source's .txnindex goes with it (the merged segment has its own).
-    auto drop_txn_index = [&](int64_t base) {
+    auto drop_txn_index = [&](protocol::offset base) {
         auto it = l->txn_indexes_.find(base);
         if (it == l->txn_indexes_.end()) return;
         (void)::unlink(it->second->path().c_str());
@@ -255,7 +252,7 @@ void log_cleaner::complete_swap(const std::shared_ptr<job>& j, int fsync_error) 
                 drop_swap(c.cleaned);
                 continue;
             }
-            const int64_t base = c.cleaned->base_offset();
+            const protocol::offset base = c.cleaned->base_offset();
             // Kafka's order: the merged sources after the first go (renamed *.deleted) before
             // the .swap files take their final names; a restart that still finds a .log.swap
             // removes whatever segment its offsets cover (docs/storage.md).
@@ -303,7 +300,7 @@ void log_cleaner::complete_swap(const std::shared_ptr<job>& j, int fsync_error) 
         }
     }
     l->dir_dirty_ = true;
-    l->cleaner_offset_ = std::max(l->cleaner_offset_, protocol::offset(result.next_dirty_offset));
+    l->cleaner_offset_ = std::max(l->cleaner_offset_, result.next_dirty_offset);
     ctx_.flush.run([dir] { return sync_dir(dir); }, {});
     report.ran = true;
     report.cleaner_offset = l->cleaner_offset_;

@@ -27,16 +27,16 @@ namespace {
 
 bool ends_with(std::string_view s, std::string_view suffix) { return s.ends_with(suffix); }
 
-std::optional<int64_t> index_base(std::string_view name) {
-    if (auto b = layout::parse_segment_name(name, layout::index_suffix)) return b;
-    return layout::parse_segment_name(name, layout::time_index_suffix);
+std::optional<protocol::offset> index_base(std::string_view name) {
+    if (auto b = layout::parse_segment_base(name, layout::index_suffix)) return b;
+    return layout::parse_segment_base(name, layout::time_index_suffix);
 }
 
 // The last offset of the batches in a .log file, from their headers, or nullopt when it holds
 // none. A swapped-in file was complete and fsynced, so its headers are trusted here; the segment
 // is scanned properly afterwards. The headers are walked inside large reads, as the producer-state
 // replay walks them, not one read per batch.
-std::optional<int64_t> last_offset_in(const std::string& path) {
+std::optional<protocol::offset> last_offset_in(const std::string& path) {
     int err = 0;
     auto file = file_handle::open(path, O_RDONLY, 0, &err);
     if (!file) return std::nullopt;
@@ -44,9 +44,9 @@ std::optional<int64_t> last_offset_in(const std::string& path) {
     if (size <= 0) return std::nullopt;
     // Segment files stay below 2 GiB (segment::open refuses larger ones).
     const auto walked = static_cast<uint32_t>(std::min<int64_t>(size, std::numeric_limits<int32_t>::max()));
-    std::optional<int64_t> last;
+    std::optional<protocol::offset> last;
     walk_batch_headers(*file, walked, 0, size_t{1} << 20, [&](const batch_location& b, std::span<const uint8_t>) {
-        last = b.last_offset.value();  // compared with segment file names
+        last = b.last_offset;
         return true;
     });
     return last;
@@ -70,10 +70,10 @@ bool log::load(const log_load_state& state, std::string* error) {
         return false;
     }
 
-    std::set<int64_t> bases;
-    std::set<int64_t> rebuild;  // indexes to rebuild: an interrupted compaction swap touched them
-    std::set<int64_t> swapped;  // a .log.swap was completed
-    std::vector<std::pair<int64_t, std::string>> txn_swaps;
+    std::set<protocol::offset> bases;
+    std::set<protocol::offset> rebuild;  // indexes to rebuild: an interrupted compaction swap touched them
+    std::set<protocol::offset> swapped;  // a .log.swap was completed
+    std::vector<std::pair<protocol::offset, std::string>> txn_swaps;
     for (const auto& name : names) {
         std::string path = layout::join(dir_, name);
         // Half-done work of an earlier run: segments waiting for deletion, compaction output not
@@ -86,7 +86,7 @@ bool log::load(const log_load_state& state, std::string* error) {
         if (ends_with(name, layout::swap_suffix)) {
             // A complete, fsynced compaction result: finish the swap it was part of.
             std::string_view stem(name.data(), name.size() - layout::swap_suffix.size());
-            if (auto b = layout::parse_segment_name(stem, layout::log_suffix)) {
+            if (auto b = layout::parse_segment_base(stem, layout::log_suffix)) {
                 if (::rename(path.c_str(), layout::join(dir_, stem).c_str()) < 0) {
                     *error = "cannot finish swap of " + path + ": " + std::strerror(errno);
                     return false;
@@ -97,14 +97,14 @@ bool log::load(const log_load_state& state, std::string* error) {
             } else if (auto ib = index_base(stem)) {
                 ::unlink(path.c_str());
                 rebuild.insert(*ib);
-            } else if (auto tb = layout::parse_segment_name(stem, layout::txn_index_suffix)) {
+            } else if (auto tb = layout::parse_segment_base(stem, layout::txn_index_suffix)) {
                 txn_swaps.emplace_back(*tb, path);
             } else {
                 ::unlink(path.c_str());
             }
             continue;
         }
-        if (auto b = layout::parse_segment_name(name, layout::log_suffix)) bases.insert(*b);
+        if (auto b = layout::parse_segment_base(name, layout::log_suffix)) bases.insert(*b);
     }
     // A .txnindex.swap is renamed before its .log.swap and after the .cleaned files became
     // .swap: with its .log.swap it belongs to the swap being completed, without it the swap was
@@ -121,7 +121,7 @@ bool log::load(const log_load_state& state, std::string* error) {
     }
     // A completed swap replaces every segment its offsets cover (a merged group): segments of the
     // group not yet renamed *.deleted when the broker stopped go now, with their txn indexes.
-    for (int64_t b : swapped) {
+    for (protocol::offset b : swapped) {
         auto last = last_offset_in(layout::segment_path(dir_, b, layout::log_suffix));
         if (!last) continue;
         for (auto it = bases.upper_bound(b); it != bases.end() && *it <= *last;) {
@@ -152,8 +152,8 @@ bool log::load(const log_load_state& state, std::string* error) {
     bool rebuild_epochs = epoch_status != checkpoint::read_status::ok;
     epochs_ = std::make_unique<leader_epoch_cache>(std::move(entries));
 
-    std::vector<int64_t> sorted(bases.begin(), bases.end());
-    std::vector<int64_t> to_rebuild(rebuild.begin(), rebuild.end());
+    std::vector<protocol::offset> sorted(bases.begin(), bases.end());
+    std::vector<protocol::offset> to_rebuild(rebuild.begin(), rebuild.end());
     if (!load_segments(state, std::move(sorted), to_rebuild, rebuild_epochs, error)) return false;
 
     if (rebuild_epochs) {
@@ -174,14 +174,14 @@ bool log::load(const log_load_state& state, std::string* error) {
     return true;
 }
 
-bool log::load_segments(const log_load_state& state, std::vector<int64_t> bases,
-                        const std::vector<int64_t>& rebuild, bool rebuild_epochs, std::string* error) {
+bool log::load_segments(const log_load_state& state, std::vector<protocol::offset> bases,
+                        const std::vector<protocol::offset>& rebuild, bool rebuild_epochs, std::string* error) {
     const segment_options options = segment_options::from(config_);
     int err = 0;
     if (bases.empty()) {
         const protocol::offset start =
             std::max(protocol::offset(0), state.log_start_offset.value_or(protocol::offset(0)));
-        auto seg = segment::create(dir_, start.value(), options, state.now_ms, &err);
+        auto seg = segment::create(dir_, start, options, state.now_ms, &err);
         if (!seg) {
             *error = "cannot create the first segment in " + dir_ + ": " + std::strerror(err);
             return false;
@@ -210,8 +210,8 @@ bool log::load_segments(const log_load_state& state, std::vector<int64_t> bases,
     size_t first_unflushed = state.clean_shutdown ? segments_.size()
                                                   : segment_index_for(state.recovery_point.value_or(protocol::offset(0)));
     leader_epoch_cache* epochs = rebuild_epochs ? nullptr : epochs_.get();
-    int64_t expected = segments_.front()->base_offset();
-    int64_t next_offset = -1;
+    protocol::offset expected = segments_.front()->base_offset();
+    protocol::offset next_offset = protocol::no_offset;
     for (size_t i = 0; i < segments_.size(); ++i) {
         segment& seg = *segments_[i];
         const bool last = i + 1 == segments_.size();
@@ -233,7 +233,7 @@ bool log::load_segments(const log_load_state& state, std::vector<int64_t> bases,
                 scan = true;
                 ++load_info_.rebuilt_indexes;
             } else {
-                next_offset = tail.next_offset >= 0 ? tail.next_offset : seg.base_offset();
+                next_offset = tail.next_offset >= protocol::offset(0) ? tail.next_offset : seg.base_offset();
             }
         }
         if (!scan) {
@@ -250,7 +250,7 @@ bool log::load_segments(const log_load_state& state, std::vector<int64_t> bases,
             *error = "cannot recover " + seg.log_path() + ": " + std::strerror(rec.error);
             return false;
         }
-        next_offset = rec.scan.next_offset >= 0 ? rec.scan.next_offset : seg.base_offset();
+        next_offset = rec.scan.next_offset >= protocol::offset(0) ? rec.scan.next_offset : seg.base_offset();
         expected = next_offset;
         if (rec.scan.stop != scan_stop::end_of_file) {
             load_info_.truncated_bytes += rec.truncated_bytes;
@@ -277,9 +277,9 @@ bool log::load_segments(const log_load_state& state, std::vector<int64_t> bases,
     }
 
     segment& active = *segments_.back();
-    const protocol::offset active_base(active.base_offset());
-    const protocol::offset first_base(segments_.front()->base_offset());
-    log_end_offset_ = std::max(next_offset >= 0 ? protocol::offset(next_offset) : active_base, active_base);
+    const protocol::offset active_base = active.base_offset();
+    const protocol::offset first_base = segments_.front()->base_offset();
+    log_end_offset_ = std::max(next_offset >= protocol::offset(0) ? next_offset : active_base, active_base);
     log_start_offset_ = std::min(std::max(state.log_start_offset.value_or(protocol::offset(0)), first_base),
                                  log_end_offset_);
     recovery_point_ = state.clean_shutdown

@@ -75,13 +75,13 @@ size_t log::expire_producers(int64_t now_ms, int64_t expiration_ms) { return pro
 std::vector<aborted_txn> log::aborted_transactions(protocol::offset fetch_offset, protocol::offset upper_bound) const {
     std::vector<aborted_txn> out;
     if (segments_.empty() || txn_indexes_.empty()) return out;
-    const int64_t from = segments_[segment_index_for(fetch_offset)]->base_offset();
+    const protocol::offset from = segments_[segment_index_for(fetch_offset)]->base_offset();
     for (auto it = txn_indexes_.lower_bound(from); it != txn_indexes_.end(); ++it)
         if (it->second->collect(fetch_offset.value(), upper_bound.value(), out)) break;
     return out;
 }
 
-txn_index* log::txn_index_for(int64_t segment_base) {
+txn_index* log::txn_index_for(protocol::offset segment_base) {
     auto it = txn_indexes_.find(segment_base);
     if (it != txn_indexes_.end()) return it->second.get();
     int err = 0;
@@ -164,12 +164,12 @@ void log::write_producer_snapshot(bool now) {
 }
 
 void log::prune_producer_files() {
-    // File names and the txn index map carry raw offsets.
-    const int64_t end = log_end_offset_.value();
-    const int64_t front = segments_.empty() ? end : segments_.front()->base_offset();
+    const protocol::offset end = log_end_offset_;
+    const protocol::offset front = segments_.empty() ? end : segments_.front()->base_offset();
     // Removed here, not on the deleter thread: a later roll may write a file of the same name.
+    // Snapshot file names carry raw offsets.
     for (int64_t s : list_producer_snapshots(dir_))
-        if (s < front || s > end)
+        if (s < front.value() || s > end.value())
             (void)::unlink(layout::segment_path(dir_, s, layout::snapshot_suffix).c_str());
     for (auto it = txn_indexes_.begin(); it != txn_indexes_.end();) {
         if (it->first < front || it->first > end) {
@@ -185,8 +185,9 @@ void log::prune_producer_files() {
 void log::rebuild_producer_state(bool clean_shutdown) {
     producers_->clear();
     txn_indexes_.clear();
-    // File names, snapshots and the producer table carry raw offsets.
-    const int64_t front = segments_.front()->base_offset();
+    const protocol::offset front_offset = segments_.front()->base_offset();
+    // Snapshot file names and the producer table carry raw offsets.
+    const int64_t front = front_offset.value();
     const int64_t end = log_end_offset_.value();
 
     std::vector<std::string> names;
@@ -195,9 +196,9 @@ void log::rebuild_producer_state(bool clean_shutdown) {
         ::closedir(d);
     }
     for (const auto& name : names) {
-        auto base = layout::parse_segment_name(name, layout::txn_index_suffix);
+        auto base = layout::parse_segment_base(name, layout::txn_index_suffix);
         if (!base) continue;
-        if (*base < front || *base > end) {
+        if (*base < front_offset || *base > log_end_offset_) {
             (void)::unlink(layout::join(dir_, name).c_str());
             continue;
         }
@@ -246,7 +247,7 @@ void log::rebuild_producer_state(bool clean_shutdown) {
     for (size_t i = segment_index_for(protocol::offset(*from)); i < segments_.size(); ++i) {
         segment& seg = *segments_[i];
         uint32_t position = 0;
-        if (seg.base_offset() < *from) {
+        if (seg.base_offset() < protocol::offset(*from)) {
             auto loc = seg.translate_offset(protocol::offset(*from));
             if (!loc) continue;
             position = loc->position;

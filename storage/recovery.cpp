@@ -83,8 +83,8 @@ private:
 
 } // namespace
 
-scan_result scan_log_file(const file_handle& file, uint64_t file_size, uint32_t from, int64_t base_offset,
-                          int64_t min_offset, const std::function<void(const batch_location&)>& visit) {
+scan_result scan_log_file(const file_handle& file, uint64_t file_size, uint32_t from, protocol::offset base_offset,
+                          protocol::offset min_offset, const std::function<void(const batch_location&)>& visit) {
     scan_result r;
     r.valid_bytes = from;
     if (file_size <= from) return r;
@@ -99,8 +99,8 @@ scan_result scan_log_file(const file_handle& file, uint64_t file_size, uint32_t 
         r.error = in.error();
     };
     uint8_t header[batch::header_size];
-    protocol::offset expected(min_offset);
-    const protocol::offset segment_base(base_offset);
+    protocol::offset expected = min_offset;
+    const protocol::offset segment_base = base_offset;
     uint64_t pos = from;
     while (pos < file_size) {
         uint64_t remaining = file_size - pos;
@@ -160,7 +160,7 @@ scan_result scan_log_file(const file_handle& file, uint64_t file_size, uint32_t 
         }
         visit(b);
         expected = b.last_offset + 1;
-        r.next_offset = expected.value();
+        r.next_offset = expected;
         ++r.batches;
         pos += total;
         r.valid_bytes = static_cast<uint32_t>(pos);
@@ -168,7 +168,7 @@ scan_result scan_log_file(const file_handle& file, uint64_t file_size, uint32_t 
     return r;
 }
 
-segment_recovery recover_segment(segment& seg, leader_epoch_cache* epochs, int64_t min_offset) {
+segment_recovery recover_segment(segment& seg, leader_epoch_cache* epochs, protocol::offset min_offset) {
     segment_recovery out;
     int64_t size = seg.file()->size();
     if (size < 0) {

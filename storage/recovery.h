@@ -11,6 +11,7 @@
 // log::open on the loop thread during start-up (or partition creation); it blocks on disk reads.
 #pragma once
 
+#include "protocol/kafka_ids.h"
 #include "storage/segment.h"
 
 #include <cstdint>
@@ -36,7 +37,8 @@ enum class scan_stop : uint8_t {
 struct scan_result {
     uint32_t valid_bytes = 0;        // end of the last valid batch (absolute position)
     scan_stop stop = scan_stop::end_of_file;
-    int64_t next_offset = -1;        // last valid batch's last offset + 1, -1 when none was seen
+    // The last valid batch's last offset + 1; no_offset when none was seen.
+    protocol::offset next_offset = protocol::no_offset;
     uint64_t batches = 0;
     int error = 0;                   // errno for io_error
 };
@@ -45,7 +47,7 @@ struct scan_result {
 // calling `visit` for each valid one. `min_offset` is the smallest base offset the first batch may
 // have; `base_offset` is the segment's, which bounds relative offsets.
 [[nodiscard]] scan_result scan_log_file(const file_handle& file, uint64_t file_size, uint32_t from,
-                                        int64_t base_offset, int64_t min_offset,
+                                        protocol::offset base_offset, protocol::offset min_offset,
                                         const std::function<void(const batch_location&)>& visit);
 
 struct segment_recovery {
@@ -56,6 +58,6 @@ struct segment_recovery {
 
 // Rebuilds `seg`'s indexes from a full scan, cuts the file at the first invalid byte and feeds
 // each batch's leader epoch to `epochs` (may be null). The segment must not be sealed.
-[[nodiscard]] segment_recovery recover_segment(segment& seg, leader_epoch_cache* epochs, int64_t min_offset);
+[[nodiscard]] segment_recovery recover_segment(segment& seg, leader_epoch_cache* epochs, protocol::offset min_offset);
 
 } // namespace samsa::storage

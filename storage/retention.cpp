@@ -2,8 +2,8 @@
 
 namespace samsa::storage {
 
-retention_decision plan_retention(std::span<const segment_summary> segments, int64_t log_end_offset,
-                                  int64_t high_watermark, int64_t log_start_offset, const log_config& config,
+retention_decision plan_retention(std::span<const segment_summary> segments, protocol::offset log_end_offset,
+                                  protocol::offset high_watermark, protocol::offset log_start_offset, const log_config& config,
                                   int64_t now_ms) noexcept {
     retention_decision d;
     uint64_t total = 0;
@@ -11,7 +11,7 @@ retention_decision plan_retention(std::span<const segment_summary> segments, int
     for (size_t i = 0; i < segments.size(); ++i) {
         const auto& s = segments[i];
         bool last = i + 1 == segments.size();
-        int64_t upper = last ? log_end_offset : segments[i + 1].base_offset;
+        protocol::offset upper = last ? log_end_offset : segments[i + 1].base_offset;
         if (high_watermark < upper || (last && s.size == 0)) break;
         retention_reason why = retention_reason::none;
         if (!last && segments[i + 1].base_offset <= log_start_offset) {

@@ -12,6 +12,7 @@
 // When every segment goes, the caller first rolls, so a log always keeps one (empty) segment.
 #pragma once
 
+#include "protocol/kafka_ids.h"
 #include "storage/log_config.h"
 
 #include <cstdint>
@@ -20,7 +21,7 @@
 namespace samsa::storage {
 
 struct segment_summary {
-    int64_t base_offset = 0;
+    protocol::offset base_offset;
     uint64_t size = 0;
     int64_t retention_timestamp = -1;   // segment::retention_timestamp()
 };
@@ -32,8 +33,9 @@ struct retention_decision {
     retention_reason first_reason = retention_reason::none;
 };
 
-[[nodiscard]] retention_decision plan_retention(std::span<const segment_summary> segments, int64_t log_end_offset,
-                                                int64_t high_watermark, int64_t log_start_offset,
+[[nodiscard]] retention_decision plan_retention(std::span<const segment_summary> segments,
+                                                protocol::offset log_end_offset, protocol::offset high_watermark,
+                                                protocol::offset log_start_offset,
                                                 const log_config& config, int64_t now_ms) noexcept;
 
 } // namespace samsa::storage

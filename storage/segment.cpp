@@ -37,7 +37,7 @@ segment_options segment_options::from(const log_config& config) noexcept {
     return o;
 }
 
-segment::segment(std::string dir, int64_t base_offset, std::shared_ptr<file_handle> file, offset_index offsets,
+segment::segment(std::string dir, protocol::offset base_offset, std::shared_ptr<file_handle> file, offset_index offsets,
                  time_index times, const segment_options& options, int64_t now_ms, std::string_view suffix)
     : dir_(std::move(dir)),
       base_offset_(base_offset),
@@ -51,7 +51,7 @@ segment::segment(std::string dir, int64_t base_offset, std::shared_ptr<file_hand
 
 segment::~segment() = default;
 
-std::shared_ptr<segment> segment::create(const std::string& dir, int64_t base_offset, const segment_options& options,
+std::shared_ptr<segment> segment::create(const std::string& dir, protocol::offset base_offset, const segment_options& options,
                                          int64_t now_ms, int* err, std::string_view suffix) {
     std::string log_path = layout::segment_path(dir, base_offset, layout::log_suffix) + std::string(suffix);
     auto file = file_handle::open(log_path, O_RDWR | O_CREAT, 0644, err);
@@ -77,14 +77,14 @@ std::shared_ptr<segment> segment::create(const std::string& dir, int64_t base_of
     if (!oi) return nullptr;
     auto ti = index_file::open(time_path, time_index::entry_size, true, options.index_max_bytes, err);
     if (!ti) return nullptr;
-    std::shared_ptr<segment> s(new segment(dir, base_offset, std::move(file), offset_index(std::move(oi), protocol::offset(base_offset)),
-                                           time_index(std::move(ti), protocol::offset(base_offset)), options, now_ms, suffix));
+    std::shared_ptr<segment> s(new segment(dir, base_offset, std::move(file), offset_index(std::move(oi), base_offset),
+                                           time_index(std::move(ti), base_offset), options, now_ms, suffix));
     s->mark_indexes_dirty();
     *err = 0;
     return s;
 }
 
-std::shared_ptr<segment> segment::open(const std::string& dir, int64_t base_offset, bool active,
+std::shared_ptr<segment> segment::open(const std::string& dir, protocol::offset base_offset, bool active,
                                        const segment_options& options, int64_t now_ms, int* err) {
     std::string log_path = layout::segment_path(dir, base_offset, layout::log_suffix);
     auto file = file_handle::open(log_path, O_RDWR, 0644, err);
@@ -112,15 +112,15 @@ std::shared_ptr<segment> segment::open(const std::string& dir, int64_t base_offs
     if (!oi) return nullptr;
     auto ti = open_index(layout::time_index_suffix, time_index::entry_size);
     if (!ti) return nullptr;
-    std::shared_ptr<segment> s(new segment(dir, base_offset, std::move(file), offset_index(std::move(oi), protocol::offset(base_offset)),
-                                           time_index(std::move(ti), protocol::offset(base_offset)), options, now_ms, {}));
+    std::shared_ptr<segment> s(new segment(dir, base_offset, std::move(file), offset_index(std::move(oi), base_offset),
+                                           time_index(std::move(ti), base_offset), options, now_ms, {}));
     s->size_ = static_cast<uint32_t>(st.st_size);
     s->last_modified_ms_ = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1000000;
     auto last = s->offsets_.last_entry();
     s->bytes_since_index_entry_ = last && last->position < s->size_ ? s->size_ - last->position : s->size_;
     if (auto t = s->times_.last_entry()) {
         s->max_timestamp_ = t->timestamp;
-        s->offset_of_max_timestamp_ = t->offset.value();
+        s->offset_of_max_timestamp_ = t->offset;
     }
     if (created_index) s->mark_indexes_dirty();
     s->index_created_ = created_index;
@@ -177,12 +177,12 @@ int segment::append(std::span<const uint8_t> bytes, std::span<const batch_info> 
 void segment::index_batch(const batch_location& b) noexcept {
     if (b.max_timestamp > max_timestamp_) {
         max_timestamp_ = b.max_timestamp;
-        offset_of_max_timestamp_ = b.last_offset.value();
+        offset_of_max_timestamp_ = b.last_offset;
     }
     if (bytes_since_index_entry_ > options_.index_interval_bytes) {
         // Either append may refuse (a full index): the index stays a valid subset.
         (void)offsets_.append(b.last_offset, b.position);
-        times_.maybe_append(max_timestamp_, protocol::offset(offset_of_max_timestamp_));
+        times_.maybe_append(max_timestamp_, offset_of_max_timestamp_);
         bytes_since_index_entry_ = 0;
         ++index_changes_;
     }
@@ -288,17 +288,17 @@ int64_t segment::first_batch_timestamp() const {
 
 void segment::reload_max_timestamp() {
     max_timestamp_ = -1;
-    offset_of_max_timestamp_ = -1;
+    offset_of_max_timestamp_ = protocol::no_offset;
     uint32_t from = 0;
     if (auto t = times_.last_entry()) {
         max_timestamp_ = t->timestamp;
-        offset_of_max_timestamp_ = t->offset.value();
+        offset_of_max_timestamp_ = t->offset;
         from = offsets_.lookup(t->offset).position;
     }
     walk(from, [&](const batch_location& b) {
         if (b.max_timestamp > max_timestamp_) {
             max_timestamp_ = b.max_timestamp;
-            offset_of_max_timestamp_ = b.last_offset.value();
+            offset_of_max_timestamp_ = b.last_offset;
         }
         return true;
     });
@@ -309,7 +309,7 @@ void segment::reset_indexes() noexcept {
     times_.reset();
     bytes_since_index_entry_ = 0;
     max_timestamp_ = -1;
-    offset_of_max_timestamp_ = -1;
+    offset_of_max_timestamp_ = protocol::no_offset;
     first_batch_timestamp_.reset();
     size_ = 0;
     ++index_changes_;
@@ -368,7 +368,7 @@ std::optional<protocol::offset> segment::truncate_to(protocol::offset offset, in
 
 int segment::seal() {
     if (sealed()) return 0;
-    if (max_timestamp_ > 0 && times_.maybe_append(max_timestamp_, protocol::offset(offset_of_max_timestamp_), true)) ++index_changes_;
+    if (max_timestamp_ > 0 && times_.maybe_append(max_timestamp_, offset_of_max_timestamp_, true)) ++index_changes_;
     // Gives back a preallocated tail, or the blocks reserved past the end: ftruncate to the
     // current size frees blocks allocated beyond it.
     if (options_.preallocate || reserved_to_ > size_) {

@@ -63,19 +63,19 @@ class segment {
 public:
     // Creates empty files for a new active segment. Null with `*err` = errno on failure. A
     // `suffix` (".cleaned") names the files of a segment the log cleaner is writing.
-    [[nodiscard]] static std::shared_ptr<segment> create(const std::string& dir, int64_t base_offset,
+    [[nodiscard]] static std::shared_ptr<segment> create(const std::string& dir, protocol::offset base_offset,
                                                          const segment_options& options, int64_t now_ms, int* err,
                                                          std::string_view suffix = {});
     // Opens an existing segment. Index files are opened as found (missing ones created empty);
     // the caller validates them or rebuilds them with recover_segment. `active` maps them
     // writable. The size is the .log file's size.
-    [[nodiscard]] static std::shared_ptr<segment> open(const std::string& dir, int64_t base_offset, bool active,
+    [[nodiscard]] static std::shared_ptr<segment> open(const std::string& dir, protocol::offset base_offset, bool active,
                                                        const segment_options& options, int64_t now_ms, int* err);
     ~segment();
     segment(const segment&) = delete;
     segment& operator=(const segment&) = delete;
 
-    [[nodiscard]] int64_t base_offset() const noexcept { return base_offset_; }
+    [[nodiscard]] protocol::offset base_offset() const noexcept { return base_offset_; }
     // Bytes of batches in the .log file (a preallocated file is larger).
     [[nodiscard]] uint32_t size() const noexcept { return size_; }
     [[nodiscard]] const std::shared_ptr<file_handle>& file() const noexcept { return file_; }
@@ -103,9 +103,9 @@ public:
     // The end of the last whole batch that ends at or before `limit`, walking from `from`.
     [[nodiscard]] uint32_t batch_end_at_or_below(uint32_t from, uint32_t limit) const;
 
-    // Largest batch max-timestamp and the last offset of that batch (-1, -1 when none).
+    // Largest batch max-timestamp and the last offset of that batch (-1 and no_offset when none).
     [[nodiscard]] int64_t max_timestamp() const noexcept { return max_timestamp_; }
-    [[nodiscard]] int64_t offset_of_max_timestamp() const noexcept { return offset_of_max_timestamp_; }
+    [[nodiscard]] protocol::offset offset_of_max_timestamp() const noexcept { return offset_of_max_timestamp_; }
     // The timestamp retention.ms compares: the max timestamp, or the last write time without one.
     [[nodiscard]] int64_t retention_timestamp() const noexcept;
     // The first batch's max timestamp (-1 when none), for segment.ms rolling.
@@ -157,11 +157,11 @@ public:
     [[nodiscard]] int set_last_modified_ms(int64_t ms) noexcept;
 
 private:
-    segment(std::string dir, int64_t base_offset, std::shared_ptr<file_handle> file, offset_index offsets,
+    segment(std::string dir, protocol::offset base_offset, std::shared_ptr<file_handle> file, offset_index offsets,
             time_index times, const segment_options& options, int64_t now_ms, std::string_view suffix);
 
     std::string dir_;
-    int64_t base_offset_;
+    protocol::offset base_offset_;
     std::shared_ptr<file_handle> file_;
     offset_index offsets_;
     time_index times_;
@@ -176,7 +176,7 @@ private:
     bool reserving_ = true;
     uint32_t bytes_since_index_entry_ = 0;
     int64_t max_timestamp_ = -1;
-    int64_t offset_of_max_timestamp_ = -1;
+    protocol::offset offset_of_max_timestamp_ = protocol::no_offset;
     int64_t created_ms_ = 0;
     int64_t last_modified_ms_ = 0;
     mutable std::optional<int64_t> first_batch_timestamp_;

@@ -11,7 +11,7 @@ std::vector<segment_group> group_segments_by_size(std::span<const segment_footpr
     size_t i = 0;
     while (i < segments.size()) {
         segment_group g{i, i + 1};
-        const int64_t base = segments[i].base_offset;
+        const protocol::offset base = segments[i].base_offset;
         uint64_t log_bytes = segments[i].log_bytes;
         uint64_t offset_index_bytes = segments[i].offset_index_entries * offset_index::entry_size;
         uint64_t time_index_bytes = segments[i].time_index_entries * time_index::entry_size;
@@ -24,7 +24,7 @@ std::vector<segment_group> group_segments_by_size(std::span<const segment_footpr
             if (time_index_bytes + more_times > limits.max_index_bytes) break;
             // The last offset the group would hold must fit a relative offset from its base.
             if (next.log_bytes != 0 &&
-                !protocol::relative_to(protocol::offset(base), protocol::offset(next.next_base_offset - 1)))
+                !protocol::relative_to(base, next.next_base_offset - 1))
                 break;
             log_bytes += next.log_bytes;
             offset_index_bytes += more_offsets;

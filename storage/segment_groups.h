@@ -9,6 +9,8 @@
 // offset rule. Sizes are those before cleaning, so a merged segment never outgrows the limits.
 #pragma once
 
+#include "protocol/kafka_ids.h"
+
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -17,8 +19,8 @@
 namespace samsa::storage {
 
 struct segment_footprint {
-    int64_t base_offset = 0;
-    int64_t next_base_offset = 0;   // where the next segment starts: this one ends below it
+    protocol::offset base_offset;
+    protocol::offset next_base_offset;   // where the next segment starts: this one ends below it
     uint64_t log_bytes = 0;
     size_t offset_index_entries = 0;
     size_t time_index_entries = 0;

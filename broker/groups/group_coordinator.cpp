@@ -44,9 +44,9 @@ error_code write_error(error_code e) {
     }
 }
 
-int64_t appended_base_offset(protocol::bytes_view batch) {
+protocol::offset appended_base_offset(protocol::bytes_view batch) {
     const auto h = protocol::batch::header_view::parse(batch);
-    return h ? h->base_offset() : -1;
+    return h ? protocol::offset(h->base_offset()) : protocol::no_offset;
 }
 
 } // namespace
@@ -128,7 +128,7 @@ error_code group_coordinator::find_coordinator(std::string_view group_id) {
     return ensure_topic();
 }
 
-error_code group_coordinator::write(protocol::partition_id partition, const std::vector<pending_record>& records, int64_t* base_offset) {
+error_code group_coordinator::write(protocol::partition_id partition, const std::vector<pending_record>& records, protocol::offset* base_offset) {
     if (records.empty()) return error_code::none;
     if (const auto e = ensure_topic(); e != error_code::none) return e;
     if (partition.value() >= partitions_) return error_code::not_coordinator;
@@ -401,14 +401,14 @@ std::vector<error_code> group_coordinator::commit_offsets(const offset_commit_re
         written.push_back(i);
         values.push_back(std::move(value));
     }
-    int64_t base = -1;
+    protocol::offset base = protocol::no_offset;
     if (const auto e = write(slot->partition, records, &base); e != error_code::none) {
         for (const size_t i : written) out[i] = e;
         return out;
     }
     for (size_t k = 0; k < written.size(); ++k) {
         const auto& o = req.offsets[written[k]];
-        values[k].record_offset = base < 0 ? -1 : base + static_cast<int64_t>(k);
+        values[k].record_offset = base < protocol::offset(0) ? protocol::no_offset : base + static_cast<int64_t>(k);
         slot->offsets.put(o.topic, o.partition, std::move(values[k]));
     }
     return out;
@@ -500,7 +500,7 @@ std::vector<error_code> group_coordinator::commit_txn_offsets(const txn_offset_c
     }
     if (written.empty()) return out;
     auto e = ensure_topic();
-    int64_t base = -1;
+    protocol::offset base = protocol::no_offset;
     if (e == error_code::none) {
         auto built = builder.build();
         if (built.status != protocol::codec_status::ok || built.bytes.empty()) e = error_code::unknown_server_error;
@@ -511,7 +511,7 @@ std::vector<error_code> group_coordinator::commit_txn_offsets(const txn_offset_c
         const size_t i = written[k];
         out[i] = e;
         if (e == error_code::none) {
-            values[k].record_offset = base < 0 ? -1 : base + static_cast<int64_t>(k);
+            values[k].record_offset = base < protocol::offset(0) ? protocol::no_offset : base + static_cast<int64_t>(k);
             const auto& o = req.offsets[i];
             txn_offsets_.add(req.producer_id, req.group_id, o.topic, o.partition, std::move(values[k]));
         }

@@ -254,7 +254,7 @@ private:
     // Appends the records as one batch; `base_offset`, when given, receives the log offset of the
     // first (the others follow it one by one).
     [[nodiscard]] protocol::error_code write(protocol::partition_id partition, const std::vector<pending_record>& records,
-                                             int64_t* base_offset = nullptr);
+                                             protocol::offset* base_offset = nullptr);
     [[nodiscard]] protocol::error_code check_group(std::string_view group_id, bool allow_empty) const;
     void load_partition(protocol::partition_id partition, protocol::offset from);
     void replay(protocol::partition_id partition, protocol::bytes_view batches);

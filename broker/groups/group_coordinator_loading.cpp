@@ -84,7 +84,7 @@ void group_coordinator::replay(protocol::partition_id partition, protocol::bytes
                     continue;
                 }
                 auto v = decode_offset_commit_value(*rec.value);
-                if (v) v->record_offset = rec.offset;
+                if (v) v->record_offset = protocol::offset(rec.offset);
                 if (v && transactional)
                     txn_offsets_.add(producer, key.group, key.topic, key.partition, std::move(*v));
                 else if (v)

@@ -21,10 +21,10 @@ struct committed_offset {
     std::string metadata;                       // round-tripped as the client sent it
     int64_t commit_timestamp_ms = 0;            // wall clock
     std::optional<int64_t> expire_timestamp_ms; // set only by OffsetCommit v2-v4 retention times
-    // Where the commit's record sits in __consumer_offsets (-1: not known). A transaction's
+    // Where the commit's record sits in __consumer_offsets (no_offset: not known). A transaction's
     // pending offset replaces a committed one only if its record is later (Kafka's rule), both
     // live and when the log is replayed.
-    int64_t record_offset = -1;
+    protocol::offset record_offset = protocol::no_offset;
     bool operator==(const committed_offset&) const = default;
 
     // Whether this commit's record precedes `other`'s in the log; an unknown position counts as

@@ -473,13 +473,13 @@ TEST_CASE("compaction: a crash in the middle of a group swap recovers to a consi
     std::vector<std::shared_ptr<segment>> segs;
     for (size_t i = 0; i < bases.size(); ++i) {
         int err = 0;
-        auto seg = segment::open(pdir, bases[i], false, plan.options, 1000, &err);
+        auto seg = segment::open(pdir, offset(bases[i]), false, plan.options, 1000, &err);
         REQUIRE(seg);
         compaction_source src;
         src.seg = seg;
         src.file = seg->file();
-        src.base_offset = bases[i];
-        src.next_base_offset = i + 1 < bases.size() ? bases[i + 1] : original.back().offset + 1;
+        src.base_offset = offset(bases[i]);
+        src.next_base_offset = offset(i + 1 < bases.size() ? bases[i + 1] : original.back().offset + 1);
         src.size = seg->size();
         src.last_modified_ms = seg->last_modified_ms();
         src.offset_index_entries = seg->offsets().entries();

@@ -310,7 +310,7 @@ TEST_CASE("log_cleaner: an interrupted swap is completed or discarded at the nex
     plan.now_ms = 2000;
     // The first segment alone, cleaned against its own keys.
     int err = 0;
-    auto seg = segment::open(plan.dir, 0, false, plan.options, 2000, &err);
+    auto seg = segment::open(plan.dir, offset(0), false, plan.options, 2000, &err);
     REQUIRE(seg);
     compaction_source src;
     src.seg = seg;
@@ -318,13 +318,13 @@ TEST_CASE("log_cleaner: an interrupted swap is completed or discarded at the nex
     src.size = seg->size();
     src.last_modified_ms = seg->last_modified_ms();
     // Its next segment's base: one past the last batch the first segment holds.
-    src.next_base_offset = 0;
+    src.next_base_offset = offset(0);
     {
         auto bytes = l->read_copy(offset(0), 1 << 30, l->log_end_offset()).bytes;
         size_t pos = 0;
         while (pos < bytes.size()) {
             auto h = batch::header_view::parse(std::span<const uint8_t>(bytes).subspan(pos));
-            src.next_base_offset = h->last_offset() + 1;
+            src.next_base_offset = offset(h->last_offset() + 1);
             pos += h->total_size();
         }
     }

@@ -313,12 +313,12 @@ TEST_CASE("recovery: scan_log_file reports why it stopped") {
     auto f = samsa::storage::file_handle::open(seg0(dir / "t-0", layout::log_suffix), O_RDONLY, 0, &err);
     REQUIRE(f);
     int n = 0;
-    auto r = scan_log_file(*f, static_cast<uint64_t>(f->size()), 0, 0, 0, [&](const batch_location&) { ++n; });
+    auto r = scan_log_file(*f, static_cast<uint64_t>(f->size()), 0, offset(0), offset(0), [&](const batch_location&) { ++n; });
     CHECK(r.stop == scan_stop::end_of_file);
     CHECK(n == 3);
-    CHECK(r.next_offset == 9);
+    CHECK(r.next_offset == offset(9));
     // The same bytes, claimed to start at offset 10, are offsets out of order.
-    auto r2 = scan_log_file(*f, static_cast<uint64_t>(f->size()), 0, 0, 10, [](const batch_location&) {});
+    auto r2 = scan_log_file(*f, static_cast<uint64_t>(f->size()), 0, offset(0), offset(10), [](const batch_location&) {});
     CHECK(r2.stop == scan_stop::bad_offsets);
     CHECK(r2.valid_bytes == 0);
 }
@@ -361,7 +361,7 @@ TEST_CASE("recovery: batches that straddle the scan's read chunks are checked li
     auto f = samsa::storage::file_handle::open(dir / "s.log", O_RDONLY, 0, &err);
     REQUIRE(f);
     std::vector<uint64_t> seen;
-    auto r = scan_log_file(*f, starts.back(), 0, 0, 0, [&](const batch_location& b) { seen.push_back(b.position); });
+    auto r = scan_log_file(*f, starts.back(), 0, offset(0), offset(0), [&](const batch_location& b) { seen.push_back(b.position); });
     CHECK(r.stop == scan_stop::end_of_file);
     CHECK(r.valid_bytes == starts.back());
     CHECK(seen == std::vector<uint64_t>(starts.begin(), starts.end() - 1));
@@ -385,7 +385,7 @@ TEST_CASE("recovery: a flipped byte in a batch across two read chunks stops the 
         int err = 0;
         auto f = samsa::storage::file_handle::open(dir / "s.log", O_RDONLY, 0, &err);
         REQUIRE(f);
-        auto r = scan_log_file(*f, starts.back(), 0, 0, 0, [](const batch_location&) {});
+        auto r = scan_log_file(*f, starts.back(), 0, offset(0), offset(0), [](const batch_location&) {});
         CHECK(r.stop == scan_stop::bad_crc);
         CHECK(r.valid_bytes == starts[across(flip)]);
     }
@@ -395,11 +395,11 @@ TEST_CASE("recovery: a flipped byte in a batch across two read chunks stops the 
     int err = 0;
     auto f = samsa::storage::file_handle::open(dir / "s.log", O_RDONLY, 0, &err);
     REQUIRE(f);
-    auto r = scan_log_file(*f, static_cast<uint64_t>(f->size()), 0, 0, 0, [](const batch_location&) {});
+    auto r = scan_log_file(*f, static_cast<uint64_t>(f->size()), 0, offset(0), offset(0), [](const batch_location&) {});
     CHECK(r.stop == scan_stop::torn);
     CHECK(r.valid_bytes == starts[across(uint64_t{8} << 20)]);
     // The file shorter than the size the scan was given (it shrank meanwhile): torn as well.
-    auto r2 = scan_log_file(*f, starts.back(), 0, 0, 0, [](const batch_location&) {});
+    auto r2 = scan_log_file(*f, starts.back(), 0, offset(0), offset(0), [](const batch_location&) {});
     CHECK(r2.stop == scan_stop::torn);
     CHECK(r2.valid_bytes == starts[across(uint64_t{8} << 20)]);
 }

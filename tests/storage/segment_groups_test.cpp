@@ -12,6 +12,7 @@
 #include <vector>
 
 using namespace samsa::storage;
+using samsa::protocol::offset;
 
 namespace {
 
@@ -20,7 +21,7 @@ std::vector<segment_footprint> segments_of(const std::vector<uint64_t>& sizes, i
     std::vector<segment_footprint> out;
     int64_t base = 0;
     for (uint64_t size : sizes) {
-        out.push_back({base, base + offsets_each, size, 1, 1});
+        out.push_back({offset(base), offset(base + offsets_each), size, 1, 1});
         base += offsets_each;
     }
     return out;
@@ -64,10 +65,10 @@ TEST_CASE("segment_groups: the offset index and the time index each bound a grou
 TEST_CASE("segment_groups: a group's offsets stay within 32 bits of its base offset") {
     constexpr int64_t max_rel = std::numeric_limits<int32_t>::max();
     std::vector<segment_footprint> s = {
-        {0, 100, 10, 1, 1},
-        {100, max_rel + 1, 10, 1, 1},      // its last offset is max_rel: fits relative to 0
-        {max_rel + 1, max_rel + 50, 10, 1, 1},  // would need max_rel + 49: a new group
-        {max_rel + 50, max_rel + 60, 10, 1, 1},
+        {offset(0), offset(100), 10, 1, 1},
+        {offset(100), offset(max_rel + 1), 10, 1, 1},      // its last offset is max_rel: fits relative to 0
+        {offset(max_rel + 1), offset(max_rel + 50), 10, 1, 1},  // would need max_rel + 49: a new group
+        {offset(max_rel + 50), offset(max_rel + 60), 10, 1, 1},
     };
     CHECK(groups(s, 1 << 20) == std::vector<segment_group>{{0, 2}, {2, 4}});
     // An empty segment never breaks the offset rule (it adds no offsets).
@@ -84,7 +85,7 @@ TEST_CASE("segment_groups: random inputs are covered in order and every multi-se
         for (size_t i = 0; i < n; ++i) {
             int64_t span = 1 + static_cast<int64_t>(rng() % 1000);
             if (rng() % 10 == 0) span = static_cast<int64_t>(rng() % 3) * (int64_t{1} << 30) + 1;
-            s.push_back({base, base + span, rng() % 700, rng() % 20, rng() % 20});
+            s.push_back({offset(base), offset(base + span), rng() % 700, rng() % 20, rng() % 20});
             base += span;
         }
         const uint64_t max_bytes = 500 + rng() % 1000, max_index = 40 + rng() % 200;

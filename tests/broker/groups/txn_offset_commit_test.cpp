@@ -59,8 +59,8 @@ offset_commit_request_params plain_commit(const std::string& group, int32_t part
 } // namespace
 
 TEST_CASE("committed_offset: a commit is older than another when its record comes first in the log") {
-    committed_offset first{protocol::offset(1), protocol::leader_epoch(-1), "", 0, std::nullopt, 10};
-    committed_offset second{protocol::offset(1), protocol::leader_epoch(-1), "", 0, std::nullopt, 11};
+    committed_offset first{protocol::offset(1), protocol::leader_epoch(-1), "", 0, std::nullopt, protocol::offset(10)};
+    committed_offset second{protocol::offset(1), protocol::leader_epoch(-1), "", 0, std::nullopt, protocol::offset(11)};
     committed_offset unknown{protocol::offset(1), protocol::leader_epoch(-1), "", 0, std::nullopt};
     CHECK(first.older_than(second));
     CHECK_FALSE(second.older_than(first));
