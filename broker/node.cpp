@@ -40,9 +40,8 @@ struct node::parts {
         services.producer_ids = &producer_ids;
         services.transactions = &transactions;
         // A transaction's markers decide the offsets it committed for consumer groups.
-        transactions.set_markers_listener([this](int64_t pid, bool commit) {
-            groups.complete_txn_offsets(protocol::producer_id(pid), commit);
-        });
+        transactions.set_markers_listener(
+            [this](protocol::producer_id pid, bool commit) { groups.complete_txn_offsets(pid, commit); });
         // Dynamic broker configs change the topic defaults the logs are opened with.
         configs.load();
         storage.open(metadata.topics());
@@ -50,7 +49,7 @@ struct node::parts {
         transactions.start();
     }
 
-    std::optional<int64_t> next_producer_id() {
+    std::optional<protocol::producer_id> next_producer_id() {
         std::string why;
         auto id = producer_ids.next(&why);
         if (!id) log_error("no producer id for a transactional id: ", why);

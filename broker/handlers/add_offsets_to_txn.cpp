@@ -29,7 +29,8 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
     if (e == error_code::invalid_request) e = error_code::invalid_group_id;
     if (e == error_code::none) {
         const txn_topic_partition offsets{std::string(offsets_topic_name), ctx.groups().partition_for(req.group_id)};
-        e = txns->add_partitions(req.transactional_id, req.producer_id, req.producer_epoch, {offsets});
+        e = txns->add_partitions(req.transactional_id, protocol::producer_id(req.producer_id),
+                                 protocol::producer_epoch(req.producer_epoch), {offsets});
     }
     if (e == error_code::producer_fenced && v < 2) e = error_code::invalid_producer_epoch;
     resp.error_code = to_int(e);

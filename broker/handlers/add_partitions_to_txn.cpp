@@ -27,7 +27,8 @@ error_code for_version(error_code e, int16_t v) {
     return e;
 }
 
-topic_results run(request_context& ctx, const std::string& transactional_id, int64_t producer_id, int16_t producer_epoch,
+topic_results run(request_context& ctx, const std::string& transactional_id, protocol::producer_id producer_id,
+                  protocol::producer_epoch producer_epoch,
                   const std::vector<add_partitions_to_txn_request::add_partitions_to_txn_topic>& topics, bool verify_only) {
     std::vector<txn_topic_partition> requested;
     std::vector<bool> known;
@@ -83,8 +84,9 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
 
     add_partitions_to_txn_response resp;
     if (v < 4) {
-        resp.results_by_topic_v3_and_below = run(ctx, req.v3_and_below_transactional_id, req.v3_and_below_producer_id,
-                                                 req.v3_and_below_producer_epoch, req.v3_and_below_topics, false);
+        resp.results_by_topic_v3_and_below =
+            run(ctx, req.v3_and_below_transactional_id, protocol::producer_id(req.v3_and_below_producer_id),
+                protocol::producer_epoch(req.v3_and_below_producer_epoch), req.v3_and_below_topics, false);
         if (!any_success(resp.results_by_topic_v3_and_below)) return ctx.respond(resp);
         return respond_when_durable(ctx, ctx.transactions(), req.v3_and_below_transactional_id, std::move(resp),
                                     [](add_partitions_to_txn_response& out, error_code e) {
@@ -94,7 +96,8 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
     resp.error_code = to_int(error_code::none);
     for (const auto& t : req.transactions)
         resp.results_by_transaction.push_back(
-            {t.transactional_id, run(ctx, t.transactional_id, t.producer_id, t.producer_epoch, t.topics, t.verify_only)});
+            {t.transactional_id, run(ctx, t.transactional_id, protocol::producer_id(t.producer_id),
+                                     protocol::producer_epoch(t.producer_epoch), t.topics, t.verify_only)});
     // A verification writes nothing; an added partition is answered once it is durable.
     std::vector<std::string> wrote;
     for (size_t i = 0; i < req.transactions.size(); ++i)

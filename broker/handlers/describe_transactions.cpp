@@ -38,8 +38,8 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
             s.transaction_state = std::string(to_string(d.state));
             s.transaction_timeout_ms = d.timeout_ms;
             s.transaction_start_time_ms = d.start_ms;
-            s.producer_id = d.producer_id;
-            s.producer_epoch = d.producer_epoch;
+            s.producer_id = d.producer_id.value();
+            s.producer_epoch = d.producer_epoch.value();
             for (const auto& [topic, partition] : d.partitions) {
                 if (s.topics.empty() || s.topics.back().topic != topic) s.topics.push_back({topic, {}});
                 s.topics.back().partitions.push_back(partition.value());

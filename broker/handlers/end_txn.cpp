@@ -26,23 +26,26 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
     if (auto st = protocol::decode_body(body, v, req); st != protocol::decode_status::ok) return handler_result::malformed(st);
 
     auto* txns = ctx.transactions();
+    const protocol::producer_id producer_id(req.producer_id);
+    const protocol::producer_epoch producer_epoch(req.producer_epoch);
     end_txn_result r;
     if (txns == nullptr) r.error = error_code::coordinator_not_available;
     else if (v > last_transactions_v1_version)
-        r = txns->end_transaction_v2(req.transactional_id, req.producer_id, req.producer_epoch, req.committed);
-    else r.error = txns->end_transaction(req.transactional_id, req.producer_id, req.producer_epoch, req.committed);
+        r = txns->end_transaction_v2(req.transactional_id, producer_id, producer_epoch, req.committed);
+    else r.error = txns->end_transaction(req.transactional_id, producer_id, producer_epoch, req.committed);
     if (r.error == error_code::producer_fenced && v < 2) r.error = error_code::invalid_producer_epoch;
     end_txn_response resp;
     resp.error_code = to_int(r.error);
     // v5+ only; an error answers -1/-1 as Kafka does.
-    resp.producer_id = r.error == error_code::none ? r.producer_id : no_producer_id;
-    resp.producer_epoch = r.error == error_code::none ? r.producer_epoch : no_producer_epoch;
-    if (r.error != error_code::none) return ctx.respond(resp);
+    const bool ok = r.error == error_code::none;
+    resp.producer_id = (ok ? r.producer_id : protocol::no_producer_id).value();
+    resp.producer_epoch = (ok ? r.producer_epoch : protocol::no_producer_epoch).value();
+    if (!ok) return ctx.respond(resp);
     // Answered once PrepareCommit/PrepareAbort (or, for a retry, the decision) is durable.
     return respond_when_durable(ctx, txns, req.transactional_id, std::move(resp), [](end_txn_response& out, error_code failed) {
         out.error_code = to_int(failed);
-        out.producer_id = no_producer_id;
-        out.producer_epoch = no_producer_epoch;
+        out.producer_id = protocol::no_producer_id.value();
+        out.producer_epoch = protocol::no_producer_epoch.value();
     });
 }
 

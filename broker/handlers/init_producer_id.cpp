@@ -35,16 +35,16 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
         // id gives its epoch too (Kafka refuses one without the other).
         auto* txns = ctx.transactions();
         const bool has_id = v >= 3 && req.producer_id != -1, has_epoch = v >= 3 && req.producer_epoch != -1;
-        std::optional<std::pair<int64_t, int16_t>> expected;
-        if (has_id) expected.emplace(req.producer_id, req.producer_epoch);
+        std::optional<transaction_coordinator::producer_instance> expected;
+        if (has_id) expected.emplace(protocol::producer_id(req.producer_id), protocol::producer_epoch(req.producer_epoch));
         init_producer_id_result r;
         r.error = txns == nullptr ? error_code::coordinator_not_available : error_code::invalid_request;
         if (txns != nullptr && has_id == has_epoch)
             r = txns->init_producer_id(*req.transactional_id, req.transaction_timeout_ms, expected);
         if (r.error == error_code::producer_fenced && v < 4) r.error = error_code::invalid_producer_epoch;
         resp.error_code = to_int(r.error);
-        resp.producer_id = r.producer_id;
-        resp.producer_epoch = r.producer_epoch;
+        resp.producer_id = r.producer_id.value();
+        resp.producer_epoch = r.producer_epoch.value();
         if (r.error != error_code::none) return ctx.respond(resp);
         // The new epoch is on __transaction_state: answered once that is durable.
         return respond_when_durable(ctx, txns, *req.transactional_id, std::move(resp), [](init_producer_id_response& out, error_code e) {
@@ -55,7 +55,7 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
     }
     std::string why;
     auto* ids = ctx.producer_ids();
-    const std::optional<int64_t> id = ids ? ids->next(&why) : std::nullopt;
+    const std::optional<protocol::producer_id> id = ids ? ids->next(&why) : std::nullopt;
     if (!id) {
         if (ids) log_error("InitProducerId: ", why);
         // Retriable: the client asks again, as when Kafka's controller cannot hand out a block.
@@ -63,7 +63,7 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
         return ctx.respond(resp);
     }
     resp.error_code = to_int(error_code::none);
-    resp.producer_id = *id;
+    resp.producer_id = id->value();
     resp.producer_epoch = 0;
     return ctx.respond(resp);
 }

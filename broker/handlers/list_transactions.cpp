@@ -25,11 +25,15 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
         resp.error_code = to_int(error_code::coordinator_not_available);
         return ctx.respond(resp);
     }
-    auto r = txns->list(req.state_filters, req.producer_id_filters, v >= 1 ? req.duration_filter : -1);
+    std::vector<protocol::producer_id> producer_ids;
+    producer_ids.reserve(req.producer_id_filters.size());
+    for (const int64_t id : req.producer_id_filters) producer_ids.emplace_back(id);
+    auto r = txns->list(req.state_filters, producer_ids, v >= 1 ? req.duration_filter : -1);
     resp.error_code = to_int(r.error);
     resp.unknown_state_filters = std::move(r.unknown_state_filters);
     for (auto& t : r.transactions)
-        resp.transaction_states.push_back({std::move(t.transactional_id), t.producer_id, std::string(to_string(t.state))});
+        resp.transaction_states.push_back(
+            {std::move(t.transactional_id), t.producer_id.value(), std::string(to_string(t.state))});
     return ctx.respond(resp);
 }
 

@@ -26,7 +26,9 @@ error_code check_producer(request_context& ctx, const txn_offset_commit_request&
     auto* txns = ctx.transactions();
     if (txns == nullptr) return error_code::coordinator_not_available;
     const txn_topic_partition offsets{std::string(offsets_topic_name), ctx.groups().partition_for(req.group_id)};
-    auto e = txns->verify_partitions(req.transactional_id, req.producer_id, req.producer_epoch, {offsets}).front();
+    auto e = txns->verify_partitions(req.transactional_id, protocol::producer_id(req.producer_id),
+                                     protocol::producer_epoch(req.producer_epoch), {offsets})
+                 .front();
     // A stale epoch is what the __consumer_offsets log itself would refuse in Kafka.
     if (e == error_code::producer_fenced) e = error_code::invalid_producer_epoch;
     if (e == error_code::transaction_abortable && ctx.api_version() < 4) e = error_code::invalid_txn_state;

@@ -50,8 +50,8 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
         const auto& m = req.markers[i];
         answer->response.markers[i].producer_id = m.producer_id;
         txn_marker_request r;
-        r.producer_id = m.producer_id;
-        r.producer_epoch = m.producer_epoch;
+        r.producer_id = protocol::producer_id(m.producer_id);
+        r.producer_epoch = protocol::producer_epoch(m.producer_epoch);
         r.coordinator_epoch = m.coordinator_epoch;
         r.commit = m.transaction_result;
         for (const auto& t : m.topics)

@@ -38,8 +38,8 @@ void partition_txn_marker_writer::write_markers(const txn_marker_request& reques
 
     const int64_t now = partition_manager::wall_clock_ms();
     protocol::batch_options options;
-    options.producer_id = request.producer_id;
-    options.producer_epoch = request.producer_epoch;
+    options.producer_id = request.producer_id.value();
+    options.producer_epoch = request.producer_epoch.value();
     const protocol::control_marker marker{request.commit ? protocol::control_type::commit : protocol::control_type::abort,
                                           request.coordinator_epoch};
     const protocol::built_batch built = protocol::build_control_batch(options, marker, now);

@@ -46,7 +46,7 @@ producer_id_manager::producer_id_manager(std::string path, protocol::node_id nod
     }
 }
 
-std::optional<int64_t> producer_id_manager::next(std::string* error) {
+std::optional<protocol::producer_id> producer_id_manager::next(std::string* error) {
     if (next_id_ > block_end_) {
         const int64_t start = block_end_ + 1;
         if (start > std::numeric_limits<int64_t>::max() - block_size) {
@@ -62,7 +62,7 @@ std::optional<int64_t> producer_id_manager::next(std::string* error) {
         next_id_ = start;
         block_end_ = end;
     }
-    return next_id_++;
+    return protocol::producer_id(next_id_++);
 }
 
 } // namespace samsa::broker

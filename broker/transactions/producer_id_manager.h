@@ -31,7 +31,7 @@ public:
 
     // The next unused id; nullopt with `*error` set when a new block could not be reserved
     // (the disk refused the write). Nothing is handed out from an unwritten block.
-    [[nodiscard]] std::optional<int64_t> next(std::string* error);
+    [[nodiscard]] std::optional<protocol::producer_id> next(std::string* error);
 
     // The first id of the block after the last reserved one (tests, start-up messages).
     [[nodiscard]] int64_t next_block_start() const noexcept { return block_end_ + 1; }

@@ -219,7 +219,7 @@ error_code transaction_coordinator::write(const std::string& transactional_id, c
 // ---- the client requests ----------------------------------------------------------------------
 
 init_producer_id_result transaction_coordinator::init_producer_id(const std::string& transactional_id, int32_t timeout_ms,
-                                                                  std::optional<std::pair<int64_t, int16_t>> expected) {
+                                                                  std::optional<producer_instance> expected) {
     init_producer_id_result r;
     auto fail = [&r](error_code e) {
         r.error = e;
@@ -247,8 +247,8 @@ init_producer_id_result transaction_coordinator::init_producer_id(const std::str
         // Kafka's test: a brand-new id, the current producer id, or a retry of the rotation that
         // replaced the given (exhausted) id.
         const auto [pid, epoch] = *expected;
-        const bool valid = current.producer_epoch == no_producer_epoch || pid == current.producer_id ||
-                           (pid == current.last_producer_id && epoch >= INT16_MAX - 1);
+        const bool valid = current.producer_epoch == protocol::no_producer_epoch || pid == current.producer_id ||
+                           (pid == current.last_producer_id && epoch >= last_usable_producer_epoch);
         if (!valid) return fail(error_code::producer_fenced);
     }
     std::optional<transaction_metadata> next;
@@ -268,7 +268,7 @@ init_producer_id_result transaction_coordinator::init_producer_id(const std::str
                 if (!id) return fail(error_code::coordinator_load_in_progress);
                 next = current.prepare_producer_id_rotation(*id, timeout_ms, expected.has_value(), now);
             } else {
-                std::optional<int16_t> expected_epoch;
+                std::optional<protocol::producer_epoch> expected_epoch;
                 if (expected) expected_epoch = expected->second;
                 next = current.prepare_epoch_bump(timeout_ms, expected_epoch, now);
                 if (!next) return fail(error_code::producer_fenced);
@@ -298,14 +298,15 @@ error_code transaction_coordinator::fence_and_abort(transaction_metadata& curren
     return error_code::none;
 }
 
-error_code transaction_coordinator::add_partitions(const std::string& transactional_id, int64_t producer_id,
-                                                   int16_t producer_epoch, const std::set<txn_topic_partition>& partitions) {
+error_code transaction_coordinator::add_partitions(const std::string& transactional_id, protocol::producer_id producer_id,
+                                                   protocol::producer_epoch producer_epoch,
+                                                   const std::set<txn_topic_partition>& partitions) {
     if (const auto e = check_serving(transactional_id); e != error_code::none) return e;
     const auto it = table_.find(transactional_id);
     // A V2 client whose epoch ran out already has the next id while the markers of its last
     // transaction are being written: it retries once they are.
     if (it != table_.end() && is_prepare(it->second.state) && it->second.next_producer_id == producer_id &&
-        producer_id != no_producer_id)
+        producer_id != protocol::no_producer_id)
         return error_code::concurrent_transactions;
     if (it == table_.end() || it->second.producer_id != producer_id) return error_code::invalid_producer_id_mapping;
     auto& current = it->second;
@@ -321,8 +322,9 @@ error_code transaction_coordinator::add_partitions(const std::string& transactio
     return error_code::none;
 }
 
-std::vector<error_code> transaction_coordinator::verify_partitions(const std::string& transactional_id, int64_t producer_id,
-                                                                   int16_t producer_epoch,
+std::vector<error_code> transaction_coordinator::verify_partitions(const std::string& transactional_id,
+                                                                   protocol::producer_id producer_id,
+                                                                   protocol::producer_epoch producer_epoch,
                                                                    const std::vector<txn_topic_partition>& partitions) {
     auto all = [&](error_code e) { return std::vector<error_code>(partitions.size(), e); };
     if (const auto e = check_serving(transactional_id); e != error_code::none) return all(e);
@@ -339,8 +341,8 @@ std::vector<error_code> transaction_coordinator::verify_partitions(const std::st
     return out;
 }
 
-error_code transaction_coordinator::end_transaction(const std::string& transactional_id, int64_t producer_id,
-                                                    int16_t producer_epoch, bool commit) {
+error_code transaction_coordinator::end_transaction(const std::string& transactional_id, protocol::producer_id producer_id,
+                                                    protocol::producer_epoch producer_epoch, bool commit) {
     if (const auto e = check_serving(transactional_id); e != error_code::none) return e;
     const auto it = table_.find(transactional_id);
     if (it == table_.end() || it->second.producer_id != producer_id) return error_code::invalid_producer_id_mapping;
@@ -376,8 +378,8 @@ void transaction_coordinator::when_durable(std::string_view transactional_id, st
     log_.when_durable(partition_for(transactional_id), [done = std::move(done)](error_code e) { done(write_error(e)); });
 }
 
-end_txn_result transaction_coordinator::end_transaction_v2(const std::string& transactional_id, int64_t producer_id,
-                                                          int16_t producer_epoch, bool commit) {
+end_txn_result transaction_coordinator::end_transaction_v2(const std::string& transactional_id, protocol::producer_id producer_id,
+                                                          protocol::producer_epoch producer_epoch, bool commit) {
     end_txn_result r;
     auto fail = [&r](error_code e) {
         r.error = e;
@@ -389,9 +391,11 @@ end_txn_result transaction_coordinator::end_transaction_v2(const std::string& tr
     auto& current = it->second;
     // A retry after the epoch ran out names the old id at its last epoch; one after a bump
     // names the epoch before it.
-    const bool retry_on_overflow = current.last_producer_id == producer_id && producer_epoch == INT16_MAX - 1 &&
-                                   current.producer_epoch == 0;
-    const bool retry_on_bump = current.producer_id == producer_id && current.producer_epoch == producer_epoch + 1;
+    const bool retry_on_overflow = current.last_producer_id == producer_id &&
+                                   producer_epoch == last_usable_producer_epoch &&
+                                   current.producer_epoch == protocol::producer_epoch(0);
+    const bool retry_on_bump =
+        current.producer_id == producer_id && follows_producer_epoch(current.producer_epoch, producer_epoch);
     const bool is_retry = retry_on_bump || retry_on_overflow;
     if (current.producer_id != producer_id && !retry_on_overflow) return fail(error_code::invalid_producer_id_mapping);
     bool valid_epoch = false;
@@ -405,7 +409,7 @@ end_txn_result transaction_coordinator::end_transaction_v2(const std::string& tr
     if (!valid_epoch) return fail(error_code::producer_fenced);
 
     auto begin_end = [&](bool to_commit, bool no_partitions) {
-        int64_t next_id = no_producer_id;
+        protocol::producer_id next_id = protocol::no_producer_id;
         if (current.epoch_exhausted()) {
             const auto id = producer_ids_ ? producer_ids_() : std::nullopt;
             if (!id) return fail(error_code::coordinator_load_in_progress);
@@ -416,8 +420,9 @@ end_txn_result transaction_coordinator::end_transaction_v2(const std::string& tr
         if (const auto e = write(transactional_id, &next); e != error_code::none) return fail(e);
         current = std::move(next);
         // What the client uses next: the bumped epoch, or the new id once the epoch ran out.
-        r.producer_id = next_id != no_producer_id ? next_id : current.producer_id;
-        r.producer_epoch = next_id != no_producer_id ? int16_t{0} : current.producer_epoch;
+        const bool rotated = next_id != protocol::no_producer_id;
+        r.producer_id = rotated ? next_id : current.producer_id;
+        r.producer_epoch = rotated ? protocol::producer_epoch(0) : current.producer_epoch;
         send_markers_when_durable(transactional_id);
         return r;
     };
@@ -582,7 +587,8 @@ described_transaction transaction_coordinator::describe(const std::string& trans
 }
 
 list_transactions_result transaction_coordinator::list(const std::vector<std::string>& states,
-                                                       const std::vector<int64_t>& producer_ids, int64_t min_duration_ms) const {
+                                                       const std::vector<protocol::producer_id>& producer_ids,
+                                                       int64_t min_duration_ms) const {
     list_transactions_result r;
     if (closed_) {
         r.error = error_code::coordinator_not_available;
@@ -599,7 +605,7 @@ list_transactions_result transaction_coordinator::list(const std::vector<std::st
     }
     // Every state filter unknown: nothing can match (Kafka answers an empty list).
     if (!states.empty() && want_states.empty()) return r;
-    const std::set<int64_t> want_ids(producer_ids.begin(), producer_ids.end());
+    const std::set<protocol::producer_id> want_ids(producer_ids.begin(), producer_ids.end());
     const int64_t now = wall_();
     for (const auto& [id, m] : table_) {
         if (m.state == txn_state::dead) continue;

@@ -21,6 +21,7 @@
 #include "broker/transactions/transaction_state_log.h"
 #include "broker/transactions/txn_marker_writer.h"
 #include "protocol/errors.h"
+#include "protocol/kafka_ids.h"
 #include "protocol/wire.h"
 
 #include <cstdint>
@@ -31,21 +32,22 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace samsa::broker {
 
 struct init_producer_id_result {
     protocol::error_code error = protocol::error_code::none;
-    int64_t producer_id = no_producer_id;
-    int16_t producer_epoch = no_producer_epoch;
+    protocol::producer_id producer_id = protocol::no_producer_id;
+    protocol::producer_epoch producer_epoch = protocol::no_producer_epoch;
 };
 
 // EndTxn's answer; v5 (transactions V2) also returns the producer id and epoch to use next.
 struct end_txn_result {
     protocol::error_code error = protocol::error_code::none;
-    int64_t producer_id = no_producer_id;
-    int16_t producer_epoch = no_producer_epoch;
+    protocol::producer_id producer_id = protocol::no_producer_id;
+    protocol::producer_epoch producer_epoch = protocol::no_producer_epoch;
 };
 
 struct described_transaction {
@@ -54,14 +56,14 @@ struct described_transaction {
     txn_state state = txn_state::empty;
     int32_t timeout_ms = 0;
     int64_t start_ms = -1;
-    int64_t producer_id = no_producer_id;
-    int16_t producer_epoch = no_producer_epoch;
+    protocol::producer_id producer_id = protocol::no_producer_id;
+    protocol::producer_epoch producer_epoch = protocol::no_producer_epoch;
     std::set<txn_topic_partition> partitions;
 };
 
 struct listed_transaction {
     std::string transactional_id;
-    int64_t producer_id = no_producer_id;
+    protocol::producer_id producer_id = protocol::no_producer_id;
     txn_state state = txn_state::empty;
 };
 
@@ -74,12 +76,12 @@ struct list_transactions_result {
 class transaction_coordinator {
 public:
     // A new producer id, or nullopt when none can be handed out now (retriable for the client).
-    using producer_id_source = std::function<std::optional<int64_t>()>;
+    using producer_id_source = std::function<std::optional<protocol::producer_id>()>;
     using wall_clock = std::function<int64_t()>;
     // Told when a transaction's markers are on all its partitions, so that the group
     // coordinator makes the producer's transactional offset commits visible (commit) or drops
     // them (abort). Runs on the loop thread.
-    using markers_listener = std::function<void(int64_t producer_id, bool commit)>;
+    using markers_listener = std::function<void(protocol::producer_id producer_id, bool commit)>;
 
     // `wall` gives milliseconds since the epoch (the timestamps written to the log, timeouts
     // and expiry); by default the system clock.
@@ -103,29 +105,34 @@ public:
     [[nodiscard]] bool loading(std::string_view transactional_id) const noexcept;
     [[nodiscard]] bool loading_any() const noexcept;
 
+    // A producer's id and the epoch it holds, as a request names them.
+    using producer_instance = std::pair<protocol::producer_id, protocol::producer_epoch>;
+
     // InitProducerId with a non-null transactional id. `expected` is a v3+ request's producer
     // id and epoch when it gave one (not -1). An Ongoing transaction of an older instance is
     // fenced and aborted, and the answer is CONCURRENT_TRANSACTIONS until that is done.
     [[nodiscard]] init_producer_id_result init_producer_id(const std::string& transactional_id, int32_t timeout_ms,
-                                                           std::optional<std::pair<int64_t, int16_t>> expected);
+                                                           std::optional<producer_instance> expected);
     // AddPartitionsToTxn / AddOffsetsToTxn: one error for all the partitions.
-    [[nodiscard]] protocol::error_code add_partitions(const std::string& transactional_id, int64_t producer_id,
-                                                      int16_t producer_epoch, const std::set<txn_topic_partition>& partitions);
+    [[nodiscard]] protocol::error_code add_partitions(const std::string& transactional_id, protocol::producer_id producer_id,
+                                                      protocol::producer_epoch producer_epoch,
+                                                      const std::set<txn_topic_partition>& partitions);
     // The verification form (KIP-890): one error per partition, in order: none when it is in
     // the ongoing transaction, TRANSACTION_ABORTABLE when not.
-    [[nodiscard]] std::vector<protocol::error_code> verify_partitions(const std::string& transactional_id, int64_t producer_id,
-                                                                      int16_t producer_epoch,
+    [[nodiscard]] std::vector<protocol::error_code> verify_partitions(const std::string& transactional_id,
+                                                                      protocol::producer_id producer_id,
+                                                                      protocol::producer_epoch producer_epoch,
                                                                       const std::vector<txn_topic_partition>& partitions);
     // EndTxn: none once PrepareCommit/PrepareAbort is on the log; the markers follow.
-    [[nodiscard]] protocol::error_code end_transaction(const std::string& transactional_id, int64_t producer_id,
-                                                       int16_t producer_epoch, bool commit);
+    [[nodiscard]] protocol::error_code end_transaction(const std::string& transactional_id, protocol::producer_id producer_id,
+                                                       protocol::producer_epoch producer_epoch, bool commit);
     // EndTxn v5 (transactions V2, Kafka's rules): PrepareCommit/PrepareAbort at epoch + 1, the
     // new epoch (or, once exhausted, the next producer id at epoch 0) returned. A retry with the
     // epoch before the bump after completion answers none with the current id and epoch; the
     // current epoch after completion starts an abort of an empty transaction (commit:
     // INVALID_TXN_STATE); any other epoch is PRODUCER_FENCED.
-    [[nodiscard]] end_txn_result end_transaction_v2(const std::string& transactional_id, int64_t producer_id,
-                                                    int16_t producer_epoch, bool commit);
+    [[nodiscard]] end_txn_result end_transaction_v2(const std::string& transactional_id, protocol::producer_id producer_id,
+                                                    protocol::producer_epoch producer_epoch, bool commit);
 
     // Whether writes for the id wait for an fsync before they count (the flush policy of its
     // __transaction_state partition: the rule of an acks=-1 Produce).
@@ -139,7 +146,8 @@ public:
     // Filters: Kafka's state names (unknown ones are reported back), producer ids, and the
     // time (ms) a transaction must have been running longer than; empty or -1 means no filter.
     [[nodiscard]] list_transactions_result list(const std::vector<std::string>& states,
-                                                const std::vector<int64_t>& producer_ids, int64_t min_duration_ms) const;
+                                                const std::vector<protocol::producer_id>& producer_ids,
+                                                int64_t min_duration_ms) const;
 
     // Run by the timers; tests with a fake clock call them directly. Return how many they did.
     size_t abort_timed_out_transactions();
@@ -152,8 +160,8 @@ public:
 private:
     enum class partition_state : uint8_t { loading, loaded };
     struct marker_send {
-        int64_t producer_id = no_producer_id;
-        int16_t producer_epoch = no_producer_epoch;
+        protocol::producer_id producer_id = protocol::no_producer_id;
+        protocol::producer_epoch producer_epoch = protocol::no_producer_epoch;
         bool commit = false;
         std::set<txn_topic_partition> remaining;
         uint64_t generation = 0;

@@ -31,8 +31,8 @@ std::vector<uint8_t> encode_transaction_log_key(std::string_view transactional_i
 
 std::vector<uint8_t> encode_transaction_log_value(const transaction_metadata& m) {
     protocol::transaction_log_value v;
-    v.producer_id = m.producer_id;
-    v.producer_epoch = m.producer_epoch;
+    v.producer_id = m.producer_id.value();
+    v.producer_epoch = m.producer_epoch.value();
     v.transaction_timeout_ms = m.timeout_ms;
     v.transaction_status = static_cast<int8_t>(m.state);
     if (m.state == txn_state::empty) {
@@ -45,8 +45,8 @@ std::vector<uint8_t> encode_transaction_log_value(const transaction_metadata& m)
     }
     v.transaction_last_update_timestamp_ms = m.last_update_ms;
     v.transaction_start_timestamp_ms = m.start_ms;
-    v.previous_producer_id = m.last_producer_id;
-    v.next_producer_id = m.next_producer_id;
+    v.previous_producer_id = m.last_producer_id.value();
+    v.next_producer_id = m.next_producer_id.value();
     v.client_transaction_version = m.client_transaction_version;
     return encode_versioned(v, transaction_log_value_version);
 }
@@ -72,8 +72,8 @@ std::optional<transaction_metadata> decode_transaction_log_value(protocol::bytes
     const auto state = txn_state_from_id(v.transaction_status);
     if (!state || *state == txn_state::prepare_epoch_fence) return std::nullopt;
     transaction_metadata m;
-    m.producer_id = v.producer_id;
-    m.producer_epoch = v.producer_epoch;
+    m.producer_id = protocol::producer_id(v.producer_id);
+    m.producer_epoch = protocol::producer_epoch(v.producer_epoch);
     m.timeout_ms = v.transaction_timeout_ms;
     m.state = *state;
     if (v.transaction_partitions)
@@ -81,8 +81,8 @@ std::optional<transaction_metadata> decode_transaction_log_value(protocol::bytes
             for (const int32_t p : t.partition_ids) m.partitions.emplace(t.topic, protocol::partition_id(p));
     m.last_update_ms = v.transaction_last_update_timestamp_ms;
     m.start_ms = v.transaction_start_timestamp_ms;
-    m.last_producer_id = v.previous_producer_id;
-    m.next_producer_id = v.next_producer_id;
+    m.last_producer_id = protocol::producer_id(v.previous_producer_id);
+    m.next_producer_id = protocol::producer_id(v.next_producer_id);
     m.client_transaction_version = v.client_transaction_version;
     return m;
 }

@@ -47,15 +47,15 @@ bool valid_transition(txn_state from, txn_state to) noexcept {
     return false;
 }
 
-std::optional<transaction_metadata> transaction_metadata::prepare_epoch_bump(int32_t new_timeout_ms,
-                                                                             std::optional<int16_t> expected_epoch,
-                                                                             int64_t now_ms) const {
-    const auto bumped = static_cast<int16_t>(producer_epoch + 1);
+std::optional<transaction_metadata>
+transaction_metadata::prepare_epoch_bump(int32_t new_timeout_ms, std::optional<protocol::producer_epoch> expected_epoch,
+                                         int64_t now_ms) const {
+    const auto bumped = next_producer_epoch(producer_epoch);
     transaction_metadata next = *this;
-    if (!expected_epoch || producer_epoch == no_producer_epoch || *expected_epoch == producer_epoch) {
+    if (!expected_epoch || producer_epoch == protocol::no_producer_epoch || *expected_epoch == producer_epoch) {
         next.producer_epoch = bumped;
         // Only a producer that said which epoch it had may retry into the same answer.
-        next.last_producer_epoch = expected_epoch ? producer_epoch : no_producer_epoch;
+        next.last_producer_epoch = expected_epoch ? producer_epoch : protocol::no_producer_epoch;
     } else if (*expected_epoch == last_producer_epoch) {
         // A retry of the bump that produced the current epoch: the same answer again.
     } else {
@@ -69,13 +69,14 @@ std::optional<transaction_metadata> transaction_metadata::prepare_epoch_bump(int
     return next;
 }
 
-transaction_metadata transaction_metadata::prepare_producer_id_rotation(int64_t new_producer_id, int32_t new_timeout_ms,
-                                                                        bool record_last_epoch, int64_t now_ms) const {
+transaction_metadata transaction_metadata::prepare_producer_id_rotation(protocol::producer_id new_producer_id,
+                                                                        int32_t new_timeout_ms, bool record_last_epoch,
+                                                                        int64_t now_ms) const {
     transaction_metadata next = *this;
     next.last_producer_id = producer_id;
     next.producer_id = new_producer_id;
-    next.last_producer_epoch = record_last_epoch ? producer_epoch : no_producer_epoch;
-    next.producer_epoch = 0;
+    next.last_producer_epoch = record_last_epoch ? producer_epoch : protocol::no_producer_epoch;
+    next.producer_epoch = protocol::producer_epoch(0);
     next.state = txn_state::empty;
     next.timeout_ms = new_timeout_ms;
     next.partitions.clear();
@@ -101,8 +102,8 @@ transaction_metadata transaction_metadata::prepare_fence() const {
     transaction_metadata next = *this;
     // The last epoch a producer may hold is INT16_MAX - 1, so one more step always fits; past
     // it the next InitProducerId rotates the producer id.
-    if (producer_epoch < INT16_MAX) next.producer_epoch = static_cast<int16_t>(producer_epoch + 1);
-    next.last_producer_epoch = no_producer_epoch;
+    if (producer_epoch < max_producer_epoch) next.producer_epoch = next_producer_epoch(producer_epoch);
+    next.last_producer_epoch = protocol::no_producer_epoch;
     next.state = txn_state::prepare_epoch_fence;
     return next;
 }
@@ -115,12 +116,12 @@ transaction_metadata transaction_metadata::prepare_end(bool commit, int64_t now_
     return next;
 }
 
-transaction_metadata transaction_metadata::prepare_end_v2(bool commit, int64_t next_id, bool no_partitions,
+transaction_metadata transaction_metadata::prepare_end_v2(bool commit, protocol::producer_id next_id, bool no_partitions,
                                                           int64_t now_ms) const {
     transaction_metadata next = prepare_end(commit, now_ms);
     // The caller rotates the id before the epoch can pass INT16_MAX - 1, so + 1 always fits.
     next.last_producer_epoch = producer_epoch;
-    next.producer_epoch = static_cast<int16_t>(producer_epoch + 1);
+    next.producer_epoch = next_producer_epoch(producer_epoch);
     next.next_producer_id = next_id;
     next.client_transaction_version = transaction_version_2;
     if (no_partitions) next.start_ms = now_ms;
@@ -132,14 +133,14 @@ transaction_metadata transaction_metadata::prepare_complete(int64_t now_ms) cons
     next.state = state == txn_state::prepare_commit ? txn_state::complete_commit : txn_state::complete_abort;
     next.partitions.clear();
     next.last_update_ms = now_ms;
-    if (client_transaction_version >= transaction_version_2 && next_producer_id != no_producer_id) {
+    if (client_transaction_version >= transaction_version_2 && next_producer_id != protocol::no_producer_id) {
         // The epoch ran out: the client continues with the new id. last_producer_epoch stays the
         // last epoch it used, so that a retried EndTxn of the old id is still recognised.
         next.last_producer_id = producer_id;
         next.producer_id = next_producer_id;
-        next.producer_epoch = 0;
+        next.producer_epoch = protocol::producer_epoch(0);
     }
-    next.next_producer_id = no_producer_id;
+    next.next_producer_id = protocol::no_producer_id;
     return next;
 }
 

@@ -56,8 +56,18 @@ enum class txn_state : int8_t {
 
 using txn_topic_partition = std::pair<std::string, protocol::partition_id>;
 
-inline constexpr int16_t no_producer_epoch = -1;
-inline constexpr int64_t no_producer_id = -1;
+// Epoch steps, spelled out here because the strong epoch type has no arithmetic. Epoch
+// INT16_MAX - 1 is the last one a producer may use: one more bump must rotate the producer id.
+inline constexpr protocol::producer_epoch last_usable_producer_epoch{INT16_MAX - 1};
+inline constexpr protocol::producer_epoch max_producer_epoch{INT16_MAX};
+// The epoch after `e`, in 16 bits (the producer id rotates before an epoch can reach INT16_MAX).
+[[nodiscard]] constexpr protocol::producer_epoch next_producer_epoch(protocol::producer_epoch e) noexcept {
+    return protocol::producer_epoch(static_cast<int16_t>(e.value() + 1));
+}
+// Whether `later` is the epoch right after `earlier` (computed wide: no wrap at INT16_MAX).
+[[nodiscard]] constexpr bool follows_producer_epoch(protocol::producer_epoch later, protocol::producer_epoch earlier) noexcept {
+    return later.value() == earlier.value() + 1;
+}
 
 // Kafka's transaction.version levels: 0 the original protocol, 1 flexible __transaction_state
 // values, 2 the epoch bump at the end of every transaction (what an EndTxn v5 client speaks).
@@ -74,13 +84,13 @@ inline constexpr int16_t finalized_transaction_version = transaction_version_1;
 
 struct transaction_metadata {
     std::string transactional_id;
-    int64_t producer_id = no_producer_id;
+    protocol::producer_id producer_id = protocol::no_producer_id;
     // The id before the last rotation and the epoch before the last bump: an InitProducerId
     // (or a V2 EndTxn) retried after its answer was lost is recognised by them. The id is kept
     // in the v1 value (PreviousProducerId); the epoch is memory only, as in Kafka.
-    int64_t last_producer_id = no_producer_id;
-    int16_t producer_epoch = no_producer_epoch;
-    int16_t last_producer_epoch = no_producer_epoch;
+    protocol::producer_id last_producer_id = protocol::no_producer_id;
+    protocol::producer_epoch producer_epoch = protocol::no_producer_epoch;
+    protocol::producer_epoch last_producer_epoch = protocol::no_producer_epoch;
     int32_t timeout_ms = 0;
     txn_state state = txn_state::empty;
     std::set<txn_topic_partition> partitions;
@@ -90,21 +100,21 @@ struct transaction_metadata {
     // are written (PrepareCommit/PrepareAbort only), and the transaction.version of the client
     // request that made this state (0 for AddPartitionsToTxn v0-3 and EndTxn v0-4, 2 for EndTxn
     // v5), as Kafka records them in the value's tagged fields.
-    int64_t next_producer_id = no_producer_id;
+    protocol::producer_id next_producer_id = protocol::no_producer_id;
     int16_t client_transaction_version = transaction_version_0;
 
-    // Epoch INT16_MAX - 1 is the last one a producer may use: one more bump must rotate the id.
-    [[nodiscard]] bool epoch_exhausted() const noexcept { return producer_epoch >= INT16_MAX - 1; }
+    // The last usable epoch is reached: the next bump rotates the id.
+    [[nodiscard]] bool epoch_exhausted() const noexcept { return producer_epoch >= last_usable_producer_epoch; }
 
     // ---- InitProducerId (Empty, CompleteCommit, CompleteAbort -> Empty) ------------------------
     // The next epoch. `expected_epoch` is what a v3+ request says the producer has: a retry of
     // the last bump gets the same epoch again, a stale one gets nullopt (PRODUCER_FENCED).
-    [[nodiscard]] std::optional<transaction_metadata> prepare_epoch_bump(int32_t new_timeout_ms,
-                                                                         std::optional<int16_t> expected_epoch,
-                                                                         int64_t now_ms) const;
+    [[nodiscard]] std::optional<transaction_metadata>
+    prepare_epoch_bump(int32_t new_timeout_ms, std::optional<protocol::producer_epoch> expected_epoch, int64_t now_ms) const;
     // A new producer id at epoch 0, once the epoch is exhausted.
-    [[nodiscard]] transaction_metadata prepare_producer_id_rotation(int64_t new_producer_id, int32_t new_timeout_ms,
-                                                                    bool record_last_epoch, int64_t now_ms) const;
+    [[nodiscard]] transaction_metadata prepare_producer_id_rotation(protocol::producer_id new_producer_id,
+                                                                    int32_t new_timeout_ms, bool record_last_epoch,
+                                                                    int64_t now_ms) const;
 
     // ---- a transaction --------------------------------------------------------------------
     [[nodiscard]] transaction_metadata prepare_add_partitions(const std::set<txn_topic_partition>& added, int64_t now_ms) const;
@@ -115,7 +125,7 @@ struct transaction_metadata {
     // Transactions V2: -> PrepareCommit / PrepareAbort at epoch + 1 (the last epoch is kept for
     // retries). `next_id` replaces an exhausted epoch's id at completion (no_producer_id when not
     // exhausted); `no_partitions` is an abort with nothing added, which starts now.
-    [[nodiscard]] transaction_metadata prepare_end_v2(bool commit, int64_t next_id, bool no_partitions,
+    [[nodiscard]] transaction_metadata prepare_end_v2(bool commit, protocol::producer_id next_id, bool no_partitions,
                                                       int64_t now_ms) const;
     // PrepareCommit -> CompleteCommit, PrepareAbort -> CompleteAbort; the partitions are done.
     // Under V2 a pending next_producer_id becomes the producer id, at epoch 0.

@@ -26,8 +26,8 @@ struct txn_marker_partition {
 };
 
 struct txn_marker_request {
-    int64_t producer_id = -1;
-    int16_t producer_epoch = -1;
+    protocol::producer_id producer_id = protocol::no_producer_id;
+    protocol::producer_epoch producer_epoch = protocol::no_producer_epoch;
     int32_t coordinator_epoch = 0;
     bool commit = false;
     std::vector<txn_marker_partition> partitions;

@@ -210,7 +210,7 @@ TEST_CASE("write_txn_markers: fenced producer and coordinator epochs and unknown
     std::vector<txn_marker_result> got;
     int calls = 0;
     const std::vector<txn_marker_partition> parts{{"t", partition_id(0)}, {"nope", partition_id(0)}, {"t", partition_id(9)}};
-    writer.write_markers({5, 3, 4, true, parts}, [&](std::vector<txn_marker_result> r) {
+    writer.write_markers({producer_id(5), producer_epoch(3), 4, true, parts}, [&](std::vector<txn_marker_result> r) {
         got = std::move(r);
         ++calls;
     });
@@ -228,7 +228,7 @@ TEST_CASE("write_txn_markers: with a flush policy the answer waits for the fsync
     REQUIRE(produce(f, producer_batch(5, 0, 0, 1, true), 1).error_code == 0);
     partition_txn_marker_writer writer(f.partitions());
     int calls = 0;
-    writer.write_markers({5, 0, 0, true, {{"t", partition_id(0)}}}, [&](std::vector<txn_marker_result> r) {
+    writer.write_markers({producer_id(5), producer_epoch(0), 0, true, {{"t", partition_id(0)}}}, [&](std::vector<txn_marker_result> r) {
         CHECK(r.at(0).error == error_code::none);
         ++calls;
     });

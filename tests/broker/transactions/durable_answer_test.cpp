@@ -120,7 +120,8 @@ group_config groups_config() {
 struct real_logs {
     explicit real_logs(data_path_fixture& f)
         : state(f.metadata(), f.logs()), offsets(f.metadata(), f.logs()), topics(f.metadata()),
-          txns(txn_fixture::test_config(), f.loop(), state, markers, [this] { return std::optional<int64_t>(next_id++); }),
+          txns(txn_fixture::test_config(), f.loop(), state, markers,
+               [this] { return std::optional<protocol::producer_id>(next_id++); }),
           groups(groups_config(), f.loop(), offsets, topics) {
         markers.answer_at_once = true;
         txns.start();
@@ -139,7 +140,8 @@ struct real_logs {
 // The same coordinators over in-memory logs whose fsyncs the test completes.
 struct held_logs {
     explicit held_logs(data_path_fixture& f)
-        : txns(txn_fixture::test_config(), f.loop(), state, markers, [this] { return std::optional<int64_t>(next_id++); }),
+        : txns(txn_fixture::test_config(), f.loop(), state, markers,
+               [this] { return std::optional<protocol::producer_id>(next_id++); }),
           groups(groups_config(), f.loop(), offsets, topics) {
         topics.add("orders", 1);
         markers.answer_at_once = true;

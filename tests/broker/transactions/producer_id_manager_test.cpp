@@ -22,7 +22,7 @@ TEST_CASE("producer_id_manager: ids never repeat across restarts, even mid-block
         for (int i = 0; i < 5; ++i) {
             auto id = ids.next(&why);
             REQUIRE(id);
-            CHECK(seen.insert(*id).second);
+            CHECK(seen.insert(id->value()).second);
         }
         CHECK(*seen.begin() == 0);
     }
@@ -32,8 +32,8 @@ TEST_CASE("producer_id_manager: ids never repeat across restarts, even mid-block
     for (int64_t i = 0; i < producer_id_manager::block_size + 3; ++i) {
         auto id = again.next(&why);
         REQUIRE(id);
-        CHECK(seen.insert(*id).second);
-        CHECK(*id >= producer_id_manager::block_size);
+        CHECK(seen.insert(id->value()).second);
+        CHECK(id->value() >= producer_id_manager::block_size);
     }
     CHECK(again.next_block_start() == 3 * producer_id_manager::block_size);
 }

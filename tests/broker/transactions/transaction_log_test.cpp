@@ -7,14 +7,16 @@
 using namespace samsa;
 using namespace samsa::broker;
 using samsa::protocol::partition_id;
+using samsa::protocol::producer_epoch;
+using samsa::protocol::producer_id;
 
 namespace {
 
 transaction_metadata sample(txn_state state) {
     transaction_metadata m;
     m.transactional_id = "orders-tx";
-    m.producer_id = 4001;
-    m.producer_epoch = 17;
+    m.producer_id = producer_id(4001);
+    m.producer_epoch = producer_epoch(17);
     m.timeout_ms = 60000;
     m.state = state;
     if (state != txn_state::empty) m.partitions = {{"orders", partition_id(0)}, {"orders", partition_id(3)}, {"__consumer_offsets", partition_id(12)}};
@@ -31,8 +33,8 @@ TEST_CASE("transaction_log: a value round-trips with every field Kafka writes") 
         const auto bytes = encode_transaction_log_value(m);
         const auto back = decode_transaction_log_value(bytes);
         REQUIRE(back.has_value());
-        CHECK(back->producer_id == 4001);
-        CHECK(back->producer_epoch == 17);
+        CHECK(back->producer_id == producer_id(4001));
+        CHECK(back->producer_epoch == producer_epoch(17));
         CHECK(back->timeout_ms == 60000);
         CHECK(back->state == state);
         CHECK(back->partitions == m.partitions);
@@ -72,11 +74,11 @@ TEST_CASE("transaction_log: a version 0 value written before transaction.version
     v.encode(w, 0);
     const auto m = decode_transaction_log_value(out.bytes);
     REQUIRE(m.has_value());
-    CHECK(m->producer_id == 77);
+    CHECK(m->producer_id == producer_id(77));
     CHECK(m->state == txn_state::complete_abort);
     CHECK(m->client_transaction_version == 0);
-    CHECK(m->last_producer_id == -1);
-    CHECK(m->next_producer_id == -1);
+    CHECK(m->last_producer_id == producer_id(-1));
+    CHECK(m->next_producer_id == producer_id(-1));
 }
 
 TEST_CASE("transaction_log: partitions are grouped by topic on disk") {
@@ -104,14 +106,14 @@ TEST_CASE("transaction_log: a key round-trips and unknown key versions are not o
 
 TEST_CASE("transaction_log: the V2 tagged fields round-trip (previous and next producer id, client version)") {
     auto m = sample(txn_state::prepare_commit);
-    m.last_producer_id = 4000;
-    m.next_producer_id = 4002;
+    m.last_producer_id = producer_id(4000);
+    m.next_producer_id = producer_id(4002);
     m.client_transaction_version = transaction_version_2;
     const auto bytes = encode_transaction_log_value(m);
     const auto back = decode_transaction_log_value(bytes);
     REQUIRE(back.has_value());
-    CHECK(back->last_producer_id == 4000);
-    CHECK(back->next_producer_id == 4002);
+    CHECK(back->last_producer_id == producer_id(4000));
+    CHECK(back->next_producer_id == producer_id(4002));
     CHECK(back->client_transaction_version == 2);
     // As Kafka's generated code reads them: tags 0, 1 and 2 of the value.
     protocol::reader r(bytes);

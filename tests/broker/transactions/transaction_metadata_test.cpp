@@ -1,12 +1,18 @@
+#include "broker/transactions/transaction_coordinator.h"
 #include "broker/transactions/transaction_metadata.h"
 
 #include <doctest/doctest.h>
 
 #include <map>
+#include <ostream>
 #include <set>
+#include <type_traits>
 
 using namespace samsa::broker;
+using samsa::protocol::no_producer_epoch;
 using samsa::protocol::partition_id;
+using samsa::protocol::producer_epoch;
+using samsa::protocol::producer_id;
 
 namespace {
 
@@ -16,8 +22,8 @@ constexpr txn_state all_states[] = {txn_state::empty,           txn_state::ongoi
 
 transaction_metadata ongoing(int16_t epoch = 3) {
     transaction_metadata m;
-    m.producer_id = 7;
-    m.producer_epoch = epoch;
+    m.producer_id = producer_id(7);
+    m.producer_epoch = producer_epoch(epoch);
     m.timeout_ms = 1000;
     m.state = txn_state::ongoing;
     m.partitions = {{"a", partition_id(0)}, {"b", partition_id(1)}};
@@ -25,6 +31,15 @@ transaction_metadata ongoing(int16_t epoch = 3) {
     m.last_update_ms = 60;
     return m;
 }
+
+// A raw integer (a wire field, a count) is stored as a producer id or epoch only by explicit
+// construction, in the coordinator's state and in what it hands back.
+static_assert(!std::is_convertible_v<int64_t, decltype(transaction_metadata::producer_id)>);
+static_assert(!std::is_assignable_v<decltype(transaction_metadata::producer_id)&, int64_t>);
+static_assert(!std::is_convertible_v<int16_t, decltype(transaction_metadata::producer_epoch)>);
+static_assert(!std::is_assignable_v<decltype(transaction_metadata::producer_epoch)&, int16_t>);
+static_assert(!std::is_convertible_v<int64_t, decltype(init_producer_id_result::producer_id)>);
+static_assert(!std::is_convertible_v<int16_t, decltype(init_producer_id_result::producer_epoch)>);
 
 } // namespace
 
@@ -67,45 +82,45 @@ TEST_CASE("transaction_metadata: an epoch bump empties the transaction and takes
     const auto next = m.prepare_epoch_bump(5000, std::nullopt, 99);
     REQUIRE(next.has_value());
     CHECK(next->state == txn_state::empty);
-    CHECK(next->producer_epoch == 4);
+    CHECK(next->producer_epoch == producer_epoch(4));
     CHECK(next->last_producer_epoch == no_producer_epoch);
     CHECK(next->timeout_ms == 5000);
     CHECK(next->partitions.empty());
     CHECK(next->start_ms == -1);
     CHECK(next->last_update_ms == 99);
-    CHECK(m.producer_epoch == 3);  // pure: the current state is untouched
+    CHECK(m.producer_epoch == producer_epoch(3));  // pure: the current state is untouched
 }
 
 TEST_CASE("transaction_metadata: a bump with the expected epoch remembers it, a retry gets the same epoch, a stale one none") {
     auto m = ongoing();
     m.state = txn_state::empty;
-    const auto bumped = m.prepare_epoch_bump(1000, int16_t{3}, 1);
+    const auto bumped = m.prepare_epoch_bump(1000, producer_epoch(3), 1);
     REQUIRE(bumped.has_value());
-    CHECK(bumped->producer_epoch == 4);
-    CHECK(bumped->last_producer_epoch == 3);
-    const auto retry = bumped->prepare_epoch_bump(1000, int16_t{3}, 2);
+    CHECK(bumped->producer_epoch == producer_epoch(4));
+    CHECK(bumped->last_producer_epoch == producer_epoch(3));
+    const auto retry = bumped->prepare_epoch_bump(1000, producer_epoch(3), 2);
     REQUIRE(retry.has_value());
-    CHECK(retry->producer_epoch == 4);
-    CHECK_FALSE(bumped->prepare_epoch_bump(1000, int16_t{1}, 3).has_value());
+    CHECK(retry->producer_epoch == producer_epoch(4));
+    CHECK_FALSE(bumped->prepare_epoch_bump(1000, producer_epoch(1), 3).has_value());
 }
 
 TEST_CASE("transaction_metadata: a new id's first bump gives epoch 0 whatever epoch is expected") {
     transaction_metadata m;
-    m.producer_id = 5;
-    const auto next = m.prepare_epoch_bump(1000, int16_t{12}, 1);
+    m.producer_id = producer_id(5);
+    const auto next = m.prepare_epoch_bump(1000, producer_epoch(12), 1);
     REQUIRE(next.has_value());
-    CHECK(next->producer_epoch == 0);
+    CHECK(next->producer_epoch == producer_epoch(0));
 }
 
 TEST_CASE("transaction_metadata: rotation moves to a new producer id at epoch 0 and remembers the old one") {
     auto m = ongoing(INT16_MAX - 1);
     m.state = txn_state::complete_abort;
     CHECK(m.epoch_exhausted());
-    const auto next = m.prepare_producer_id_rotation(8, 2000, true, 5);
-    CHECK(next.producer_id == 8);
-    CHECK(next.last_producer_id == 7);
-    CHECK(next.producer_epoch == 0);
-    CHECK(next.last_producer_epoch == INT16_MAX - 1);
+    const auto next = m.prepare_producer_id_rotation(producer_id(8), 2000, true, 5);
+    CHECK(next.producer_id == producer_id(8));
+    CHECK(next.last_producer_id == producer_id(7));
+    CHECK(next.producer_epoch == producer_epoch(0));
+    CHECK(next.last_producer_epoch == producer_epoch(INT16_MAX - 1));
     CHECK(next.state == txn_state::empty);
     CHECK_FALSE(next.epoch_exhausted());
 }
@@ -127,7 +142,7 @@ TEST_CASE("transaction_metadata: fencing bumps the epoch and aborting keeps the 
     const auto m = ongoing();
     const auto fenced = m.prepare_fence();
     CHECK(fenced.state == txn_state::prepare_epoch_fence);
-    CHECK(fenced.producer_epoch == 4);
+    CHECK(fenced.producer_epoch == producer_epoch(4));
     const auto aborting = fenced.prepare_end(false, 70);
     CHECK(aborting.state == txn_state::prepare_abort);
     CHECK(aborting.partitions == m.partitions);
@@ -142,8 +157,8 @@ TEST_CASE("transaction_metadata: the last epoch a producer may use is INT16_MAX 
     CHECK_FALSE(ongoing(INT16_MAX - 2).epoch_exhausted());
     CHECK(ongoing(INT16_MAX - 1).epoch_exhausted());
     // Fencing an exhausted epoch still moves it on once; the next InitProducerId rotates the id.
-    CHECK(ongoing(INT16_MAX - 1).prepare_fence().producer_epoch == INT16_MAX);
-    CHECK(ongoing(INT16_MAX).prepare_fence().producer_epoch == INT16_MAX);
+    CHECK(ongoing(INT16_MAX - 1).prepare_fence().producer_epoch == producer_epoch(INT16_MAX));
+    CHECK(ongoing(INT16_MAX).prepare_fence().producer_epoch == producer_epoch(INT16_MAX));
 }
 
 TEST_CASE("transaction_metadata: an expired id becomes Dead without partitions") {

@@ -115,12 +115,13 @@ struct txn_fixture {
         coordinator.reset();
         coordinator = std::make_unique<transaction_coordinator>(
             config, loop, log, markers,
-            [this]() -> std::optional<int64_t> {
+            [this]() -> std::optional<protocol::producer_id> {
                 if (!ids_available) return std::nullopt;
-                return next_id++;
+                return protocol::producer_id(next_id++);
             },
             [this] { return wall_ms; });
-        coordinator->set_markers_listener([this](int64_t pid, bool commit) { told.push_back({pid, commit}); });
+        coordinator->set_markers_listener(
+            [this](protocol::producer_id pid, bool commit) { told.push_back({pid.value(), commit}); });
         coordinator->start();
         loop.run_posted();
     }
@@ -132,7 +133,7 @@ struct txn_fixture {
     }
 
     init_producer_id_result init(const std::string& id, int32_t timeout = 10000,
-                                 std::optional<std::pair<int64_t, int16_t>> expected = std::nullopt) {
+                                 std::optional<transaction_coordinator::producer_instance> expected = std::nullopt) {
         return coordinator->init_producer_id(id, timeout, expected);
     }
     transaction_coordinator& c() { return *coordinator; }
