@@ -23,11 +23,6 @@ std::string segment_path(const std::string& dir, int64_t base_offset, std::strin
     return join(dir, name);
 }
 
-std::string txn_index_path(const std::string& dir, int64_t base_offset, std::string_view suffix) {
-    std::string path = segment_path(dir, base_offset, txn_index_suffix);
-    path.append(suffix);
-    return path;
-}
 
 std::string offset_name(protocol::offset offset) { return offset_name(offset.value()); }
 
@@ -36,7 +31,9 @@ std::string segment_path(const std::string& dir, protocol::offset base_offset, s
 }
 
 std::string txn_index_path(const std::string& dir, protocol::offset base_offset, std::string_view suffix) {
-    return txn_index_path(dir, base_offset.value(), suffix);
+    std::string path = segment_path(dir, base_offset, txn_index_suffix);
+    path.append(suffix);
+    return path;
 }
 
 std::optional<protocol::offset> parse_segment_base(std::string_view name, std::string_view suffix) {

@@ -57,15 +57,14 @@ inline constexpr size_t offset_digits = 20;
 [[nodiscard]] std::string offset_name(int64_t offset);
 // "<dir>/00000000000000000042.log" and so on.
 [[nodiscard]] std::string segment_path(const std::string& dir, int64_t base_offset, std::string_view suffix);
-// "<dir>/00000000000000000042.txnindex<suffix>": a segment's transaction index, or with a suffix
-// (".cleaned", ".swap") the one the log cleaner writes for a compacted segment.
-[[nodiscard]] std::string txn_index_path(const std::string& dir, int64_t base_offset, std::string_view suffix);
 // The base offset in a segment file name "<20 digits><suffix>", or nullopt.
 [[nodiscard]] std::optional<int64_t> parse_segment_name(std::string_view name, std::string_view suffix);
 // The same for a segment's typed base offset: the file name is where it becomes digits and
 // where digits become an offset again.
 [[nodiscard]] std::string offset_name(protocol::offset offset);
 [[nodiscard]] std::string segment_path(const std::string& dir, protocol::offset base_offset, std::string_view suffix);
+// "<dir>/00000000000000000042.txnindex<suffix>": a segment's transaction index, or with a suffix
+// (".cleaned", ".swap") the one the log cleaner writes for a compacted segment.
 [[nodiscard]] std::string txn_index_path(const std::string& dir, protocol::offset base_offset, std::string_view suffix);
 [[nodiscard]] std::optional<protocol::offset> parse_segment_base(std::string_view name, std::string_view suffix);
 [[nodiscard]] std::string join(const std::string& dir, std::string_view name);

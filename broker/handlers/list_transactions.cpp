@@ -25,9 +25,7 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
         resp.error_code = to_int(error_code::coordinator_not_available);
         return ctx.respond(resp);
     }
-    std::vector<protocol::producer_id> producer_ids;
-    producer_ids.reserve(req.producer_id_filters.size());
-    for (const int64_t id : req.producer_id_filters) producer_ids.emplace_back(id);
+    const std::vector<protocol::producer_id> producer_ids(req.producer_id_filters.begin(), req.producer_id_filters.end());
     auto r = txns->list(req.state_filters, producer_ids, v >= 1 ? req.duration_filter : -1);
     resp.error_code = to_int(r.error);
     resp.unknown_state_filters = std::move(r.unknown_state_filters);

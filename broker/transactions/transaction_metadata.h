@@ -60,7 +60,8 @@ using txn_topic_partition = std::pair<std::string, protocol::partition_id>;
 // INT16_MAX - 1 is the last one a producer may use: one more bump must rotate the producer id.
 inline constexpr protocol::producer_epoch last_usable_producer_epoch{INT16_MAX - 1};
 inline constexpr protocol::producer_epoch max_producer_epoch{INT16_MAX};
-// The epoch after `e`, in 16 bits (the producer id rotates before an epoch can reach INT16_MAX).
+// The epoch after `e`, in 16 bits. Callers keep `e` below INT16_MAX: a fence or a V2 end at the
+// last usable epoch reaches INT16_MAX, and the id rotates before anything goes past it.
 [[nodiscard]] constexpr protocol::producer_epoch next_producer_epoch(protocol::producer_epoch e) noexcept {
     return protocol::producer_epoch(static_cast<int16_t>(e.value() + 1));
 }

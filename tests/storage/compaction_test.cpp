@@ -501,7 +501,7 @@ TEST_CASE("compaction: a crash in the middle of a group swap recovers to a consi
     segs.clear();
     plan.segments.clear();
 
-    auto txn_path = [&](int64_t base, std::string_view suffix) { return layout::txn_index_path(pdir, base, suffix); };
+    auto txn_path = [&](int64_t base, std::string_view suffix) { return layout::txn_index_path(pdir, offset(base), suffix); };
     auto cleaned_to_swap = [&](bool with_log) {
         REQUIRE(std::rename(txn_path(0, layout::cleaned_suffix).c_str(), txn_path(0, layout::swap_suffix).c_str()) == 0);
         for (auto suffix : {layout::index_suffix, layout::time_index_suffix, layout::log_suffix}) {

@@ -29,7 +29,7 @@ static_assert(!std::is_convertible_v<int32_t, decltype(batch_location::leader_ep
 static_assert(!std::is_convertible_v<int64_t, decltype(batch_info::base_offset)>);
 static_assert(!std::is_convertible_v<int64_t, decltype(batch_info::last_offset)>);
 static_assert(!std::is_convertible_v<int32_t, decltype(batch_info::leader_epoch)>);
-// So do the segment's own offsets, and the scan that recovers a segment.
+// So do the segment's own offsets.
 static_assert(std::is_same_v<decltype(std::declval<const segment&>().base_offset()), samsa::protocol::offset>);
 static_assert(std::is_same_v<decltype(std::declval<const segment&>().offset_of_max_timestamp()), samsa::protocol::offset>);
 

@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+#include <type_traits>
+
 using namespace samsa;
 using namespace samsa::broker;
 using namespace samsa::broker::test;
@@ -11,6 +13,10 @@ using protocol::error_code;
 using samsa::protocol::partition_id;
 using samsa::protocol::producer_epoch;
 using samsa::protocol::producer_id;
+
+// What the coordinator hands back is typed: a raw integer goes in only by explicit construction.
+static_assert(!std::is_convertible_v<int64_t, decltype(init_producer_id_result::producer_id)>);
+static_assert(!std::is_convertible_v<int16_t, decltype(init_producer_id_result::producer_epoch)>);
 
 namespace {
 

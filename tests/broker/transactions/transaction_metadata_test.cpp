@@ -1,4 +1,3 @@
-#include "broker/transactions/transaction_coordinator.h"
 #include "broker/transactions/transaction_metadata.h"
 
 #include <doctest/doctest.h>
@@ -33,13 +32,15 @@ transaction_metadata ongoing(int16_t epoch = 3) {
 }
 
 // A raw integer (a wire field, a count) is stored as a producer id or epoch only by explicit
-// construction, in the coordinator's state and in what it hands back.
+// construction.
 static_assert(!std::is_convertible_v<int64_t, decltype(transaction_metadata::producer_id)>);
 static_assert(!std::is_assignable_v<decltype(transaction_metadata::producer_id)&, int64_t>);
 static_assert(!std::is_convertible_v<int16_t, decltype(transaction_metadata::producer_epoch)>);
 static_assert(!std::is_assignable_v<decltype(transaction_metadata::producer_epoch)&, int16_t>);
-static_assert(!std::is_convertible_v<int64_t, decltype(init_producer_id_result::producer_id)>);
-static_assert(!std::is_convertible_v<int16_t, decltype(init_producer_id_result::producer_epoch)>);
+// The epoch steps: 16 bits up to INT16_MAX, and the retry check computed wide (no wrap).
+static_assert(next_producer_epoch(producer_epoch(INT16_MAX - 1)) == max_producer_epoch);
+static_assert(follows_producer_epoch(max_producer_epoch, last_usable_producer_epoch));
+static_assert(!follows_producer_epoch(producer_epoch(INT16_MIN), max_producer_epoch));
 
 } // namespace
 
