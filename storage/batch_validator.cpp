@@ -89,6 +89,18 @@ std::string record_errors_message(const validation_result& r) {
 
 } // namespace
 
+batch_info info_of(const batch::header_view& h, uint32_t position) noexcept {
+    batch_info b;
+    b.position = position;
+    b.size = static_cast<uint32_t>(h.total_size());
+    b.base_offset = protocol::offset(h.base_offset());
+    b.last_offset = protocol::offset(h.last_offset());
+    b.max_timestamp = h.max_timestamp();
+    b.leader_epoch = protocol::leader_epoch(h.partition_leader_epoch());
+    b.record_count = h.record_count();
+    return b;
+}
+
 validation_result validate_batches(std::span<const uint8_t> input, const log_config& config,
                                    const append_options& options, protocol::offset next_offset,
                                    const topic_partition* partition, std::vector<batch_info> storage) {
@@ -152,15 +164,9 @@ validation_result validate_batches(std::span<const uint8_t> input, const log_con
                 return checked;
             }
         }
-        batch_info b;
-        b.position = static_cast<uint32_t>(pos);
-        b.size = static_cast<uint32_t>(h->total_size());
-        b.base_offset = protocol::offset(h->base_offset());
-        b.last_offset = protocol::offset(h->last_offset());
+        batch_info b = info_of(*h, static_cast<uint32_t>(pos));
         b.max_timestamp = max_timestamp;
         b.rewrite_max_timestamp = stale_max && max_timestamp != h->max_timestamp();
-        b.leader_epoch = protocol::leader_epoch(h->partition_leader_epoch());
-        b.record_count = h->record_count();
         out.record_count += h->record_count();
         out.batches.push_back(b);
         pos += h->total_size();

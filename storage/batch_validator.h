@@ -20,6 +20,7 @@
 
 #include "protocol/errors.h"
 #include "protocol/kafka_ids.h"
+#include "protocol/record_batch.h"
 #include "storage/log.h"
 #include "storage/log_config.h"
 
@@ -42,6 +43,10 @@ struct batch_info {
     protocol::leader_epoch leader_epoch = protocol::no_leader_epoch;
     int32_t record_count = 0;
 };
+
+// What `h` says about its batch, at `position` within the bytes being appended: where the
+// header's raw offsets and epoch become typed. max_timestamp is the header's.
+[[nodiscard]] batch_info info_of(const protocol::batch::header_view& h, uint32_t position) noexcept;
 
 struct validation_result {
     protocol::error_code error = protocol::error_code::none;

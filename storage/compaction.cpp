@@ -267,14 +267,7 @@ private:
 
     bool emit(output& o, std::span<const uint8_t> bytes) {
         auto h = batch::header_view::parse(bytes);
-        batch_info b;
-        b.position = static_cast<uint32_t>(o.chunk.size());
-        b.size = static_cast<uint32_t>(bytes.size());
-        b.base_offset = protocol::offset(h->base_offset());
-        b.last_offset = protocol::offset(h->last_offset());
-        b.max_timestamp = h->max_timestamp();
-        b.leader_epoch = protocol::leader_epoch(h->partition_leader_epoch());
-        b.record_count = h->record_count();
+        const batch_info b = info_of(*h, static_cast<uint32_t>(o.chunk.size()));
         o.chunk.insert(o.chunk.end(), bytes.begin(), bytes.end());
         o.infos.push_back(b);
         ++o.batches;

@@ -4,11 +4,15 @@
 
 namespace samsa::storage::layout {
 
-std::string offset_name(int64_t offset) {
+namespace {
+
+std::string offset_digits_of(int64_t offset) {
     std::string digits = std::to_string(offset < 0 ? 0 : offset);
     if (digits.size() >= offset_digits) return digits;
     return std::string(offset_digits - digits.size(), '0') + digits;
 }
+
+} // namespace
 
 std::string join(const std::string& dir, std::string_view name) {
     std::string out = dir;
@@ -18,13 +22,12 @@ std::string join(const std::string& dir, std::string_view name) {
 }
 
 std::string segment_path(const std::string& dir, int64_t base_offset, std::string_view suffix) {
-    std::string name = offset_name(base_offset);
+    std::string name = offset_digits_of(base_offset);
     name.append(suffix);
     return join(dir, name);
 }
 
-
-std::string offset_name(protocol::offset offset) { return offset_name(offset.value()); }
+std::string offset_name(protocol::offset offset) { return offset_digits_of(offset.value()); }
 
 std::string segment_path(const std::string& dir, protocol::offset base_offset, std::string_view suffix) {
     return segment_path(dir, base_offset.value(), suffix);

@@ -53,14 +53,12 @@ inline constexpr std::string_view delete_dir_suffix = "-delete";
 
 inline constexpr size_t offset_digits = 20;
 
-// "00000000000000000042" for 42.
-[[nodiscard]] std::string offset_name(int64_t offset);
-// "<dir>/00000000000000000042.log" and so on.
+// "<dir>/00000000000000000042.log" and so on (raw offsets: producer snapshots).
 [[nodiscard]] std::string segment_path(const std::string& dir, int64_t base_offset, std::string_view suffix);
 // The base offset in a segment file name "<20 digits><suffix>", or nullopt.
 [[nodiscard]] std::optional<int64_t> parse_segment_name(std::string_view name, std::string_view suffix);
 // The same for a segment's typed base offset: the file name is where it becomes digits and
-// where digits become an offset again.
+// where digits become an offset again. offset_name: "00000000000000000042" for 42.
 [[nodiscard]] std::string offset_name(protocol::offset offset);
 [[nodiscard]] std::string segment_path(const std::string& dir, protocol::offset base_offset, std::string_view suffix);
 // "<dir>/00000000000000000042.txnindex<suffix>": a segment's transaction index, or with a suffix

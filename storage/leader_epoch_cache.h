@@ -24,6 +24,10 @@ public:
 
     // Records that `epoch` starts at `start_offset`. Returns true when the entries changed.
     bool assign(protocol::leader_epoch epoch, protocol::offset start_offset);
+    // The same for a batch's epoch read in log order: only an epoch above the latest one counts.
+    bool assign_if_newer(protocol::leader_epoch epoch, protocol::offset start_offset) {
+        return epoch > latest_epoch() && assign(epoch, start_offset);
+    }
     // The latest epoch, no_leader_epoch when there is none.
     [[nodiscard]] protocol::leader_epoch latest_epoch() const noexcept {
         return entries_.empty() ? protocol::no_leader_epoch : entries_.back().epoch;

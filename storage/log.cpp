@@ -171,8 +171,7 @@ append_result log::append(std::span<uint8_t> batches, const append_options& opti
     else producers_->set_end_offset(log_end_offset_.value());
     bool epochs_changed = false;
     for (const auto& b : v.batches)
-        if (b.leader_epoch >= protocol::leader_epoch(0) && b.leader_epoch > epochs_->latest_epoch())
-            epochs_changed |= epochs_->assign(b.leader_epoch, b.base_offset);
+        epochs_changed |= epochs_->assign_if_newer(b.leader_epoch, b.base_offset);
     if (epochs_changed) write_leader_epoch_checkpoint();
 
     out.base_offset = v.batches.front().base_offset;

@@ -161,8 +161,7 @@ bool log::load(const log_load_state& state, std::string* error) {
         epochs_->clear();
         for (const auto& seg : segments_)
             seg->walk(0, [&](const batch_location& b) {
-                if (b.leader_epoch >= protocol::leader_epoch(0) && b.leader_epoch > epochs_->latest_epoch())
-                    epochs_->assign(b.leader_epoch, b.base_offset);
+                epochs_->assign_if_newer(b.leader_epoch, b.base_offset);
                 return true;
             });
     }
@@ -279,7 +278,7 @@ bool log::load_segments(const log_load_state& state, std::vector<protocol::offse
     segment& active = *segments_.back();
     const protocol::offset active_base = active.base_offset();
     const protocol::offset first_base = segments_.front()->base_offset();
-    log_end_offset_ = std::max(next_offset >= protocol::offset(0) ? next_offset : active_base, active_base);
+    log_end_offset_ = std::max(next_offset, active_base);  // no_offset (nothing scanned) is below any base
     log_start_offset_ = std::min(std::max(state.log_start_offset.value_or(protocol::offset(0)), first_base),
                                  log_end_offset_);
     recovery_point_ = state.clean_shutdown

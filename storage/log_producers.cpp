@@ -185,9 +185,8 @@ void log::prune_producer_files() {
 void log::rebuild_producer_state(bool clean_shutdown) {
     producers_->clear();
     txn_indexes_.clear();
-    const protocol::offset front_offset = segments_.front()->base_offset();
     // Snapshot file names and the producer table carry raw offsets.
-    const int64_t front = front_offset.value();
+    const int64_t front = segments_.front()->base_offset().value();
     const int64_t end = log_end_offset_.value();
 
     std::vector<std::string> names;
@@ -198,7 +197,7 @@ void log::rebuild_producer_state(bool clean_shutdown) {
     for (const auto& name : names) {
         auto base = layout::parse_segment_base(name, layout::txn_index_suffix);
         if (!base) continue;
-        if (*base < front_offset || *base > log_end_offset_) {
+        if (*base < segments_.front()->base_offset() || *base > log_end_offset_) {
             (void)::unlink(layout::join(dir_, name).c_str());
             continue;
         }
@@ -244,18 +243,19 @@ void log::rebuild_producer_state(bool clean_shutdown) {
     // Replay the log after the snapshot from the headers in the read window; only control
     // batches (their marker is a record) are read whole, into `whole`.
     std::vector<uint8_t> whole;
-    for (size_t i = segment_index_for(protocol::offset(*from)); i < segments_.size(); ++i) {
+    const protocol::offset replay_from(*from);
+    for (size_t i = segment_index_for(replay_from); i < segments_.size(); ++i) {
         segment& seg = *segments_[i];
         uint32_t position = 0;
-        if (seg.base_offset() < protocol::offset(*from)) {
-            auto loc = seg.translate_offset(protocol::offset(*from));
+        if (seg.base_offset() < replay_from) {
+            auto loc = seg.translate_offset(replay_from);
             if (!loc) continue;
             position = loc->position;
         }
         // Large reads: after an unclean stop this walks every batch of the scanned segments again.
         seg.walk_headers(position, size_t{1} << 20, [&](const batch_location& b, std::span<const uint8_t> header) {
-            if (b.last_offset < protocol::offset(*from)) return true;
-            if (b.base_offset >= protocol::offset(end)) return false;
+            if (b.last_offset < replay_from) return true;
+            if (b.base_offset >= log_end_offset_) return false;
             if (producer_id_at(header) < 0) return true;
             std::span<const uint8_t> bytes = header;
             if ((pb::load_be16(header.data() + pb::attributes_at) & pb::control_flag) != 0) {

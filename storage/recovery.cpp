@@ -100,7 +100,6 @@ scan_result scan_log_file(const file_handle& file, uint64_t file_size, uint32_t 
     };
     uint8_t header[batch::header_size];
     protocol::offset expected = min_offset;
-    const protocol::offset segment_base = base_offset;
     uint64_t pos = from;
     while (pos < file_size) {
         uint64_t remaining = file_size - pos;
@@ -145,16 +144,9 @@ scan_result scan_log_file(const file_handle& file, uint64_t file_size, uint32_t 
             r.stop = scan_stop::bad_crc;
             break;
         }
-        batch_location b;
-        b.position = static_cast<uint32_t>(pos);
-        b.size = static_cast<uint32_t>(total);
-        b.base_offset = protocol::offset(static_cast<int64_t>(batch::load_be64(p + batch::base_offset_at)));
-        auto delta = static_cast<int32_t>(batch::load_be32(p + batch::last_offset_delta_at));
-        b.last_offset = b.base_offset + delta;
-        b.max_timestamp = static_cast<int64_t>(batch::load_be64(p + batch::max_timestamp_at));
-        b.leader_epoch = protocol::leader_epoch(static_cast<int32_t>(batch::load_be32(p + batch::leader_epoch_at)));
-        if (delta < 0 || b.base_offset < expected || b.base_offset < segment_base ||
-            b.last_offset - segment_base > std::numeric_limits<int32_t>::max()) {
+        const batch_location b = location_of(p, static_cast<uint32_t>(pos), static_cast<uint32_t>(total));
+        if (b.last_offset < b.base_offset || b.base_offset < expected || b.base_offset < base_offset ||
+            b.last_offset - base_offset > std::numeric_limits<int32_t>::max()) {
             r.stop = scan_stop::bad_offsets;
             break;
         }
@@ -180,9 +172,7 @@ segment_recovery recover_segment(segment& seg, leader_epoch_cache* epochs, proto
     out.scan = scan_log_file(*seg.file(), static_cast<uint64_t>(size), 0, seg.base_offset(), min_offset,
                              [&](const batch_location& b) {
                                  seg.index_batch(b);
-                                 if (epochs && b.leader_epoch >= protocol::leader_epoch(0) &&
-                                     b.leader_epoch > epochs->latest_epoch())
-                                     epochs->assign(b.leader_epoch, b.base_offset);
+                                 if (epochs) epochs->assign_if_newer(b.leader_epoch, b.base_offset);
                              });
     if (out.scan.stop == scan_stop::io_error) {
         out.error = out.scan.error;

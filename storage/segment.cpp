@@ -212,19 +212,23 @@ void walk_file(const file_handle& file, uint32_t size, uint32_t from, std::span<
         if (length < static_cast<int32_t>(batch::header_size - batch::log_overhead) || p[batch::magic_at] != 2) return;
         uint64_t total = batch::log_overhead + static_cast<uint64_t>(length);
         if (pos + total > size) return;
-        batch_location b;
-        b.position = pos;
-        b.size = static_cast<uint32_t>(total);
-        b.base_offset = protocol::offset(static_cast<int64_t>(batch::load_be64(p + batch::base_offset_at)));
-        b.last_offset = b.base_offset + static_cast<int32_t>(batch::load_be32(p + batch::last_offset_delta_at));
-        b.max_timestamp = static_cast<int64_t>(batch::load_be64(p + batch::max_timestamp_at));
-        b.leader_epoch = protocol::leader_epoch(static_cast<int32_t>(batch::load_be32(p + batch::leader_epoch_at)));
-        if (!visit(b, p)) return;
+        if (!visit(location_of(p, pos, static_cast<uint32_t>(total)), p)) return;
         pos += static_cast<uint32_t>(total);
     }
 }
 
 } // namespace
+
+batch_location location_of(const uint8_t* header, uint32_t position, uint32_t size) noexcept {
+    batch_location b;
+    b.position = position;
+    b.size = size;
+    b.base_offset = protocol::offset(static_cast<int64_t>(batch::load_be64(header + batch::base_offset_at)));
+    b.last_offset = b.base_offset + static_cast<int32_t>(batch::load_be32(header + batch::last_offset_delta_at));
+    b.max_timestamp = static_cast<int64_t>(batch::load_be64(header + batch::max_timestamp_at));
+    b.leader_epoch = protocol::leader_epoch(static_cast<int32_t>(batch::load_be32(header + batch::leader_epoch_at)));
+    return b;
+}
 
 void segment::walk(uint32_t from, const std::function<bool(const batch_location&)>& visit) const {
     std::array<uint8_t, 16 * 1024> buf;

@@ -40,6 +40,10 @@ struct batch_location {
     protocol::leader_epoch leader_epoch = protocol::no_leader_epoch;
 };
 
+// What the v2 batch header at `header` (batch::header_size bytes) says, for a batch at
+// `position` of `size` bytes: where the header's raw offsets and epoch become typed.
+[[nodiscard]] batch_location location_of(const uint8_t* header, uint32_t position, uint32_t size) noexcept;
+
 // Walks the batch headers of `file` from `from` (a batch boundary) up to `size` bytes, reading
 // `window_bytes` at a time and visiting each header inside the window, while `visit` returns true.
 // Headers only: no CRC check; stops at the end or at anything that is not a plausible header.
