@@ -22,7 +22,6 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
     if (auto st = protocol::decode_body(body, ctx.api_version(), req); st != protocol::decode_status::ok)
         return handler_result::malformed(st);
     auto& groups = ctx.groups();
-    const uint64_t appends_before = groups.appends();
     const auto errors = groups.delete_groups(req.groups_names);
     delete_groups_response resp;
     std::vector<std::string> deleted;
@@ -30,13 +29,13 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
         resp.results.push_back({req.groups_names[i], to_int(errors[i])});
         if (errors[i] == protocol::error_code::none) deleted.push_back(req.groups_names[i]);
     }
-    if (groups.appends() == appends_before) return ctx.respond(resp);
-    // The groups' tombstones are on __consumer_offsets: answered once they are all durable; a
-    // failed fsync becomes the error of every group deleted.
-    return respond_when_durable(ctx, &groups, deleted, std::move(resp), [](delete_groups_response& out, protocol::error_code e) {
-        for (auto& r : out.results)
-            if (r.error_code == 0) r.error_code = to_int(e);
-    });
+    // The groups' tombstones are on __consumer_offsets: answered once they are all durable (at
+    // once when none was deleted); a failed fsync becomes the error of the groups on its partition.
+    return respond_when_durable(ctx, &groups, deleted, std::move(resp),
+                                [](delete_groups_response& out, protocol::error_code e, const std::string& group) {
+                                    for (auto& r : out.results)
+                                        if (r.group_id == group && r.error_code == 0) r.error_code = to_int(e);
+                                });
 }
 
 } // namespace

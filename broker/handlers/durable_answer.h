@@ -11,7 +11,7 @@
 // writes pending before it, as the answer may rest on them.
 //
 // Header-only helper for the handlers; loop thread only. The coordinator outlives the request;
-// the response is copied into the wait. Handlers that answer at once pass their context; those
+// the response is moved into the wait. Handlers that answer at once pass their context; those
 // whose answer was already deferred (a request parked in the coordinator) pass its reply.
 #pragma once
 
@@ -23,6 +23,7 @@
 #include <exception>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -43,7 +44,9 @@ template <typename Coordinator, typename Wait>
 inline constexpr auto fsync_policy = [](const auto& coordinator, const std::string& key) { return coordinator.waits_for_fsync(key); };
 inline constexpr auto pending_writes = [](const auto& coordinator, const std::string& key) { return coordinator.has_pending_writes(key); };
 
-// Answers `reply` once every key in `waiting` (not empty) is durable.
+// Answers `reply` once every key in `waiting` (not empty) is durable. A failed key is passed to
+// `on_failure(response&, error, key)` when it takes one (each key's result is its own), else the
+// first failure to `on_failure(response&, error)`.
 template <typename Coordinator, typename Response, typename OnFailure>
 void answer_after(deferred_response reply, Coordinator* coordinator, const std::vector<std::string>& waiting, Response resp,
                   OnFailure on_failure) {
@@ -52,16 +55,20 @@ void answer_after(deferred_response reply, Coordinator* coordinator, const std::
         Response resp;
         OnFailure on_failure;
         size_t left;
-        protocol::error_code error = protocol::error_code::none;
+        std::vector<std::pair<std::string, protocol::error_code>> failed;
     };
-    auto state = std::make_shared<wait_state>(wait_state{std::move(reply), std::move(resp), std::move(on_failure), waiting.size()});
+    auto state = std::make_shared<wait_state>(wait_state{std::move(reply), std::move(resp), std::move(on_failure), waiting.size(), {}});
     for (const auto& k : waiting)
-        coordinator->when_durable(k, [state](protocol::error_code e) noexcept {
+        coordinator->when_durable(k, [state, k](protocol::error_code e) noexcept {
             // Runs among storage's completions: nothing may escape it.
             try {
-                if (e != protocol::error_code::none && state->error == protocol::error_code::none) state->error = e;
+                if (e != protocol::error_code::none) state->failed.emplace_back(k, e);
                 if (--state->left > 0) return;
-                if (state->error != protocol::error_code::none) state->on_failure(state->resp, state->error);
+                if constexpr (std::is_invocable_v<OnFailure&, Response&, protocol::error_code, const std::string&>) {
+                    for (const auto& [key, error] : state->failed) state->on_failure(state->resp, error, key);
+                } else if (!state->failed.empty()) {
+                    state->on_failure(state->resp, state->failed.front().second);
+                }
                 state->reply.respond(state->resp);
             } catch (const std::exception& ex) {
                 log_error("cannot answer a request after its coordinator write, its connection is closed: ", ex.what());
@@ -70,16 +77,24 @@ void answer_after(deferred_response reply, Coordinator* coordinator, const std::
         });
 }
 
+// Answers at once when nothing is waited for, else once every key in `waiting` is durable.
+template <typename Coordinator, typename Response, typename OnFailure>
+[[nodiscard]] handler_result respond(request_context& ctx, Coordinator* coordinator, const std::vector<std::string>& waiting,
+                                     Response resp, OnFailure on_failure) {
+    if (waiting.empty()) return ctx.respond(resp);
+    answer_after(ctx.defer(), coordinator, waiting, std::move(resp), std::move(on_failure));
+    return handler_result::deferred();
+}
+
 } // namespace durable_answer_detail
 
 // `keys` are the transactional ids or group ids whose partitions the request wrote to.
 template <typename Coordinator, typename Response, typename OnFailure>
 [[nodiscard]] handler_result respond_when_durable(request_context& ctx, Coordinator* coordinator, const std::vector<std::string>& keys,
                                                   Response resp, OnFailure on_failure) {
-    const auto waiting = durable_answer_detail::waiting_keys(coordinator, keys, durable_answer_detail::fsync_policy);
-    if (waiting.empty()) return ctx.respond(resp);
-    durable_answer_detail::answer_after(ctx.defer(), coordinator, waiting, std::move(resp), std::move(on_failure));
-    return handler_result::deferred();
+    return durable_answer_detail::respond(ctx, coordinator,
+                                          durable_answer_detail::waiting_keys(coordinator, keys, durable_answer_detail::fsync_policy),
+                                          std::move(resp), std::move(on_failure));
 }
 
 template <typename Coordinator, typename Response, typename OnFailure>
@@ -93,10 +108,9 @@ template <typename Coordinator, typename Response, typename OnFailure>
 template <typename Coordinator, typename Response, typename OnFailure>
 [[nodiscard]] handler_result respond_after_pending_writes(request_context& ctx, Coordinator* coordinator, const std::string& key,
                                                           Response resp, OnFailure on_failure) {
-    const auto waiting = durable_answer_detail::waiting_keys(coordinator, {key}, durable_answer_detail::pending_writes);
-    if (waiting.empty()) return ctx.respond(resp);
-    durable_answer_detail::answer_after(ctx.defer(), coordinator, waiting, std::move(resp), std::move(on_failure));
-    return handler_result::deferred();
+    return durable_answer_detail::respond(ctx, coordinator,
+                                          durable_answer_detail::waiting_keys(coordinator, {key}, durable_answer_detail::pending_writes),
+                                          std::move(resp), std::move(on_failure));
 }
 
 // The same for an answer already deferred: `reply` answers now, or once `key` is durable.

@@ -32,10 +32,8 @@ offset_fetch_request_params params_of(std::string group_id, const std::optional<
     p.group_id = std::move(group_id);
     if (topics) {
         p.topics.emplace();
-        for (const auto& t : *topics) {
-            auto& partitions = p.topics->emplace_back(t.name, std::vector<protocol::partition_id>{}).second;
-            for (const int32_t i : t.partition_indexes) partitions.emplace_back(i);
-        }
+        for (const auto& t : *topics)
+            p.topics->emplace_back(t.name, std::vector<protocol::partition_id>(t.partition_indexes.begin(), t.partition_indexes.end()));
     }
     return p;
 }

@@ -38,8 +38,6 @@ public:
     virtual void when_durable(protocol::partition_id /*partition*/, std::function<void(protocol::error_code)> done) {
         done(protocol::error_code::none);
     }
-    // Whether appends to the partition wait for an fsync not done yet. The default: never.
-    [[nodiscard]] virtual bool has_pending_writes(protocol::partition_id /*partition*/) const { return false; }
     // Whole batches from `offset`, about `max_bytes` (at least one batch).
     [[nodiscard]] virtual transaction_log_chunk read(protocol::partition_id partition, protocol::offset offset, int32_t max_bytes) const = 0;
 };

@@ -1,8 +1,9 @@
-// Coordinator answers held until their writes are durable (broker/handlers/durable_answer.h):
-// InitProducerId, AddPartitionsToTxn, AddOffsetsToTxn, EndTxn, OffsetCommit, TxnOffsetCommit,
-// JoinGroup, SyncGroup, ConsumerGroupHeartbeat, OffsetDelete, DeleteGroups and LeaveGroup through the dispatcher, over the real __transaction_state / __consumer_offsets logs and
-// flusher (a broker-wide flush policy) and over in-memory logs whose fsync the test completes,
-// or fails, when it chooses.
+// Coordinator answers held until writes are durable (broker/handlers/durable_answer.h), through
+// the dispatcher: InitProducerId, AddPartitionsToTxn, AddOffsetsToTxn, EndTxn, OffsetCommit,
+// TxnOffsetCommit, JoinGroup, SyncGroup and DeleteGroups once their own write is; Heartbeat,
+// LeaveGroup, ConsumerGroupHeartbeat and OffsetDelete once the group partition's pending writes
+// are. Over the real __transaction_state / __consumer_offsets logs and flusher (a broker-wide
+// flush policy) and over in-memory logs whose fsync the test completes, or fails, when it chooses.
 #include "../groups/group_test_support.h"
 #include "broker/groups/storage_offsets_log.h"
 #include "broker/transactions/storage_transaction_state_log.h"
@@ -592,6 +593,34 @@ TEST_CASE("durable answer: a request that wrote nothing answers after the group'
     REQUIRE(failed_commit.answered());
     REQUIRE(failed_beat.answered());
     CHECK(answer_of<protocol::heartbeat_request>(failed_beat, 3).error_code == to_int(error_code::not_coordinator));
+}
+
+TEST_CASE("durable answer: a failed fsync fails only the groups DeleteGroups deleted on that partition") {
+    data_path_fixture f;
+    held_logs c(f);
+    // Two groups on different __consumer_offsets partitions.
+    const std::string first = "h";
+    std::string second;
+    for (const char* g : {"i", "j", "k", "l", "m", "n"})
+        if (c.groups.partition_for(g) != c.groups.partition_for(first)) {
+            second = g;
+            break;
+        }
+    REQUIRE_FALSE(second.empty());
+    commit_durably(f, c, {first.c_str(), second.c_str()});
+
+    protocol::delete_groups_request dg;
+    dg.groups_names = {first, second};
+    auto call = f.start(dg, 2);
+    REQUIRE(call.waiting());
+    REQUIRE(c.offsets.held.size() == 2);
+    c.offsets.release_oldest(error_code::kafka_storage_error);  // the first group's partition
+    CHECK(call.waiting());
+    c.offsets.release_oldest(error_code::none);
+    REQUIRE(call.answered());
+    const auto r = answer_of<protocol::delete_groups_request>(call, 2);
+    CHECK(r.results.at(0).error_code == to_int(error_code::not_coordinator));
+    CHECK(r.results.at(1).error_code == e_none);
 }
 
 } // namespace samsa::broker::test
