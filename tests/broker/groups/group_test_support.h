@@ -191,6 +191,19 @@ struct answer {
     }
 };
 
+// A classic consumer's JoinGroup (range assignor over `topics`, 10 s session, 30 s rebalance).
+inline join_params classic_join_params(std::string member_id = "", std::vector<std::string> topics = {"orders"}) {
+    join_params p;
+    p.member_id = std::move(member_id);
+    p.client_id = "client";
+    p.client_host = "/127.0.0.1";
+    p.session_timeout_ms = 10'000;
+    p.rebalance_timeout_ms = 30'000;
+    p.protocol_type = "consumer";
+    p.protocols.push_back({"range", subscription(topics)});
+    return p;
+}
+
 struct group_fixture {
     explicit group_fixture(group_config c = test_config()) : cfg(std::move(c)) {
         topics.add("orders", 6);
@@ -216,15 +229,7 @@ struct group_fixture {
     group_coordinator& gc() { return *coordinator; }
 
     join_params params(std::string member_id = "", std::vector<std::string> topics_ = {"orders"}) const {
-        join_params p;
-        p.member_id = std::move(member_id);
-        p.client_id = "client";
-        p.client_host = "/127.0.0.1";
-        p.session_timeout_ms = 10'000;
-        p.rebalance_timeout_ms = 30'000;
-        p.protocol_type = "consumer";
-        p.protocols.push_back({"range", subscription(topics_)});
-        return p;
+        return classic_join_params(std::move(member_id), std::move(topics_));
     }
     answer<join_result> join(const std::string& group, join_params p) {
         answer<join_result> a;

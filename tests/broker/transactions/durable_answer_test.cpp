@@ -161,23 +161,22 @@ struct held_logs {
     group_coordinator groups;
 };
 
-// A classic member (range assignor, subscribed to "orders") joins `group`, with whatever its
-// join writes made durable; the join's answer.
-join_result join_classic(data_path_fixture& f, held_logs& c, const std::string& group) {
-    join_params jp;
-    jp.client_id = "client";
-    jp.client_host = "/127.0.0.1";
-    jp.session_timeout_ms = 10'000;
-    jp.rebalance_timeout_ms = 30'000;
-    jp.protocol_type = "consumer";
-    jp.protocols.push_back({"range", subscription({"orders"})});
-    std::optional<join_result> joined;
-    c.groups.join_group(group, jp, [&](join_result r) { joined = std::move(r); });
-    for (int i = 0; i < 20 && !joined; ++i) {
+// Completes fsyncs, runs posted work and moves the clock on (up to 2 s) until `done()`.
+template <typename Done>
+void settle(data_path_fixture& f, held_logs& c, Done done) {
+    for (int i = 0; i < 20 && !done(); ++i) {
         (void)c.offsets.release();
         f.loop().run_posted();
         f.loop().advance(100);
     }
+}
+
+// A classic member (range assignor, subscribed to "orders") joins `group`, with whatever its
+// join writes made durable; the join's answer.
+join_result join_classic(data_path_fixture& f, held_logs& c, const std::string& group) {
+    std::optional<join_result> joined;
+    c.groups.join_group(group, classic_join_params(), [&](join_result r) { joined = std::move(r); });
+    settle(f, c, [&] { return joined.has_value(); });
     REQUIRE(joined.has_value());
     REQUIRE(joined->error == error_code::none);
     (void)c.offsets.release();
@@ -202,11 +201,7 @@ protocol::join_group_request join_request(const std::string& group, std::optiona
 protocol::join_group_response stable_static_group(data_path_fixture& f, held_logs& c, const std::string& group,
                                                   const std::string& instance) {
     auto first = f.start(join_request(group, instance), 5);
-    for (int i = 0; i < 20 && !first.answered(); ++i) {
-        (void)c.offsets.release();
-        f.loop().run_posted();
-        f.loop().advance(100);
-    }
+    settle(f, c, [&] { return first.answered(); });
     REQUIRE(first.answered());
     const auto joined = answer_of<protocol::join_group_request>(first, 5);
     REQUIRE(joined.error_code == e_none);
