@@ -1,12 +1,9 @@
 #include "broker/metadata_store.h"
 
-#include "storage/file_handle.h"
+#include "broker/json_state_file.h"
 
 #include <nlohmann/json.hpp>
 
-#include <cstring>
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
 
 namespace samsa::broker {
@@ -58,37 +55,10 @@ metadata_image from_json(const json& j) {
 
 } // namespace
 
-std::optional<metadata_image> metadata_store::load() const {
-    const auto file = path();
-    std::error_code ec;
-    if (!std::filesystem::exists(file, ec)) {
-        if (ec) throw std::runtime_error("cannot inspect " + file.string() + ": " + ec.message());
-        return std::nullopt;
-    }
-    std::ifstream in(file, std::ios::binary);
-    if (!in) throw std::runtime_error("cannot read " + file.string());
-    std::ostringstream os;
-    os << in.rdbuf();
-    try {
-        return from_json(json::parse(os.str()));
-    } catch (const std::exception& e) {
-        throw std::runtime_error("corrupt metadata file " + file.string() + ": " + e.what());
-    }
-}
+std::optional<metadata_image> metadata_store::load() const { return load_json_file(path(), "metadata", from_json); }
 
 std::optional<std::string> metadata_store::save(const metadata_image& image) const {
-    std::string text;
-    try {
-        text = to_json(image).dump(2);
-        text.push_back('\n');
-    } catch (const std::exception& e) {
-        return std::string("cannot encode metadata: ") + e.what();
-    }
-    const auto final_path = path();
-    if (const int err = storage::write_file_atomically(final_path.string(), text); err != 0) {
-        return "cannot write " + final_path.string() + " atomically: " + std::strerror(err);
-    }
-    return std::nullopt;
+    return save_json_file(path(), "metadata", to_json(image));
 }
 
 } // namespace samsa::broker

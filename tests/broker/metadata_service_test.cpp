@@ -106,6 +106,24 @@ TEST_CASE("metadata_store: a corrupt file stops start-up instead of forgetting t
     CHECK_THROWS_WITH_AS((void)store.load(), doctest::Contains("corrupt"), std::runtime_error);
 }
 
+TEST_CASE("metadata_store: a file that cannot be read stops start-up and names the file") {
+    test::temp_dir dir;
+    std::filesystem::create_directory(dir.path() / metadata_file_name);
+    metadata_store store(dir.path());
+    const std::string expected = "cannot read " + (dir.path() / metadata_file_name).string();
+    CHECK_THROWS_WITH_AS((void)store.load(), doctest::Contains(expected.c_str()), std::runtime_error);
+}
+
+TEST_CASE("metadata_store: JSON of the wrong shape is corrupt, not an empty image") {
+    test::temp_dir dir;
+    {
+        std::ofstream bad(dir.path() / metadata_file_name);
+        bad << "{\"format\": 1, \"cluster_id\": 7}";
+    }
+    metadata_store store(dir.path());
+    CHECK_THROWS_WITH_AS((void)store.load(), doctest::Contains("corrupt metadata file"), std::runtime_error);
+}
+
 TEST_CASE("metadata_service: a data directory of another node is refused") {
     test::temp_dir dir;
     metadata_store store(dir.path());
