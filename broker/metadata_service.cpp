@@ -80,6 +80,27 @@ std::optional<std::string> metadata_service::ensure_persisted() {
     return err;
 }
 
+std::optional<std::string> metadata_service::persist_change() {
+    ++epoch_;
+    if (auto err = store_.save(image())) {
+        --epoch_;
+        return err;
+    }
+    persisted_ = true;
+    return std::nullopt;
+}
+
+std::optional<std::string> metadata_service::replace_topic(const topic_info& before, const topic_info& after) {
+    (void)topics_.erase(before.name);
+    (void)topics_.insert(after);
+    if (auto err = persist_change()) {
+        (void)topics_.erase(after.name);
+        (void)topics_.insert(before);
+        return "Could not persist the metadata: " + *err;
+    }
+    return std::nullopt;
+}
+
 metadata_image metadata_service::image() const {
     metadata_image m;
     m.cluster_id = cluster_id_;
@@ -209,10 +230,8 @@ std::vector<create_outcome> metadata_service::create_topics(std::span<const new_
     }
     if (created.empty()) return out;
 
-    ++epoch_;
-    if (auto err = store_.save(image())) {
+    if (auto err = persist_change()) {
         log_error("cannot persist metadata, the topic creation is rolled back: ", *err);
-        --epoch_;
         for (const size_t i : created) {
             auto& o = out[i];
             (void)topics_.erase(o.topic.name);
@@ -222,7 +241,6 @@ std::vector<create_outcome> metadata_service::create_topics(std::span<const new_
         }
         return out;
     }
-    persisted_ = true;
     for (const size_t i : created)
         log_info("created topic ", out[i].topic.name, " (id ", out[i].topic.id.to_base64(), ", ", out[i].topic.partitions,
                  " partition(s))");
@@ -235,16 +253,7 @@ std::optional<std::string> metadata_service::set_topic_configs(std::string_view 
     const topic_info before = *current;
     topic_info after = before;
     after.configs = std::move(configs);
-    (void)topics_.erase(name);
-    (void)topics_.insert(after);
-    ++epoch_;
-    if (auto err = store_.save(image())) {
-        --epoch_;
-        (void)topics_.erase(name);
-        (void)topics_.insert(before);
-        return "Could not persist the metadata: " + *err;
-    }
-    persisted_ = true;
+    if (auto err = replace_topic(before, after)) return err;
     log_info("topic ", after.name, " configs changed");
     if (auto err = logs_.apply_config(after)) log_error("cannot apply the new configs of ", after.name, ": ", *err);
     return std::nullopt;
@@ -258,16 +267,7 @@ std::optional<std::string> metadata_service::add_partitions(std::string_view nam
     after.partitions = partitions;
     // Logs first: a topic must never list a partition that has no log.
     if (auto err = logs_.create_partitions(after)) return "Could not create the partition logs: " + *err;
-    (void)topics_.erase(name);
-    (void)topics_.insert(after);
-    ++epoch_;
-    if (auto err = store_.save(image())) {
-        --epoch_;
-        (void)topics_.erase(name);
-        (void)topics_.insert(before);
-        return "Could not persist the metadata: " + *err;
-    }
-    persisted_ = true;
+    if (auto err = replace_topic(before, after)) return err;
     log_info("topic ", after.name, " grew from ", before.partitions, " to ", partitions, " partition(s)");
     return std::nullopt;
 }
@@ -318,10 +318,8 @@ std::vector<delete_outcome> metadata_service::delete_topics(std::span<const dele
     }
     if (deleted.empty()) return out;
 
-    ++epoch_;
-    if (auto err = store_.save(image())) {
+    if (auto err = persist_change()) {
         log_error("cannot persist metadata, the topic deletion is rolled back: ", *err);
-        --epoch_;
         for (auto& [i, info] : deleted) {
             (void)topics_.insert(info);
             out[i].error = error_code::unknown_server_error;
@@ -329,7 +327,6 @@ std::vector<delete_outcome> metadata_service::delete_topics(std::span<const dele
         }
         return out;
     }
-    persisted_ = true;
     for (const auto& [i, info] : deleted) {
         log_info("deleted topic ", info.name, " (id ", info.id.to_base64(), ")");
         // The topic is gone from the metadata already; leftover files are logged, not reported.

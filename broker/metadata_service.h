@@ -88,6 +88,10 @@ private:
     [[nodiscard]] create_outcome validate(const new_topic& t) const;
     [[nodiscard]] protocol::uuid fresh_topic_id() const;
     [[nodiscard]] metadata_image image() const;
+    // Saves the image under the next epoch: the store's error (the epoch unchanged), or nothing.
+    [[nodiscard]] std::optional<std::string> persist_change();
+    // Puts `after` in place of `before` (same name) and persists it; on failure `before` is back.
+    [[nodiscard]] std::optional<std::string> replace_topic(const topic_info& before, const topic_info& after);
 
     const broker_config& cfg_;
     metadata_store& store_;
