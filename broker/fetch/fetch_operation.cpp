@@ -186,14 +186,18 @@ void fetch_operation::on_append(size_t bytes) noexcept {
     if (accumulated_ >= static_cast<size_t>(std::max(0, settings_.min_bytes))) complete();
 }
 
-void fetch_operation::complete() noexcept {
-    if (done_) return;
-    auto keep = shared_from_this();
+bool fetch_operation::finish() noexcept {
+    if (done_) return false;
     done_ = true;
     if (waiter_ != 0) partitions_.waiters().remove(waiter_);
     waiter_ = 0;
     timer_.reset();
-    if (reply_.cancelled()) return;
+    return true;
+}
+
+void fetch_operation::complete() noexcept {
+    auto keep = shared_from_this();
+    if (!finish() || reply_.cancelled()) return;
     // This runs inside a timer callback or inside the append that woke it (another client's
     // Produce): a failure here must not escape into either.
     try {
@@ -207,12 +211,8 @@ void fetch_operation::complete() noexcept {
 }
 
 void fetch_operation::drop() noexcept {
-    if (done_) return;
     auto keep = shared_from_this();
-    done_ = true;
-    if (waiter_ != 0) partitions_.waiters().remove(waiter_);
-    waiter_ = 0;
-    timer_.reset();
+    (void)finish();
 }
 
 } // namespace samsa::broker

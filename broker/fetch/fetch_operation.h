@@ -81,6 +81,8 @@ private:
     [[nodiscard]] protocol::fetch_response build(read_pass& pass, const fetch_answer& answer, size_t* spliced) const;
     void wait(deferred_response reply, size_t bytes_so_far);
     void on_append(size_t bytes) noexcept;
+    // Marks the operation done and leaves the waiter table and the timer: false if it already was.
+    [[nodiscard]] bool finish() noexcept;
     void complete() noexcept;
     void drop() noexcept;
 

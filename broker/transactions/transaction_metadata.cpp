@@ -1,6 +1,7 @@
 #include "broker/transactions/transaction_metadata.h"
 
 #include <array>
+#include <utility>
 
 namespace samsa::broker {
 
@@ -8,6 +9,16 @@ namespace {
 
 constexpr std::array<std::string_view, 8> names = {"Empty",          "Ongoing",       "PrepareCommit", "PrepareAbort",
                                                    "CompleteCommit", "CompleteAbort", "Dead",          "PrepareEpochFence"};
+
+// InitProducerId's common end: Empty, with the request's timeout and no partitions.
+transaction_metadata reset_to_empty(transaction_metadata next, int32_t timeout_ms, int64_t now_ms) {
+    next.state = txn_state::empty;
+    next.timeout_ms = timeout_ms;
+    next.partitions.clear();
+    next.start_ms = -1;
+    next.last_update_ms = now_ms;
+    return next;
+}
 
 } // namespace
 
@@ -61,12 +72,7 @@ transaction_metadata::prepare_epoch_bump(int32_t new_timeout_ms, std::optional<p
     } else {
         return std::nullopt;
     }
-    next.state = txn_state::empty;
-    next.timeout_ms = new_timeout_ms;
-    next.partitions.clear();
-    next.start_ms = -1;
-    next.last_update_ms = now_ms;
-    return next;
+    return reset_to_empty(std::move(next), new_timeout_ms, now_ms);
 }
 
 transaction_metadata transaction_metadata::prepare_producer_id_rotation(protocol::producer_id new_producer_id,
@@ -77,12 +83,7 @@ transaction_metadata transaction_metadata::prepare_producer_id_rotation(protocol
     next.producer_id = new_producer_id;
     next.last_producer_epoch = record_last_epoch ? producer_epoch : protocol::no_producer_epoch;
     next.producer_epoch = protocol::producer_epoch(0);
-    next.state = txn_state::empty;
-    next.timeout_ms = new_timeout_ms;
-    next.partitions.clear();
-    next.start_ms = -1;
-    next.last_update_ms = now_ms;
-    return next;
+    return reset_to_empty(std::move(next), new_timeout_ms, now_ms);
 }
 
 transaction_metadata transaction_metadata::prepare_add_partitions(const std::set<txn_topic_partition>& added,
