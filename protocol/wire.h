@@ -240,4 +240,23 @@ private:
     return compact ? uvarint_size(count + 1) : 4;
 }
 
+
+// A struct's bytes after an int16 version prefix, the layout of the records in Kafka's internal
+// topics and of the consumer protocol's embedded metadata. `prefix` is usually the version the
+// struct is encoded at; some record keys carry a type number there instead.
+template <typename Struct>
+[[nodiscard]] std::vector<uint8_t> version_prefixed_bytes(const Struct& s, int16_t prefix, int16_t struct_version) {
+    output_buffer out;
+    out.bytes.reserve(s.size(struct_version) + 2);
+    writer w(out);
+    w.write_int16(prefix);
+    s.encode(w, struct_version);
+    return std::move(out.bytes);
+}
+
+template <typename Struct>
+[[nodiscard]] std::vector<uint8_t> version_prefixed_bytes(const Struct& s, int16_t version) {
+    return version_prefixed_bytes(s, version, version);
+}
+
 } // namespace samsa::protocol

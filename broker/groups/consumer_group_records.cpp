@@ -7,32 +7,23 @@ namespace samsa::broker {
 
 namespace {
 
-template <typename Struct>
-std::vector<uint8_t> encode_versioned(const Struct& s, int16_t version, int16_t struct_version) {
-    protocol::output_buffer out;
-    protocol::writer w(out);
-    w.write_int16(version);
-    s.encode(w, struct_version);
-    return std::move(out.bytes);
-}
-
 std::vector<uint8_t> group_key(int16_t version, const std::string& group_id) {
     protocol::consumer_group_metadata_key k;
     k.group_id = group_id;
     // Keys 3, 4 and 6 share this layout; the struct is encoded at the version that carries it.
-    return encode_versioned(k, version, consumer_group_metadata_key_version);
+    return protocol::version_prefixed_bytes(k, version, consumer_group_metadata_key_version);
 }
 
 std::vector<uint8_t> member_key(int16_t version, const std::string& group_id, const std::string& member_id) {
     protocol::consumer_group_member_metadata_key k;
     k.group_id = group_id;
     k.member_id = member_id;
-    return encode_versioned(k, version, consumer_group_member_metadata_key_version);
+    return protocol::version_prefixed_bytes(k, version, consumer_group_member_metadata_key_version);
 }
 
 template <typename Value>
 std::vector<uint8_t> value_bytes(const Value& v) {
-    return encode_versioned(v, consumer_group_value_version, consumer_group_value_version);
+    return protocol::version_prefixed_bytes(v, consumer_group_value_version);
 }
 
 template <typename Value>

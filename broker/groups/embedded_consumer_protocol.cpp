@@ -39,12 +39,7 @@ std::vector<uint8_t> encode_embedded_assignment(const topic_partitions& partitio
         tp.partitions = raw_partitions(parts);
         a.assigned_partitions.push_back(std::move(tp));
     }
-    protocol::output_buffer out;
-    out.bytes.reserve(a.size(version) + 2);
-    protocol::writer w(out);
-    w.write_int16(version);
-    a.encode(w, version);
-    return std::move(out.bytes);
+    return protocol::version_prefixed_bytes(a, version);
 }
 
 } // namespace samsa::broker

@@ -4,25 +4,12 @@
 
 namespace samsa::broker {
 
-namespace {
-
-template <typename Struct>
-std::vector<uint8_t> encode_versioned(const Struct& s, int16_t version) {
-    protocol::output_buffer out;
-    protocol::writer w(out);
-    w.write_int16(version);
-    s.encode(w, version);
-    return std::move(out.bytes);
-}
-
-} // namespace
-
 std::vector<uint8_t> encode_offset_commit_key(const std::string& group, const std::string& topic, protocol::partition_id partition) {
     protocol::offset_commit_key k;
     k.group = group;
     k.topic = topic;
     k.partition = partition.value();
-    return encode_versioned(k, offset_commit_key_version);
+    return protocol::version_prefixed_bytes(k, offset_commit_key_version);
 }
 
 std::vector<uint8_t> encode_offset_commit_value(const committed_offset& value) {
@@ -33,15 +20,15 @@ std::vector<uint8_t> encode_offset_commit_value(const committed_offset& value) {
     v.commit_timestamp = value.commit_timestamp_ms;
     if (value.expire_timestamp_ms) {
         v.expire_timestamp = *value.expire_timestamp_ms;
-        return encode_versioned(v, offset_commit_value_version_expiring);
+        return protocol::version_prefixed_bytes(v, offset_commit_value_version_expiring);
     }
-    return encode_versioned(v, offset_commit_value_version);
+    return protocol::version_prefixed_bytes(v, offset_commit_value_version);
 }
 
 std::vector<uint8_t> encode_group_metadata_key(const std::string& group) {
     protocol::group_metadata_key k;
     k.group = group;
-    return encode_versioned(k, group_metadata_key_version);
+    return protocol::version_prefixed_bytes(k, group_metadata_key_version);
 }
 
 std::vector<uint8_t> encode_group_metadata_value(const classic_group& group, int64_t now_ms) {
@@ -64,7 +51,7 @@ std::vector<uint8_t> encode_group_metadata_value(const classic_group& group, int
         mm.assignment = m.assignment;
         v.members.push_back(std::move(mm));
     }
-    return encode_versioned(v, group_metadata_value_version);
+    return protocol::version_prefixed_bytes(v, group_metadata_value_version);
 }
 
 group_record_key decode_group_record_key(protocol::bytes_view key) {

@@ -9,24 +9,10 @@
 
 namespace samsa::broker {
 
-namespace {
-
-template <typename Struct>
-std::vector<uint8_t> encode_versioned(const Struct& s, int16_t version) {
-    protocol::output_buffer out;
-    protocol::writer w(out);
-    w.write_int16(version);
-    s.encode(w, version);
-    return std::move(out.bytes);
-}
-
-
-} // namespace
-
 std::vector<uint8_t> encode_transaction_log_key(std::string_view transactional_id) {
     protocol::transaction_log_key k;
     k.transactional_id = std::string(transactional_id);
-    return encode_versioned(k, transaction_log_key_version);
+    return protocol::version_prefixed_bytes(k, transaction_log_key_version);
 }
 
 std::vector<uint8_t> encode_transaction_log_value(const transaction_metadata& m) {
@@ -48,7 +34,7 @@ std::vector<uint8_t> encode_transaction_log_value(const transaction_metadata& m)
     v.previous_producer_id = m.last_producer_id.value();
     v.next_producer_id = m.next_producer_id.value();
     v.client_transaction_version = m.client_transaction_version;
-    return encode_versioned(v, transaction_log_value_version);
+    return protocol::version_prefixed_bytes(v, transaction_log_value_version);
 }
 
 std::optional<std::string> decode_transaction_log_key(protocol::bytes_view key) {
