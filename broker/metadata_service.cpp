@@ -1,12 +1,12 @@
 #include "broker/metadata_service.h"
 
 #include "broker/logger.h"
+#include "broker/replica_assignment.h"
 #include "broker/topic_name.h"
 
 #include <algorithm>
 #include <map>
 #include <random>
-#include <set>
 #include <stdexcept>
 
 namespace samsa::broker {
@@ -140,25 +140,12 @@ create_outcome metadata_service::validate(const new_topic& t) const {
                           "Partitions should be a consecutive 0-based integer sequence", t);
         const size_t replicas = by_index.begin()->second->size();
         for (const auto& [index, brokers] : by_index) {
-            if (brokers->empty())
-                return failed(error_code::invalid_replica_assignment,
-                              "The manual partition assignment includes an empty replica list.", t);
-            if (brokers->size() != replicas)
+            // An empty list is reported as such below, not as a count that differs.
+            if (!brokers->empty() && brokers->size() != replicas)
                 return failed(error_code::invalid_replica_assignment,
                               "All partitions in the manual partition assignment must have the same number of replicas.", t);
-            std::set<protocol::node_id> seen;
-            for (const protocol::node_id b : *brokers) {
-                if (!seen.insert(b).second)
-                    return failed(error_code::invalid_replica_assignment,
-                                  "The manual partition assignment includes the broker " + std::to_string(b.value()) +
-                                      " more than once.",
-                                  t);
-                if (b != node_id_)
-                    return failed(error_code::invalid_replica_assignment,
-                                  "The manual partition assignment includes broker " + std::to_string(b.value()) +
-                                      ", but no such broker is registered.",
-                                  t);
-            }
+            if (auto problem = replica_list_problem(*brokers, node_id_))
+                return failed(error_code::invalid_replica_assignment, std::move(*problem), t);
         }
         partitions = count;
         replication = static_cast<int32_t>(replicas);

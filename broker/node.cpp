@@ -4,8 +4,9 @@
 #include "broker/admin/quota_manager.h"
 #include "broker/dispatcher.h"
 #include "broker/groups/group_coordinator.h"
-#include "broker/groups/storage_offsets_log.h"
+#include "broker/groups/metadata_topic_source.h"
 #include "broker/handlers/handlers.h"
+#include "broker/internal_topic_log.h"
 #include "broker/log_storage.h"
 #include "broker/logger.h"
 #include "broker/metadata_service.h"
@@ -16,8 +17,8 @@
 #include "broker/server.h"
 #include "broker/transactions/partition_txn_marker_writer.h"
 #include "broker/transactions/producer_id_manager.h"
-#include "broker/transactions/storage_transaction_state_log.h"
 #include "broker/transactions/transaction_coordinator.h"
+#include "broker/transactions/transaction_log.h"
 
 #include <filesystem>
 #include <stdexcept>
@@ -28,13 +29,13 @@ namespace samsa::broker {
 struct node::parts {
     explicit parts(broker_config c)
         : cfg(std::move(c)), dirs(prepare_dirs(cfg)), store(dirs.front()), net(cfg), storage(cfg, net.loop()),
-          metadata(cfg, store, storage, metadata_service::open_image(cfg, store)), offsets_log(metadata, storage.manager()),
-          topics(metadata), groups(group_config::from(cfg), net.loop(), offsets_log, topics),
+          metadata(cfg, store, storage, metadata_service::open_image(cfg, store)), offsets_topic(offsets_topic_name, metadata, storage.manager()),
+          topics(metadata), groups(group_config::from(cfg), net.loop(), offsets_topic, topics),
           partitions(metadata, storage.manager()), configs(cfg, metadata, storage, dirs.front()),
           quotas(cfg, configs.quotas()),
           producer_ids((dirs.front() / producer_id_block_file).string(), cfg.node_id), txn_markers(partitions),
-          txn_log(metadata, storage.manager()),
-          transactions(transaction_config::from(cfg), net.loop(), txn_log, txn_markers, [this] { return next_producer_id(); }),
+          txn_state_topic(transaction_state_topic_name, metadata, storage.manager()),
+          transactions(transaction_config::from(cfg), net.loop(), txn_state_topic, txn_markers, [this] { return next_producer_id(); }),
           handlers(default_handlers()),
           services{metadata, storage.manager(), net.loop(), cfg, &groups, &partitions, &configs, &quotas} {
         services.producer_ids = &producer_ids;
@@ -73,7 +74,7 @@ struct node::parts {
     server net;
     log_storage storage;
     metadata_service metadata;
-    storage_offsets_log offsets_log;
+    internal_topic_log offsets_topic;
     metadata_topic_source topics;
     group_coordinator groups;
     partition_manager partitions;
@@ -81,7 +82,7 @@ struct node::parts {
     quota_manager quotas;
     producer_id_manager producer_ids;
     partition_txn_marker_writer txn_markers;
-    storage_transaction_state_log txn_log;
+    internal_topic_log txn_state_topic;
     transaction_coordinator transactions;
     dispatcher handlers;
     broker_services services;

@@ -1,6 +1,6 @@
 #include "broker/admin/partition_growth.h"
 
-#include <set>
+#include "broker/replica_assignment.h"
 
 namespace samsa::broker {
 
@@ -32,23 +32,14 @@ growth_check check_partition_growth(const topic_info* topic, int32_t count,
                                                                 " additional partition(s), but only " +
                                                                 std::to_string(assignments->size()) + " assignment(s) were specified.");
     for (const auto& brokers : *assignments) {
-        if (brokers.empty())
-            return fail(error_code::invalid_replica_assignment, "The manual partition assignment includes an empty replica list.");
-        if (brokers.size() != static_cast<size_t>(topic->replication_factor))
+        // An empty list is reported as such below, not as a count that differs.
+        if (!brokers.empty() && brokers.size() != static_cast<size_t>(topic->replication_factor))
             return fail(error_code::invalid_replica_assignment,
                         "The manual partition assignment includes a partition with " + std::to_string(brokers.size()) +
                             " replica(s), but this is not consistent with previous partitions, which have " +
                             std::to_string(topic->replication_factor) + " replica(s).");
-        std::set<protocol::node_id> seen;
-        for (const protocol::node_id b : brokers) {
-            if (!seen.insert(b).second)
-                return fail(error_code::invalid_replica_assignment,
-                            "The manual partition assignment includes the broker " + std::to_string(b.value()) + " more than once.");
-            if (b != node_id)
-                return fail(error_code::invalid_replica_assignment,
-                            "The manual partition assignment includes broker " + std::to_string(b.value()) +
-                                ", but no such broker is registered.");
-        }
+        if (auto problem = replica_list_problem(brokers, node_id))
+            return fail(error_code::invalid_replica_assignment, std::move(*problem));
     }
     return {};
 }

@@ -51,7 +51,7 @@ protocol::offset appended_base_offset(protocol::bytes_view batch) {
 
 } // namespace
 
-group_coordinator::group_coordinator(group_config config, loop_services& loop, offsets_log& log, const topic_source& topics,
+group_coordinator::group_coordinator(group_config config, loop_services& loop, coordinator_log& log, const topic_source& topics,
                                      wall_clock wall)
     : config_(std::move(config)), loop_(loop), log_(log), topics_(topics),
       wall_(wall ? std::move(wall) : wall_clock(system_wall_ms)), timers_(loop),

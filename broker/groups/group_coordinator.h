@@ -9,6 +9,7 @@
 // classic members may join a consumer group, and the group converts between the two types.
 #pragma once
 
+#include "broker/coordinator_log.h"
 #include "broker/groups/classic_group_coordinator.h"
 #include "broker/groups/consumer_group_coordinator.h"
 #include "broker/groups/consumer_group_records.h"
@@ -16,7 +17,6 @@
 #include "broker/groups/group_records.h"
 #include "broker/groups/group_table.h"
 #include "broker/groups/group_timers.h"
-#include "broker/groups/offsets_log.h"
 #include "broker/groups/topic_source.h"
 #include "broker/groups/txn_offset_table.h"
 #include "broker/loop_services.h"
@@ -139,7 +139,7 @@ public:
 
     // `wall` gives milliseconds since the epoch (commit timestamps, retention); by default the
     // system clock.
-    group_coordinator(group_config config, loop_services& loop, offsets_log& log, const topic_source& topics,
+    group_coordinator(group_config config, loop_services& loop, coordinator_log& log, const topic_source& topics,
                       wall_clock wall = {});
     ~group_coordinator() override;
     group_coordinator(const group_coordinator&) = delete;
@@ -265,7 +265,7 @@ private:
 
     group_config config_;
     loop_services& loop_;
-    offsets_log& log_;
+    coordinator_log& log_;
     const topic_source& topics_;
     wall_clock wall_;
     group_timers timers_;

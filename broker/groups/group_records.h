@@ -18,9 +18,12 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace samsa::broker {
+
+inline constexpr std::string_view offsets_topic_name = "__consumer_offsets";
 
 // The versions Samsa writes: Kafka 3.x's choices.
 inline constexpr int16_t offset_commit_key_version = 1;

@@ -8,7 +8,9 @@
 // A group request answered from the coordinator's state (Heartbeat, LeaveGroup, OffsetDelete,
 // ConsumerGroupHeartbeat) waits instead for every write to its group's partition that is not
 // durable yet, its own included: Kafka's coordinator runtime holds such an answer behind the
-// writes pending before it, as the answer may rest on them.
+// writes pending before it, as the answer may rest on them. DeleteGroups waits so for the
+// partitions of every group it names: the tombstones of the groups it deleted are among those
+// writes, and a group it could not delete (unknown, not empty) is answered after them too.
 //
 // Header-only helper for the handlers; loop thread only. The coordinator outlives the request;
 // the response is moved into the wait. Handlers that answer at once pass their context; those
@@ -103,14 +105,21 @@ template <typename Coordinator, typename Response, typename OnFailure>
     return respond_when_durable(ctx, coordinator, std::vector<std::string>{key}, std::move(resp), std::move(on_failure));
 }
 
-// Answers once every write to `key`'s partition that waits for its fsync is durable (at once
-// when there is none), or with `on_failure`'s error if that fsync fails.
+// Answers once every write to the partitions of `keys` that waits for its fsync is durable (at
+// once when there is none), or with `on_failure`'s error for a key whose partition's fsync fails
+// (per key when `on_failure` takes the key, as for respond_when_durable).
+template <typename Coordinator, typename Response, typename OnFailure>
+[[nodiscard]] handler_result respond_after_pending_writes(request_context& ctx, Coordinator* coordinator,
+                                                          const std::vector<std::string>& keys, Response resp, OnFailure on_failure) {
+    return durable_answer_detail::respond(ctx, coordinator,
+                                          durable_answer_detail::waiting_keys(coordinator, keys, durable_answer_detail::pending_writes),
+                                          std::move(resp), std::move(on_failure));
+}
+
 template <typename Coordinator, typename Response, typename OnFailure>
 [[nodiscard]] handler_result respond_after_pending_writes(request_context& ctx, Coordinator* coordinator, const std::string& key,
                                                           Response resp, OnFailure on_failure) {
-    return durable_answer_detail::respond(ctx, coordinator,
-                                          durable_answer_detail::waiting_keys(coordinator, {key}, durable_answer_detail::pending_writes),
-                                          std::move(resp), std::move(on_failure));
+    return respond_after_pending_writes(ctx, coordinator, std::vector<std::string>{key}, std::move(resp), std::move(on_failure));
 }
 
 // The same for an answer already deferred: `reply` answers now, or once `key` is durable.

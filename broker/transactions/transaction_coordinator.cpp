@@ -45,7 +45,7 @@ constexpr int32_t coordinator_epoch = 0;
 
 } // namespace
 
-transaction_coordinator::transaction_coordinator(transaction_config config, loop_services& loop, transaction_state_log& log,
+transaction_coordinator::transaction_coordinator(transaction_config config, loop_services& loop, coordinator_log& log,
                                                  txn_marker_writer& markers, producer_id_source producer_ids, wall_clock wall)
     : config_(config), loop_(loop), log_(log), markers_(markers), producer_ids_(std::move(producer_ids)),
       wall_(wall ? std::move(wall) : wall_clock(system_wall_ms)) {}

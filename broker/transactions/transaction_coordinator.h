@@ -15,10 +15,10 @@
 // on disk (as an acks=-1 Produce would), and markers are sent only after the Prepare record is.
 #pragma once
 
+#include "broker/coordinator_log.h"
 #include "broker/loop_services.h"
 #include "broker/transactions/transaction_config.h"
 #include "broker/transactions/transaction_metadata.h"
-#include "broker/transactions/transaction_state_log.h"
 #include "broker/transactions/txn_marker_writer.h"
 #include "protocol/errors.h"
 #include "protocol/kafka_ids.h"
@@ -85,7 +85,7 @@ public:
 
     // `wall` gives milliseconds since the epoch (the timestamps written to the log, timeouts
     // and expiry); by default the system clock.
-    transaction_coordinator(transaction_config config, loop_services& loop, transaction_state_log& log,
+    transaction_coordinator(transaction_config config, loop_services& loop, coordinator_log& log,
                             txn_marker_writer& markers, producer_id_source producer_ids, wall_clock wall = {});
     ~transaction_coordinator();
     transaction_coordinator(const transaction_coordinator&) = delete;
@@ -191,7 +191,7 @@ private:
 
     transaction_config config_;
     loop_services& loop_;
-    transaction_state_log& log_;
+    coordinator_log& log_;
     txn_marker_writer& markers_;
     producer_id_source producer_ids_;
     wall_clock wall_;

@@ -1,11 +1,11 @@
 // An internal topic (__consumer_offsets, __transaction_state) kept in memory for the group and
 // transaction coordinator tests: whole v2 batches per partition with their offsets assigned on
 // append, appends and reads the test can make fail, and fsyncs the test may hold, then complete
-// or fail. `Interface` is the coordinator's view of the topic (offsets_log or
-// transaction_state_log). Owned by the test's fixture, which outlives the coordinator; loop
-// thread only.
+// or fail: the coordinator_log both coordinators are given. Owned by the test's fixture, which
+// outlives the coordinator; loop thread only.
 #pragma once
 
+#include "broker/coordinator_log.h"
 #include "broker/internal_log_chunk.h"
 #include "protocol/errors.h"
 #include "protocol/kafka_ids.h"
@@ -21,8 +21,7 @@
 
 namespace samsa::broker::test {
 
-template <typename Interface>
-class memory_internal_log : public Interface {
+class memory_internal_log : public coordinator_log {
 public:
     [[nodiscard]] int32_t partitions() const override { return static_cast<int32_t>(parts_.size()); }
     [[nodiscard]] std::string create(int32_t count, int32_t segment_bytes) override {
@@ -80,8 +79,8 @@ public:
     // calls release().
     [[nodiscard]] bool waits_for_fsync(protocol::partition_id) const override { return hold_fsync; }
     void when_durable(protocol::partition_id, std::function<void(protocol::error_code)> done) override { held.push_back(std::move(done)); }
-    // What offsets_log asks (an override there; the transaction log's interface does not ask).
-    [[nodiscard]] bool has_pending_writes(protocol::partition_id partition) const {
+    // Whether the partition has appends since the last release() (while `hold_fsync` is set).
+    [[nodiscard]] bool has_pending_writes(protocol::partition_id partition) const override {
         return parts_.at(static_cast<size_t>(partition.value())).pending;
     }
     // Completes every durability wait so far with `error`; returns how many there were.

@@ -6,7 +6,6 @@
 #pragma once
 
 #include "broker/groups/group_coordinator.h"
-#include "broker/groups/offsets_log.h"
 #include "broker/groups/topic_source.h"
 #include "broker/loop_services.h"
 #include "protocol/messages/consumer_protocol.h"
@@ -114,9 +113,6 @@ private:
     std::vector<std::shared_ptr<entry>> timers_;
     std::vector<std::function<void()>> posted_;
 };
-
-// __consumer_offsets in memory: whole batches per partition with their offsets assigned.
-using memory_offsets_log = memory_internal_log<offsets_log>;
 
 class fake_topics final : public topic_source {
 public:
@@ -258,7 +254,7 @@ struct group_fixture {
 
     group_config cfg;
     fake_loop loop;
-    memory_offsets_log log;
+    memory_internal_log log;  // __consumer_offsets
     fake_topics topics;
     int64_t wall_base = 1'700'000'000'000;
     std::unique_ptr<group_coordinator> coordinator;

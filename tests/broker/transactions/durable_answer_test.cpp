@@ -1,12 +1,14 @@
 // Coordinator answers held until writes are durable (broker/handlers/durable_answer.h), through
 // the dispatcher: InitProducerId, AddPartitionsToTxn, AddOffsetsToTxn, EndTxn, OffsetCommit,
-// TxnOffsetCommit, JoinGroup, SyncGroup and DeleteGroups once their own write is; Heartbeat,
-// LeaveGroup, ConsumerGroupHeartbeat and OffsetDelete once the group partition's pending writes
-// are. Over the real __transaction_state / __consumer_offsets logs and flusher (a broker-wide
-// flush policy) and over in-memory logs whose fsync the test completes, or fails, when it chooses.
+// TxnOffsetCommit, JoinGroup and SyncGroup once their own write is; Heartbeat, LeaveGroup,
+// ConsumerGroupHeartbeat and OffsetDelete once the group partition's pending writes are, and
+// DeleteGroups once those of every named group's partition are. Over the real
+// __transaction_state / __consumer_offsets logs and flusher (a broker-wide flush policy) and over
+// in-memory logs whose fsync the test completes, or fails, when it chooses.
 #include "../groups/group_test_support.h"
-#include "broker/groups/storage_offsets_log.h"
-#include "broker/transactions/storage_transaction_state_log.h"
+#include "broker/groups/metadata_topic_source.h"
+#include "broker/internal_topic_log.h"
+#include "broker/transactions/transaction_log.h"
 #include "protocol/messages/add_offsets_to_txn.h"
 #include "protocol/messages/add_partitions_to_txn.h"
 #include "protocol/messages/consumer_group_heartbeat.h"
@@ -120,7 +122,8 @@ group_config groups_config() {
 // A transaction coordinator and a group coordinator over the node's own internal topics.
 struct real_logs {
     explicit real_logs(data_path_fixture& f)
-        : state(f.metadata(), f.logs()), offsets(f.metadata(), f.logs()), topics(f.metadata()),
+        : state(transaction_state_topic_name, f.metadata(), f.logs()), offsets(offsets_topic_name, f.metadata(), f.logs()),
+          topics(f.metadata()),
           txns(txn_fixture::test_config(), f.loop(), state, markers,
                [this] { return std::optional<protocol::producer_id>(next_id++); }),
           groups(groups_config(), f.loop(), offsets, topics) {
@@ -129,8 +132,8 @@ struct real_logs {
         groups.start();
         f.set_coordinators(&txns, &groups);
     }
-    storage_transaction_state_log state;
-    storage_offsets_log offsets;
+    internal_topic_log state;
+    internal_topic_log offsets;
     metadata_topic_source topics;
     fake_marker_writer markers;
     int64_t next_id = 5000;
@@ -153,7 +156,7 @@ struct held_logs {
         f.set_coordinators(&txns, &groups);
     }
     memory_transaction_log state;
-    memory_offsets_log offsets;
+    memory_internal_log offsets;
     fake_topics topics;
     fake_marker_writer markers;
     int64_t next_id = 7000;
@@ -289,15 +292,15 @@ TEST_CASE("durable answer: under a flush policy OffsetCommit answers after __con
     f.create_topic("orders", 1);
     real_logs c(f);
     REQUIRE(c.groups.find_coordinator("g") == error_code::none);
-    const auto offsets_log = f.log("__consumer_offsets", c.groups.partition_for("g").value());
-    REQUIRE(offsets_log != nullptr);
+    const auto offsets_partition = f.log("__consumer_offsets", c.groups.partition_for("g").value());
+    REQUIRE(offsets_partition != nullptr);
 
     auto commit = f.start(commit_request("g", "orders", 42), 8);
     CHECK(commit.waiting());
     REQUIRE(f.pump_until([&] { return commit.answered(); }));
     CHECK(answer_of<protocol::offset_commit_request>(commit, 8).topics.at(0).partitions.at(0).error_code == e_none);
-    CHECK(offsets_log->log_end_offset() == samsa::protocol::offset(1));
-    CHECK(offsets_log->recovery_point() == samsa::protocol::offset(1));
+    CHECK(offsets_partition->log_end_offset() == samsa::protocol::offset(1));
+    CHECK(offsets_partition->recovery_point() == samsa::protocol::offset(1));
 }
 
 TEST_CASE("durable answer: without a flush policy coordinator writes are answered at once, unsynced") {
@@ -588,6 +591,51 @@ TEST_CASE("durable answer: a request that wrote nothing answers after the group'
     REQUIRE(failed_commit.answered());
     REQUIRE(failed_beat.answered());
     CHECK(answer_of<protocol::heartbeat_request>(failed_beat, 3).error_code == to_int(error_code::not_coordinator));
+}
+
+TEST_CASE("durable answer: DeleteGroups of an unknown group answers after the writes pending on its partition") {
+    data_path_fixture f;
+    held_logs c(f);
+    // A group that never existed, on the same __consumer_offsets partition as "g".
+    std::string unknown;
+    for (int i = 0; i < 1000 && unknown.empty(); ++i) {
+        const std::string name = "never-existed-" + std::to_string(i);
+        if (c.groups.partition_for(name) == c.groups.partition_for("g")) unknown = name;
+    }
+    REQUIRE_FALSE(unknown.empty());
+    protocol::delete_groups_request dg;
+    dg.groups_names = {unknown};
+
+    // "g"'s offset commit waits for its fsync; the DeleteGroups behind it deletes nothing, and
+    // waits for it too.
+    auto commit = f.start(commit_request("g", "orders", 42), 8);
+    auto deleted = f.start(dg, 2);
+    CHECK(commit.waiting());
+    CHECK(deleted.waiting());
+    f.loop().run_posted();
+    CHECK(deleted.waiting());
+    CHECK(c.offsets.release() == 2);
+    REQUIRE(commit.answered());
+    REQUIRE(deleted.answered());
+    const auto r = answer_of<protocol::delete_groups_request>(deleted, 2);
+    REQUIRE(r.results.size() == 1);
+    CHECK(r.results[0].group_id == unknown);
+    CHECK(r.results[0].error_code == to_int(error_code::group_id_not_found));
+
+    // When that fsync fails, the group it could not delete keeps its own error.
+    auto failed_commit = f.start(commit_request("g", "orders", 43), 8);
+    auto failed_delete = f.start(dg, 2);
+    CHECK(failed_delete.waiting());
+    CHECK(c.offsets.release(error_code::kafka_storage_error) == 2);
+    REQUIRE(failed_commit.answered());
+    REQUIRE(failed_delete.answered());
+    CHECK(answer_of<protocol::delete_groups_request>(failed_delete, 2).results.at(0).error_code ==
+          to_int(error_code::group_id_not_found));
+
+    // Nothing pending on the partition: answered at once.
+    auto idle = f.start(dg, 2);
+    REQUIRE(idle.answered());
+    CHECK(answer_of<protocol::delete_groups_request>(idle, 2).results.at(0).error_code == to_int(error_code::group_id_not_found));
 }
 
 TEST_CASE("durable answer: a failed fsync fails only the groups DeleteGroups deleted on that partition") {

@@ -7,7 +7,6 @@
 #include "../groups/group_test_support.h"
 #include "broker/transactions/transaction_coordinator.h"
 #include "broker/transactions/transaction_log.h"
-#include "broker/transactions/transaction_state_log.h"
 #include "broker/transactions/txn_marker_writer.h"
 #include "protocol/record_batch.h"
 #include "protocol/record_reader.h"
@@ -23,7 +22,7 @@
 namespace samsa::broker::test {
 
 // __transaction_state in memory, with its records decoded for the test.
-class memory_transaction_log final : public memory_internal_log<transaction_state_log> {
+class memory_transaction_log final : public memory_internal_log {
 public:
     // The last record written for `id` (nullopt when none; a tombstone is a value-less record).
     struct record {

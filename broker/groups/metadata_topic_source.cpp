@@ -1,18 +1,6 @@
-#include "broker/groups/storage_offsets_log.h"
+#include "broker/groups/metadata_topic_source.h"
 
 namespace samsa::broker {
-
-int32_t storage_offsets_log::partitions() const { return topic_.partitions(); }
-
-std::string storage_offsets_log::create(int32_t count, int32_t segment_bytes) { return topic_.create(count, segment_bytes); }
-
-protocol::error_code storage_offsets_log::append(protocol::partition_id partition, std::span<uint8_t> batches, int64_t now_ms) {
-    return topic_.append(partition, batches, now_ms);
-}
-
-offsets_chunk storage_offsets_log::read(protocol::partition_id partition, protocol::offset offset, int32_t max_bytes) const {
-    return topic_.read(partition, offset, max_bytes);
-}
 
 namespace {
 
