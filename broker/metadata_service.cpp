@@ -15,9 +15,6 @@ using protocol::error_code;
 
 namespace {
 
-// More partitions than this in one topic is refused: every metadata response lists them all.
-constexpr int32_t max_partitions_per_topic = 100000;
-
 create_outcome failed(error_code e, std::string message, const new_topic& t) {
     create_outcome o;
     o.error = e;

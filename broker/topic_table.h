@@ -16,6 +16,10 @@
 
 namespace samsa::broker {
 
+// More partitions than this in one topic are refused, by CreateTopics and CreatePartitions alike:
+// every metadata response lists them all.
+inline constexpr int32_t max_partitions_per_topic = 100000;
+
 struct topic_info {
     std::string name;
     protocol::uuid id;

@@ -15,9 +15,6 @@
 
 namespace samsa::broker {
 
-// More partitions than this in one topic are refused (as CreateTopics does).
-inline constexpr int32_t max_partitions_per_topic = 100000;
-
 struct growth_check {
     protocol::error_code error = protocol::error_code::none;
     std::optional<std::string> message;
