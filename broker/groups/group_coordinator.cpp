@@ -55,7 +55,8 @@ group_coordinator::group_coordinator(group_config config, loop_services& loop, c
                                      wall_clock wall)
     : config_(std::move(config)), loop_(loop), log_(log), topics_(topics),
       wall_(wall ? std::move(wall) : wall_clock(system_wall_ms)), timers_(loop),
-      classic_(config_, timers_, *this), consumer_(config_, timers_, topics_, *this) {}
+      classic_(config_, timers_, *this), consumer_(config_, timers_, topics_, *this),
+      partitions_(offsets_topic_name, log, loop) {}
 
 group_coordinator::~group_coordinator() { close(); }
 
@@ -64,6 +65,7 @@ group_coordinator::~group_coordinator() { close(); }
 void group_coordinator::close() {
     if (closed_) return;
     closed_ = true;
+    partitions_.stop();
     std::vector<group_slot*> all;
     groups_.for_each([&](group_slot& s) { all.push_back(&s); });
     for (auto* s : all) {
@@ -76,19 +78,15 @@ void group_coordinator::close() {
 // ---- routing ----------------------------------------------------------------------------------
 
 protocol::partition_id group_coordinator::partition_for(std::string_view group_id) const noexcept {
-    const int32_t n = partitions_ > 0 ? partitions_ : config_.offsets_topic_partitions;
+    const int32_t n = partitions_.count() > 0 ? partitions_.count() : config_.offsets_topic_partitions;
     return protocol::partition_id(internal_topic_partition(group_id, n));
 }
 
 bool group_coordinator::loading(std::string_view group_id) const noexcept {
-    if (partitions_ == 0) return false;
-    return partition_states_[static_cast<size_t>(partition_for(group_id).value())] == partition_state::loading;
+    return partitions_.loading(partition_for(group_id));
 }
 
-bool group_coordinator::loading_any() const noexcept {
-    return std::any_of(partition_states_.begin(), partition_states_.end(),
-                       [](auto s) { return s == partition_state::loading; });
-}
+bool group_coordinator::loading_any() const noexcept { return partitions_.loading_any(); }
 
 error_code group_coordinator::check_group(std::string_view group_id, bool allow_empty) const {
     if (group_id.empty() && !allow_empty) return error_code::invalid_group_id;
@@ -107,19 +105,7 @@ error_code group_coordinator::offset_entry_error(const std::string& topic, proto
 }
 
 error_code group_coordinator::ensure_topic() {
-    if (partitions_ > 0) return error_code::none;
-    int32_t existing = log_.partitions();
-    if (existing == 0) {
-        if (auto why = log_.create(config_.offsets_topic_partitions, config_.offsets_topic_segment_bytes); !why.empty()) {
-            log_error("cannot create ", offsets_topic_name, ": ", why);
-            return error_code::coordinator_not_available;
-        }
-        existing = config_.offsets_topic_partitions;
-        log_info("created ", offsets_topic_name, " with ", existing, " partitions");
-    }
-    partitions_ = existing;
-    partition_states_.assign(static_cast<size_t>(partitions_), partition_state::loaded);
-    return error_code::none;
+    return partitions_.ensure_created(config_.offsets_topic_partitions, config_.offsets_topic_segment_bytes);
 }
 
 error_code group_coordinator::find_coordinator(std::string_view group_id) {
@@ -131,7 +117,7 @@ error_code group_coordinator::find_coordinator(std::string_view group_id) {
 error_code group_coordinator::write(protocol::partition_id partition, const std::vector<pending_record>& records, protocol::offset* base_offset) {
     if (records.empty()) return error_code::none;
     if (const auto e = ensure_topic(); e != error_code::none) return e;
-    if (partition.value() >= partitions_) return error_code::not_coordinator;
+    if (partition.value() >= partitions_.count()) return error_code::not_coordinator;
     const int64_t now = wall_();
     protocol::record_batch_builder builder;
     for (const auto& r : records) {
@@ -156,11 +142,11 @@ error_code group_coordinator::append(protocol::partition_id partition, std::span
 }
 
 bool group_coordinator::waits_for_fsync(std::string_view group_id) const {
-    return partitions_ > 0 && log_.waits_for_fsync(partition_for(group_id));
+    return partitions_.count() > 0 && log_.waits_for_fsync(partition_for(group_id));
 }
 
 bool group_coordinator::has_pending_writes(std::string_view group_id) const {
-    return partitions_ > 0 && log_.has_pending_writes(partition_for(group_id));
+    return partitions_.count() > 0 && log_.has_pending_writes(partition_for(group_id));
 }
 
 void group_coordinator::when_durable(std::string_view group_id, std::function<void(error_code)> done) {

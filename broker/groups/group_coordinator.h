@@ -10,6 +10,7 @@
 #pragma once
 
 #include "broker/coordinator_log.h"
+#include "broker/coordinator_partitions.h"
 #include "broker/groups/classic_group_coordinator.h"
 #include "broker/groups/consumer_group_coordinator.h"
 #include "broker/groups/consumer_group_records.h"
@@ -216,7 +217,6 @@ public:
     [[nodiscard]] const group_config& config() const noexcept { return config_; }
 
 private:
-    enum class partition_state : uint8_t { loading, loaded };
     struct pending_record {
         std::vector<uint8_t> key;
         std::optional<std::vector<uint8_t>> value;  // null: tombstone
@@ -256,7 +256,6 @@ private:
     [[nodiscard]] protocol::error_code write(protocol::partition_id partition, const std::vector<pending_record>& records,
                                              protocol::offset* base_offset = nullptr);
     [[nodiscard]] protocol::error_code check_group(std::string_view group_id, bool allow_empty) const;
-    void load_partition(protocol::partition_id partition, protocol::offset from);
     void replay(protocol::partition_id partition, protocol::bytes_view batches);
     void finish_load(protocol::partition_id partition);
     void schedule_retention();
@@ -272,8 +271,7 @@ private:
     group_table groups_;
     classic_group_coordinator classic_;
     consumer_group_coordinator consumer_;
-    int32_t partitions_ = 0;  // of __consumer_offsets, 0 until it exists
-    std::vector<partition_state> partition_states_;
+    coordinator_partitions partitions_;  // of __consumer_offsets
     // Group metadata seen while loading a partition, applied when the partition is done.
     std::map<std::string, std::optional<protocol::group_metadata_value>> loaded_metadata_;
     std::map<std::string, consumer_group_log_state> loaded_consumer_groups_;

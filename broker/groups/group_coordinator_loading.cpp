@@ -12,46 +12,22 @@
 #include "protocol/record_batch_builder.h"
 #include "protocol/record_reader.h"
 
-#include <algorithm>
-
 namespace samsa::broker {
 
 using protocol::error_code;
 
-namespace {
-
-constexpr int32_t load_chunk_bytes = 1 << 20;
-
-} // namespace
-
 void group_coordinator::start() {
-    partitions_ = log_.partitions();
-    partition_states_.assign(static_cast<size_t>(partitions_), partition_state::loading);
-    if (partitions_ > 0) {
-        log_info("loading groups from ", partitions_, " partitions of ", offsets_topic_name);
-        loop_.post([this] { load_partition(protocol::partition_id(0), protocol::offset(0)); });
-    }
+    coordinator_partitions::load_steps steps;
+    steps.replay = [this](protocol::partition_id partition, protocol::bytes_view batches) { replay(partition, batches); };
+    steps.finish = [this](protocol::partition_id partition) { finish_load(partition); };
+    // An unreadable partition stays loading: its groups keep answering COORDINATOR_LOAD_IN_PROGRESS
+    // rather than forgetting committed offsets.
+    steps.unreadable = [](protocol::partition_id partition, error_code e) {
+        log_error(offsets_topic_name, "-", partition, " cannot be read (error ", to_int(e), "); its groups stay unavailable");
+    };
+    partitions_.load(std::move(steps));
+    if (partitions_.count() > 0) log_info("loading groups from ", partitions_.count(), " partitions of ", offsets_topic_name);
     schedule_retention();
-}
-
-void group_coordinator::load_partition(protocol::partition_id partition, protocol::offset from) {
-    if (closed_ || partition.value() >= partitions_) return;
-    const auto chunk = log_.read(partition, from, load_chunk_bytes);
-    if (chunk.error != error_code::none) {
-        // An unreadable partition stays loading: its groups keep answering COORDINATOR_LOAD_IN_PROGRESS
-        // rather than forgetting committed offsets.
-        log_error(offsets_topic_name, "-", partition, " cannot be read (error ", to_int(chunk.error),
-                  "); its groups stay unavailable");
-    } else {
-        replay(partition, chunk.batches);
-        if (!chunk.end && chunk.next_offset > from) {
-            loop_.post([this, partition, next = chunk.next_offset] { load_partition(partition, next); });
-            return;
-        }
-        finish_load(partition);
-    }
-    if (partition.value() + 1 < partitions_)
-        loop_.post([this, next = protocol::partition_id(partition.value() + 1)] { load_partition(next, protocol::offset(0)); });
 }
 
 void group_coordinator::replay(protocol::partition_id partition, protocol::bytes_view batches) {
@@ -147,9 +123,8 @@ void group_coordinator::finish_load(protocol::partition_id partition) {
     for (auto* slot : groups_.in_partition(partition))
         if (slot->offsets.empty() && !slot->metadata_in_log && !slot->consumer_log && slot->has_no_members())
             groups_.erase(slot->id);
-    partition_states_[static_cast<size_t>(partition.value())] = partition_state::loaded;
     log_debug(offsets_topic_name, "-", partition, " loaded");
-    if (std::all_of(partition_states_.begin(), partition_states_.end(), [](auto s) { return s == partition_state::loaded; }))
+    if (partitions_.all_loaded())
         log_info("groups loaded: ", groups_.size(), " groups from ", offsets_topic_name);
 }
 

@@ -38,7 +38,6 @@ error_code write_error(error_code e) {
 
 bool is_prepare(txn_state s) { return s == txn_state::prepare_commit || s == txn_state::prepare_abort; }
 
-constexpr int32_t load_chunk_bytes = 1 << 20;
 // Kafka's coordinator epoch is the leader epoch of the __transaction_state partition; a single
 // node never changes leader.
 constexpr int32_t coordinator_epoch = 0;
@@ -48,7 +47,7 @@ constexpr int32_t coordinator_epoch = 0;
 transaction_coordinator::transaction_coordinator(transaction_config config, loop_services& loop, coordinator_log& log,
                                                  txn_marker_writer& markers, producer_id_source producer_ids, wall_clock wall)
     : config_(config), loop_(loop), log_(log), markers_(markers), producer_ids_(std::move(producer_ids)),
-      wall_(wall ? std::move(wall) : wall_clock(system_wall_ms)) {}
+      wall_(wall ? std::move(wall) : wall_clock(system_wall_ms)), partitions_(transaction_state_topic_name, log, loop) {}
 
 transaction_coordinator::~transaction_coordinator() {
     close();
@@ -58,41 +57,21 @@ transaction_coordinator::~transaction_coordinator() {
 // ---- start-up, loading, shutdown --------------------------------------------------------------
 
 void transaction_coordinator::start() {
-    partitions_ = log_.partitions();
-    partition_states_.assign(static_cast<size_t>(partitions_), partition_state::loading);
-    if (partitions_ > 0) {
-        log_info("loading transactional ids from ", partitions_, " partitions of ", transaction_state_topic_name);
-        loop_.post([this, alive = std::weak_ptr<bool>(alive_)] {
-            if (alive.lock()) load_partition(protocol::partition_id(0), protocol::offset(0));
-        });
-    }
-    schedule_abort_check();
-    schedule_expiration_check();
-}
-
-void transaction_coordinator::load_partition(protocol::partition_id partition, protocol::offset from) {
-    if (closed_ || partition.value() >= partitions_) return;
-    const auto chunk = log_.read(partition, from, load_chunk_bytes);
-    if (chunk.error != error_code::none) {
-        // The partition stays loading: its ids answer COORDINATOR_LOAD_IN_PROGRESS rather than
-        // forgetting transactions.
-        log_error(transaction_state_topic_name, "-", partition, " cannot be read (error ", to_int(chunk.error),
+    coordinator_partitions::load_steps steps;
+    steps.replay = [this](protocol::partition_id, protocol::bytes_view batches) { replay(batches); };
+    steps.finish = [this](protocol::partition_id) { finish_load(); };
+    // The partition stays loading: its ids answer COORDINATOR_LOAD_IN_PROGRESS rather than
+    // forgetting transactions. What earlier chunks of it left is dropped, not applied.
+    steps.unreadable = [this](protocol::partition_id partition, error_code e) {
+        log_error(transaction_state_topic_name, "-", partition, " cannot be read (error ", to_int(e),
                   "); its transactional ids stay unavailable");
         loaded_.clear();
-    } else {
-        replay(chunk.batches);
-        if (!chunk.end && chunk.next_offset > from) {
-            loop_.post([this, partition, next = chunk.next_offset, alive = std::weak_ptr<bool>(alive_)] {
-                if (alive.lock()) load_partition(partition, next);
-            });
-            return;
-        }
-        finish_load(partition);
-    }
-    if (partition.value() + 1 < partitions_)
-        loop_.post([this, next = protocol::partition_id(partition.value() + 1), alive = std::weak_ptr<bool>(alive_)] {
-            if (alive.lock()) load_partition(next, protocol::offset(0));
-        });
+    };
+    partitions_.load(std::move(steps));
+    if (partitions_.count() > 0)
+        log_info("loading transactional ids from ", partitions_.count(), " partitions of ", transaction_state_topic_name);
+    schedule_abort_check();
+    schedule_expiration_check();
 }
 
 void transaction_coordinator::replay(protocol::bytes_view batches) {
@@ -124,7 +103,7 @@ void transaction_coordinator::replay(protocol::bytes_view batches) {
     }
 }
 
-void transaction_coordinator::finish_load(protocol::partition_id partition) {
+void transaction_coordinator::finish_load() {
     std::vector<std::string> unfinished;
     for (auto& [id, m] : loaded_) {
         if (!m) {
@@ -135,19 +114,19 @@ void transaction_coordinator::finish_load(protocol::partition_id partition) {
         table_.insert_or_assign(id, std::move(*m));
     }
     loaded_.clear();
-    partition_states_[static_cast<size_t>(partition.value())] = partition_state::loaded;
     // A transaction whose end was decided before the stop gets its markers now.
     for (const auto& id : unfinished) {
         log_info("completing the ", to_string(table_.at(id).state), " transaction of ", id, " found at start-up");
         send_markers(id);
     }
-    if (std::all_of(partition_states_.begin(), partition_states_.end(), [](auto s) { return s == partition_state::loaded; }))
+    if (partitions_.all_loaded())
         log_info("transactional ids loaded: ", table_.size(), " from ", transaction_state_topic_name);
 }
 
 void transaction_coordinator::close() {
     if (closed_) return;
     closed_ = true;
+    partitions_.stop();
     abort_timer_.reset();
     expiration_timer_.reset();
     in_flight_.clear();
@@ -156,17 +135,14 @@ void transaction_coordinator::close() {
 // ---- routing ----------------------------------------------------------------------------------
 
 protocol::partition_id transaction_coordinator::partition_for(std::string_view transactional_id) const noexcept {
-    return transaction_log_partition(transactional_id, partitions_ > 0 ? partitions_ : config_.log_partitions);
+    return transaction_log_partition(transactional_id, partitions_.count() > 0 ? partitions_.count() : config_.log_partitions);
 }
 
 bool transaction_coordinator::loading(std::string_view transactional_id) const noexcept {
-    if (partitions_ == 0) return false;
-    return partition_states_[static_cast<size_t>(partition_for(transactional_id).value())] == partition_state::loading;
+    return partitions_.loading(partition_for(transactional_id));
 }
 
-bool transaction_coordinator::loading_any() const noexcept {
-    return std::any_of(partition_states_.begin(), partition_states_.end(), [](auto s) { return s == partition_state::loading; });
-}
+bool transaction_coordinator::loading_any() const noexcept { return partitions_.loading_any(); }
 
 error_code transaction_coordinator::check_serving(std::string_view transactional_id) const {
     if (transactional_id.empty()) return error_code::invalid_request;
@@ -176,19 +152,7 @@ error_code transaction_coordinator::check_serving(std::string_view transactional
 }
 
 error_code transaction_coordinator::ensure_topic() {
-    if (partitions_ > 0) return error_code::none;
-    int32_t existing = log_.partitions();
-    if (existing == 0) {
-        if (auto why = log_.create(config_.log_partitions, config_.log_segment_bytes); !why.empty()) {
-            log_error("cannot create ", transaction_state_topic_name, ": ", why);
-            return error_code::coordinator_not_available;
-        }
-        existing = config_.log_partitions;
-        log_info("created ", transaction_state_topic_name, " with ", existing, " partitions");
-    }
-    partitions_ = existing;
-    partition_states_.assign(static_cast<size_t>(partitions_), partition_state::loaded);
-    return error_code::none;
+    return partitions_.ensure_created(config_.log_partitions, config_.log_segment_bytes);
 }
 
 error_code transaction_coordinator::find_coordinator(std::string_view transactional_id) {
@@ -371,7 +335,7 @@ error_code transaction_coordinator::end_transaction(const std::string& transacti
 // ---- durability -------------------------------------------------------------------------------
 
 bool transaction_coordinator::waits_for_fsync(std::string_view transactional_id) const {
-    return partitions_ > 0 && log_.waits_for_fsync(partition_for(transactional_id));
+    return partitions_.count() > 0 && log_.waits_for_fsync(partition_for(transactional_id));
 }
 
 void transaction_coordinator::when_durable(std::string_view transactional_id, std::function<void(error_code)> done) {

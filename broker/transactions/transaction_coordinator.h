@@ -16,6 +16,7 @@
 #pragma once
 
 #include "broker/coordinator_log.h"
+#include "broker/coordinator_partitions.h"
 #include "broker/loop_services.h"
 #include "broker/transactions/transaction_config.h"
 #include "broker/transactions/transaction_metadata.h"
@@ -158,7 +159,6 @@ public:
     [[nodiscard]] size_t markers_in_flight() const noexcept { return in_flight_.size(); }
 
 private:
-    enum class partition_state : uint8_t { loading, loaded };
     struct marker_send {
         protocol::producer_id producer_id = protocol::no_producer_id;
         protocol::producer_epoch producer_epoch = protocol::no_producer_epoch;
@@ -183,9 +183,9 @@ private:
     void on_marker_results(const std::string& transactional_id, uint64_t generation, const std::vector<txn_marker_result>& results);
     void complete(const std::string& transactional_id);
     void retry_later(const std::string& transactional_id, std::function<void()> fn);
-    void load_partition(protocol::partition_id partition, protocol::offset from);
     void replay(protocol::bytes_view batches);
-    void finish_load(protocol::partition_id partition);
+    // A partition was read to its end: what it held becomes the table.
+    void finish_load();
     void schedule_abort_check();
     void schedule_expiration_check();
 
@@ -200,8 +200,7 @@ private:
     std::map<std::string, marker_send, std::less<>> in_flight_;
     // Records seen while loading a partition (nullopt: a tombstone), applied when it is done.
     std::map<std::string, std::optional<transaction_metadata>> loaded_;
-    int32_t partitions_ = 0;  // of __transaction_state, 0 until it exists
-    std::vector<partition_state> partition_states_;
+    coordinator_partitions partitions_;  // of __transaction_state
     std::unique_ptr<loop_timer> abort_timer_;
     std::unique_ptr<loop_timer> expiration_timer_;
     uint64_t next_generation_ = 1;

@@ -1,7 +1,8 @@
 // An internal topic (__consumer_offsets, __transaction_state) kept in memory for the group and
 // transaction coordinator tests: whole v2 batches per partition with their offsets assigned on
-// append, appends and reads the test can make fail, and fsyncs the test may hold, then complete
-// or fail: the coordinator_log both coordinators are given. Owned by the test's fixture, which
+// append, appends and reads the test can make fail (all, or one partition's), reads the test may
+// cut into chunks of a few batches, and fsyncs the test may hold, then complete or fail: the
+// coordinator_log both coordinators are given. Owned by the test's fixture, which
 // outlives the coordinator; loop thread only.
 #pragma once
 
@@ -15,6 +16,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <set>
 #include <span>
 #include <string>
 #include <vector>
@@ -44,22 +46,32 @@ public:
         return protocol::error_code::none;
     }
     [[nodiscard]] internal_log_chunk read(protocol::partition_id partition, protocol::offset offset, int32_t) const override {
+        ++reads;
         internal_log_chunk out;
-        if (fail_reads) {
+        if (fail_reads || unreadable.contains(partition.value())) {
             out.error = protocol::error_code::kafka_storage_error;
             return out;
         }
         const auto& p = parts_.at(static_cast<size_t>(partition.value()));
         protocol::bytes_view rest(p.bytes);
+        out.next_offset = protocol::offset(p.next);
+        out.end = true;
+        size_t taken = 0;
         while (rest.size() >= protocol::batch::log_overhead) {
             const auto h = protocol::batch::header_view::parse(rest);
             if (!h) break;
-            if (h->last_offset() >= offset.value())
+            if (h->last_offset() >= offset.value()) {
+                if (batches_per_read > 0 && taken == batches_per_read) {
+                    // The chunk ends before this batch; the next read starts at it.
+                    out.next_offset = protocol::offset(h->base_offset());
+                    out.end = false;
+                    break;
+                }
                 out.batches.insert(out.batches.end(), rest.begin(), rest.begin() + static_cast<long>(h->total_size()));
+                ++taken;
+            }
             rest = rest.subspan(h->total_size());
         }
-        out.next_offset = protocol::offset(p.next);
-        out.end = true;
         return out;
     }
 
@@ -70,6 +82,9 @@ public:
 
     protocol::error_code fail_appends = protocol::error_code::none;  // what every append answers, when set
     bool fail_reads = false;                                         // reads answer kafka_storage_error
+    std::set<int32_t> unreadable;    // partitions whose reads answer kafka_storage_error
+    size_t batches_per_read = 0;     // at most this many batches per read (0: all there are)
+    mutable int reads = 0;
     int creates = 0;
     int appends = 0;
     int32_t created_segment_bytes = 0;

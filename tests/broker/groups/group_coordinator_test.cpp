@@ -120,6 +120,21 @@ TEST_CASE("group_coordinator: groups of a partition still loading answer COORDIN
     CHECK(fetch(f, "g").partitions.at(0).offset == protocol::offset(1));
 }
 
+TEST_CASE("group_coordinator: a partition read back in several chunks loads every commit, the later winning") {
+    group_fixture f;
+    (void)f.gc().commit_offsets(commit("g", {commit_entry("orders", 0, 1)}));
+    (void)f.gc().commit_offsets(commit("g", {commit_entry("orders", 1, 5)}));
+    (void)f.gc().commit_offsets(commit("g", {commit_entry("orders", 0, 7)}));
+    f.log.batches_per_read = 1;
+    f.make(false);
+    CHECK(f.loop.run_posted() == 4 + 2);  // one task per partition, two more for g's three batches
+    CHECK_FALSE(f.gc().loading_any());
+    const auto r = fetch(f, "g", {{{"orders", {0, 1}}}});
+    REQUIRE(r.partitions.size() == 2);
+    CHECK(r.partitions.at(0).offset == protocol::offset(7));
+    CHECK(r.partitions.at(1).offset == protocol::offset(5));
+}
+
 TEST_CASE("group_coordinator: a Stable group reloads Stable, and its members expire unless they heartbeat") {
     group_fixture f;
     auto a = f.join_new("g", f.params());

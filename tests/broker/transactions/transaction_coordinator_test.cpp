@@ -513,6 +513,16 @@ TEST_CASE("transaction_coordinator: an expired id stays expired after a restart"
     CHECK(f.c().size() == 0);
 }
 
+TEST_CASE("transaction_coordinator: a partition read back in several chunks loads the id's last state") {
+    txn_fixture f;
+    start_transaction(f);  // Empty, then Ongoing: two batches
+    f.log.batches_per_read = 1;
+    f.rebuild();
+    CHECK_FALSE(f.c().loading_any());
+    CHECK(f.state("tx") == txn_state::ongoing);
+    CHECK(f.c().find("tx")->partitions == ab);
+}
+
 TEST_CASE("transaction_coordinator: an unreadable partition keeps its ids loading") {
     txn_fixture f;
     (void)f.init("tx");
