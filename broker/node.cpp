@@ -107,7 +107,9 @@ node::node(broker_config cfg) : parts_(std::make_unique<parts>(std::move(cfg))) 
     });
 }
 
-node::~node() = default;
+// The shutdown hook uses the parts declared after the server: a node that never ran shuts down
+// here, before they are destroyed.
+node::~node() { parts_->net.shut_down_unrun(); }
 
 void node::handle_signals() { parts_->net.handle_signals(); }
 

@@ -313,11 +313,16 @@ server::server(const broker_config& cfg) : impl_(std::make_unique<impl>(cfg)) {
 
 server::~server() {
     if (!impl_->loop_open) return;
-    if (!impl_->ran) {
-        impl_->begin_shutdown();
-        (void)uv_run(&impl_->loop, UV_RUN_DEFAULT);
-    }
+    shut_down_unrun();
     if (uv_loop_close(&impl_->loop) != 0) log_error("the event loop still had open handles at exit");
+}
+
+void server::shut_down_unrun() {
+    auto& i = *impl_;
+    if (!i.loop_open || i.ran) return;
+    i.ran = true;
+    i.begin_shutdown();
+    (void)uv_run(&i.loop, UV_RUN_DEFAULT);
 }
 
 loop_services& server::loop() { return *impl_->services; }

@@ -50,6 +50,9 @@ public:
     [[nodiscard]] bool run();
     // Any thread: starts the shutdown.
     void request_shutdown();
+    // For an owner going away before run(): the shutdown sequence, hook included, runs now,
+    // while what the hook uses is still alive. Does nothing once run() was called.
+    void shut_down_unrun();
 
     [[nodiscard]] const server_stats& stats() const noexcept;
 

@@ -21,9 +21,12 @@ void group_coordinator::start() {
     steps.replay = [this](protocol::partition_id partition, protocol::bytes_view batches) { replay(partition, batches); };
     steps.finish = [this](protocol::partition_id partition) { finish_load(partition); };
     // An unreadable partition stays loading: its groups keep answering COORDINATOR_LOAD_IN_PROGRESS
-    // rather than forgetting committed offsets.
-    steps.unreadable = [](protocol::partition_id partition, error_code e) {
+    // rather than forgetting committed offsets. The groups its earlier chunks described are
+    // dropped, not built when the next partition finishes.
+    steps.unreadable = [this](protocol::partition_id partition, error_code e) {
         log_error(offsets_topic_name, "-", partition, " cannot be read (error ", to_int(e), "); its groups stay unavailable");
+        loaded_metadata_.clear();
+        loaded_consumer_groups_.clear();
     };
     partitions_.load(std::move(steps));
     if (partitions_.count() > 0) log_info("loading groups from ", partitions_.count(), " partitions of ", offsets_topic_name);

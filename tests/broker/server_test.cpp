@@ -6,6 +6,7 @@
 #include "protocol/messages/heartbeat.h"
 #include "protocol/messages/metadata.h"
 #include "protocol/messages/sasl_handshake.h"
+#include "storage/layout.h"
 #include "tests/broker/broker_test_util.h"
 
 #include <doctest/doctest.h>
@@ -392,4 +393,17 @@ TEST_CASE("node: topics created over the wire are there after a restart") {
         CHECK(clean);
         CHECK(std::filesystem::exists(dir.path() / "durable-0"));
     }
+}
+
+TEST_CASE("node: a node destroyed without running shuts down cleanly before its parts go") {
+    test::temp_dir dir;
+    {
+        node never_run(test::test_config(dir.path()));
+        CHECK(never_run.bound_port("PLAINTEXT") != 0);
+    }
+    // The shutdown hook ran with the storage still alive: it wrote the clean-shutdown marker.
+    bool marker = false;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(dir.path()))
+        if (e.path().filename() == samsa::storage::layout::clean_shutdown_file) marker = true;
+    CHECK(marker);
 }

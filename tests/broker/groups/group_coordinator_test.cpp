@@ -135,6 +135,25 @@ TEST_CASE("group_coordinator: a partition read back in several chunks loads ever
     CHECK(r.partitions.at(1).offset == protocol::offset(5));
 }
 
+TEST_CASE("group_coordinator: a partition that fails mid-load leaves no group of it to the next partition") {
+    group_fixture f;
+    std::string group;
+    for (int i = 0; group.empty(); ++i)
+        if (const auto name = "g" + std::to_string(i); f.gc().partition_for(name) == protocol::partition_id(0)) group = name;
+    // A Stable group's metadata, then a commit: two batches on partition 0.
+    auto a = f.join_new(group, f.params());
+    f.loop.advance(0);
+    (void)f.sync(group, a.get().member_id, a.get().generation, {{a.get().member_id, {1}}});
+    (void)f.gc().commit_offsets(commit(group, {commit_entry("orders", 0, 3)}, a.get().generation, a.get().member_id));
+    f.log.batches_per_read = 1;
+    f.make(false);
+    REQUIRE(f.loop.run_one());  // partition 0's first chunk: the group's metadata
+    f.log.unreadable.insert(0);
+    f.loop.run_posted();        // partition 0 fails; partitions 1-3 load
+    CHECK(f.gc().loading(group));
+    CHECK(f.gc().groups().find(group) == nullptr);
+}
+
 TEST_CASE("group_coordinator: a Stable group reloads Stable, and its members expire unless they heartbeat") {
     group_fixture f;
     auto a = f.join_new("g", f.params());

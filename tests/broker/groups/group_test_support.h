@@ -89,6 +89,14 @@ public:
         now_ = until;
     }
     // Runs posted work (and work that work posts) until none is left. Returns how much ran.
+    // Runs the oldest posted task, if any; returns whether there was one.
+    bool run_one() {
+        if (posted_.empty()) return false;
+        auto fn = std::move(posted_.front());
+        posted_.erase(posted_.begin());
+        fn();
+        return true;
+    }
     size_t run_posted() {
         size_t n = 0;
         while (!posted_.empty()) {
