@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <map>
 #include <random>
+#include <set>
 #include <stdexcept>
 
 namespace samsa::broker {
@@ -128,24 +129,23 @@ create_outcome metadata_service::validate(const new_topic& t) const {
         if (t.replication_factor != -1)
             return failed(error_code::invalid_request,
                           "A manual partition assignment was specified, but replicationFactor was not set to -1.", t);
-        std::map<protocol::partition_id, const std::vector<protocol::node_id>*> by_index;
-        for (const auto& [index, brokers] : t.assignments) by_index[index] = &brokers;
-        const auto count = static_cast<int32_t>(by_index.size());
-        if (count != static_cast<int32_t>(t.assignments.size()) || by_index.begin()->first != protocol::partition_id(0) ||
-            by_index.rbegin()->first != protocol::partition_id(count - 1))
-            return failed(error_code::invalid_replica_assignment,
-                          "Partitions should be a consecutive 0-based integer sequence", t);
-        const size_t replicas = by_index.begin()->second->size();
-        for (const auto& [index, brokers] : by_index) {
-            // An empty list is reported as such below, not as a count that differs.
-            if (!brokers->empty() && brokers->size() != replicas)
+        // Kafka's order: each list as it comes (its replica count set by the ones before it), then
+        // the indexes, which must run from 0 without a gap.
+        std::set<protocol::partition_id> indexes;
+        std::optional<size_t> replicas;
+        for (const auto& [index, brokers] : t.assignments) {
+            if (!indexes.insert(index).second)
                 return failed(error_code::invalid_replica_assignment,
-                              "All partitions in the manual partition assignment must have the same number of replicas.", t);
-            if (auto problem = replica_list_problem(*brokers, node_id_))
+                              "Found multiple manual partition assignments for partition " + std::to_string(index.value()), t);
+            if (auto problem = replica_list_problem(brokers, node_id_, replicas))
                 return failed(error_code::invalid_replica_assignment, std::move(*problem), t);
+            replicas = brokers.size();
         }
+        const auto count = static_cast<int32_t>(indexes.size());
+        if (*indexes.begin() != protocol::partition_id(0) || *indexes.rbegin() != protocol::partition_id(count - 1))
+            return failed(error_code::invalid_replica_assignment, "partitions should be a consecutive 0-based integer sequence", t);
         partitions = count;
-        replication = static_cast<int32_t>(replicas);
+        replication = static_cast<int32_t>(*replicas);
     } else {
         if (partitions == -1) partitions = cfg_.num_partitions;
         if (replication == -1) replication = cfg_.default_replication_factor;

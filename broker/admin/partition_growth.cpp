@@ -31,16 +31,9 @@ growth_check check_partition_growth(const topic_info* topic, int32_t count,
         return fail(error_code::invalid_replica_assignment, "Attempted to add " + std::to_string(added) +
                                                                 " additional partition(s), but only " +
                                                                 std::to_string(assignments->size()) + " assignment(s) were specified.");
-    for (const auto& brokers : *assignments) {
-        // An empty list is reported as such below, not as a count that differs.
-        if (!brokers.empty() && brokers.size() != static_cast<size_t>(topic->replication_factor))
-            return fail(error_code::invalid_replica_assignment,
-                        "The manual partition assignment includes a partition with " + std::to_string(brokers.size()) +
-                            " replica(s), but this is not consistent with previous partitions, which have " +
-                            std::to_string(topic->replication_factor) + " replica(s).");
-        if (auto problem = replica_list_problem(brokers, node_id))
+    for (const auto& brokers : *assignments)
+        if (auto problem = replica_list_problem(brokers, node_id, static_cast<size_t>(topic->replication_factor)))
             return fail(error_code::invalid_replica_assignment, std::move(*problem));
-    }
     return {};
 }
 

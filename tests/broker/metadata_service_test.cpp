@@ -14,6 +14,7 @@
 using namespace samsa::broker;
 using samsa::protocol::error_code;
 using samsa::protocol::node_id;
+using samsa::protocol::partition_id;
 
 // The node's id and a topic's leader epoch are kept as their own types, not as plain integers.
 static_assert(std::is_same_v<decltype(std::declval<const metadata_service&>().node_id()), node_id>);
@@ -122,6 +123,28 @@ TEST_CASE("metadata_store: JSON of the wrong shape is corrupt, not an empty imag
     }
     metadata_store store(dir.path());
     CHECK_THROWS_WITH_AS((void)store.load(), doctest::Contains("corrupt metadata file"), std::runtime_error);
+}
+
+TEST_CASE("metadata_service: a manual assignment is checked in Kafka's order and words") {
+    test::temp_dir dir;
+    metadata_store store(dir.path());
+    const auto cfg = test::test_config(dir.path());
+    metadata_only_storage logs;
+    metadata_service md(cfg, store, logs, metadata_service::open_image(cfg, store));
+    const std::vector<new_topic> topics{
+        {"twice", -1, -1, {{partition_id(0), {node_id(1)}}, {partition_id(0), {node_id(1)}}}, {}},
+        {"uneven", -1, -1, {{partition_id(0), {node_id(1)}}, {partition_id(1), {node_id(1), node_id(1)}}}, {}},
+        {"gap", -1, -1, {{partition_id(0), {node_id(1)}}, {partition_id(2), {node_id(1)}}}, {}},
+        {"shuffled", -1, -1, {{partition_id(1), {node_id(1)}}, {partition_id(0), {node_id(1)}}}, {}},
+    };
+    const auto out = md.create_topics(topics, true);
+    REQUIRE(out.size() == 4);
+    CHECK(out[0].message == "Found multiple manual partition assignments for partition 0");
+    // The list is checked before its count: the repeated broker is what Kafka reports.
+    CHECK(out[1].message == "The manual partition assignment includes the broker 1 more than once.");
+    CHECK(out[2].message == "partitions should be a consecutive 0-based integer sequence");
+    CHECK(out[3].error == error_code::none);
+    CHECK(out[3].topic.partitions == 2);
 }
 
 TEST_CASE("metadata_service: a data directory of another node is refused") {
