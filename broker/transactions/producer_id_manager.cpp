@@ -1,10 +1,10 @@
 #include "broker/transactions/producer_id_manager.h"
 
+#include "broker/json_state_file.h"
 #include "storage/file_handle.h"
 
 #include <nlohmann/json.hpp>
 
-#include <cerrno>
 #include <cstring>
 #include <limits>
 #include <stdexcept>
@@ -22,16 +22,14 @@ constexpr int block_file_version = 1;
 } // namespace
 
 producer_id_manager::producer_id_manager(std::string path, protocol::node_id node_id) : path_(std::move(path)), node_id_(node_id) {
-    std::string text;
-    const int rc = storage::read_small_file(path_, &text);
-    if (rc == -ENOENT) {
+    const auto text = read_state_file(path_);
+    if (!text) {
         next_id_ = 0;
         block_end_ = -1;
         return;
     }
-    if (rc < 0) throw std::runtime_error("cannot read " + path_ + ": " + std::strerror(-rc));
     try {
-        const json j = json::parse(text);
+        const json j = json::parse(*text);
         if (j.at("version").get<int>() != block_file_version)
             throw std::runtime_error("unknown version " + j.at("version").dump());
         const auto start = j.at("block_start").get<int64_t>();
