@@ -2,12 +2,12 @@
 
 #include "protocol/record_batch.h"
 #include "protocol/record_batch_builder.h"
+#include "tests/broker/fake_loop.h"
 #include "tests/broker/memory_internal_log.h"
 
 #include <doctest/doctest.h>
 
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -20,41 +20,6 @@ using protocol::error_code;
 using protocol::partition_id;
 
 namespace {
-
-// A loop that runs posted work only when the test says so, one task at a time or all of it.
-class posted_work_loop final : public loop_services {
-public:
-    [[nodiscard]] std::unique_ptr<loop_timer> start_timer(uint64_t, std::function<void()>) override {
-        FAIL_CHECK("the load starts no timer");
-        return nullptr;
-    }
-    bool post(std::function<void()> fn) override {
-        posted_.push_back(std::move(fn));
-        ++posts;
-        return true;
-    }
-    [[nodiscard]] uint64_t now_ms() const noexcept override { return 0; }
-
-    bool run_one() {
-        if (posted_.empty()) return false;
-        auto fn = std::move(posted_.front());
-        posted_.pop_front();
-        fn();
-        return true;
-    }
-    // Runs posted work, and what it posts, until none is left; returns how many tasks ran.
-    size_t run_all() {
-        size_t n = 0;
-        while (run_one()) ++n;
-        return n;
-    }
-    [[nodiscard]] size_t waiting() const noexcept { return posted_.size(); }
-
-    size_t posts = 0;
-
-private:
-    std::deque<std::function<void()>> posted_;
-};
 
 // Appends a one-record batch to the partition; returns its offset.
 int64_t append_batch(test::memory_internal_log& log, int32_t partition) {
@@ -109,7 +74,7 @@ TEST_CASE("coordinator_partitions: a partition read in several chunks replays al
     (void)log.create(1, 1024);
     for (int i = 0; i < 5; ++i) (void)append_batch(log, 0);
     log.batches_per_read = 2;
-    posted_work_loop loop;
+    test::fake_loop loop;
     coordinator_partitions parts("__internal", log, loop);
     recorded_steps rec;
     parts.load(rec.steps(&parts));
@@ -121,8 +86,9 @@ TEST_CASE("coordinator_partitions: a partition read in several chunks replays al
     CHECK(parts.loading(partition_id(0)));  // not finished before its end is read
     CHECK(loop.run_one());  // 4, the end
     CHECK_FALSE(parts.loading(partition_id(0)));
-    CHECK(loop.run_all() == 0);
-    CHECK(loop.posts == 3);  // one task per chunk
+    CHECK(loop.run_posted() == 0);
+    CHECK(loop.posts() == 3);  // one task per chunk
+    CHECK(loop.started() == 0);  // and no timer
     CHECK(log.reads == 3);
     CHECK(rec.offsets == std::vector<int64_t>{0, 1, 2, 3, 4});
     CHECK(rec.events == std::vector<std::string>{"replay 0: 0 1", "replay 0: 2 3", "replay 0: 4", "finish 0"});
@@ -136,7 +102,7 @@ TEST_CASE("coordinator_partitions: partitions load one after another, in partiti
     (void)append_batch(log, 0);
     (void)append_batch(log, 1);
     (void)append_batch(log, 2);
-    posted_work_loop loop;
+    test::fake_loop loop;
     coordinator_partitions parts("__internal", log, loop);
     recorded_steps rec;
     parts.load(rec.steps(&parts));
@@ -147,7 +113,7 @@ TEST_CASE("coordinator_partitions: partitions load one after another, in partiti
     CHECK(parts.loading(partition_id(1)));
     CHECK(parts.loading(partition_id(2)));
     CHECK(parts.loading_any());
-    CHECK(loop.run_all() == 2);
+    CHECK(loop.run_posted() == 2);
     CHECK_FALSE(parts.loading_any());
     CHECK(parts.all_loaded());
     CHECK(rec.events == std::vector<std::string>{"replay 0: 0", "finish 0", "replay 1: 0", "finish 1", "replay 2: 0 1",
@@ -159,11 +125,11 @@ TEST_CASE("coordinator_partitions: an unreadable partition stays loading while t
     (void)log.create(3, 1024);
     for (int32_t p = 0; p < 3; ++p) (void)append_batch(log, p);
     log.unreadable = {1};
-    posted_work_loop loop;
+    test::fake_loop loop;
     coordinator_partitions parts("__internal", log, loop);
     recorded_steps rec;
     parts.load(rec.steps(&parts));
-    CHECK(loop.run_all() == 3);
+    CHECK(loop.run_posted() == 3);
     CHECK(rec.events == std::vector<std::string>{"replay 0: 0", "finish 0", "unreadable 1", "replay 2: 0", "finish 2"});
     CHECK_FALSE(parts.loading(partition_id(0)));
     CHECK(parts.loading(partition_id(1)));
@@ -174,12 +140,12 @@ TEST_CASE("coordinator_partitions: an unreadable partition stays loading while t
 
 TEST_CASE("coordinator_partitions: without the topic nothing is posted and no partition is loading") {
     test::memory_internal_log log;
-    posted_work_loop loop;
+    test::fake_loop loop;
     coordinator_partitions parts("__internal", log, loop);
     recorded_steps rec;
     parts.load(rec.steps());
     CHECK(parts.count() == 0);
-    CHECK(loop.posts == 0);
+    CHECK(loop.posts() == 0);
     CHECK_FALSE(parts.loading(partition_id(0)));
     CHECK_FALSE(parts.loading_any());
     CHECK(log.reads == 0);
@@ -187,7 +153,7 @@ TEST_CASE("coordinator_partitions: without the topic nothing is posted and no pa
 
 TEST_CASE("coordinator_partitions: ensure_created creates the topic once, every partition loaded") {
     test::memory_internal_log log;
-    posted_work_loop loop;
+    test::fake_loop loop;
     coordinator_partitions parts("__internal", log, loop);
     recorded_steps rec;
     parts.load(rec.steps());  // no topic yet
@@ -201,12 +167,12 @@ TEST_CASE("coordinator_partitions: ensure_created creates the topic once, every 
     CHECK(parts.ensure_created(5, 4096) == error_code::none);
     CHECK(log.creates == 1);
     CHECK(parts.count() == 3);
-    CHECK(loop.posts == 0);
+    CHECK(loop.posts() == 0);
 }
 
 TEST_CASE("coordinator_partitions: ensure_created takes an existing topic as it is") {
     test::memory_internal_log log;
-    posted_work_loop loop;
+    test::fake_loop loop;
     coordinator_partitions parts("__internal", log, loop);
     (void)log.create(2, 1024);  // created after this coordinator looked (another path made it)
     CHECK(parts.ensure_created(5, 4096) == error_code::none);
@@ -223,7 +189,7 @@ TEST_CASE("coordinator_partitions: destroying the owner mid-load stops its poste
         (void)append_batch(log, 1);
     }
     log.batches_per_read = 1;
-    posted_work_loop loop;
+    test::fake_loop loop;
     recorded_steps rec;
     std::optional<coordinator_partitions> parts;
     parts.emplace("__internal", log, loop);
@@ -231,7 +197,7 @@ TEST_CASE("coordinator_partitions: destroying the owner mid-load stops its poste
     CHECK(loop.run_one());
     REQUIRE(loop.waiting() == 1);  // the partition's next chunk
     parts.reset();
-    CHECK(loop.run_all() == 1);  // the task runs, and does nothing
+    CHECK(loop.run_posted() == 1);  // the task runs, and does nothing
     CHECK(log.reads == 1);
     CHECK(rec.events == std::vector<std::string>{"replay 0: 0"});
 }
@@ -241,13 +207,13 @@ TEST_CASE("coordinator_partitions: stop() ends the load, the partitions left loa
     (void)log.create(2, 1024);
     (void)append_batch(log, 0);
     (void)append_batch(log, 1);
-    posted_work_loop loop;
+    test::fake_loop loop;
     coordinator_partitions parts("__internal", log, loop);
     recorded_steps rec;
     parts.load(rec.steps());
     CHECK(loop.run_one());
     parts.stop();
-    CHECK(loop.run_all() == 1);
+    CHECK(loop.run_posted() == 1);
     CHECK(log.reads == 1);
     CHECK(rec.events == std::vector<std::string>{"replay 0: 0", "finish 0"});
     CHECK(parts.loading(partition_id(1)));
