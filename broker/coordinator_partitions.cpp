@@ -15,18 +15,16 @@ constexpr int32_t load_chunk_bytes = 1 << 20;
 
 } // namespace
 
-coordinator_partitions::coordinator_partitions(std::string_view topic, coordinator_log& log, loop_services& loop)
-    : topic_(topic), log_(log), loop_(loop) {}
-
-coordinator_partitions::~coordinator_partitions() { stop(); }
+coordinator_partitions::coordinator_partitions(std::string_view topic, coordinator_log& log, loop_services& loop,
+                                               int32_t partitions, int32_t segment_bytes)
+    : topic_(topic), log_(log), loop_(loop), configured_partitions_(partitions), segment_bytes_(segment_bytes) {}
 
 void coordinator_partitions::stop() noexcept { alive_.reset(); }
 
 void coordinator_partitions::load(load_steps steps) {
     steps_ = std::move(steps);
-    count_ = log_.partitions();
-    states_.assign(static_cast<size_t>(count_), state::loading);
-    if (count_ > 0) post_load(protocol::partition_id(0), protocol::offset(0));
+    states_.assign(static_cast<size_t>(log_.partitions()), state::loading);
+    if (count() > 0) post_load(protocol::partition_id(0), protocol::offset(0));
 }
 
 void coordinator_partitions::post_load(protocol::partition_id partition, protocol::offset from) {
@@ -36,7 +34,6 @@ void coordinator_partitions::post_load(protocol::partition_id partition, protoco
 }
 
 void coordinator_partitions::load_partition(protocol::partition_id partition, protocol::offset from) {
-    if (partition.value() >= count_) return;
     const auto chunk = log_.read(partition, from, load_chunk_bytes);
     if (chunk.error != error_code::none) {
         steps_.unreadable(partition, chunk.error);
@@ -50,27 +47,26 @@ void coordinator_partitions::load_partition(protocol::partition_id partition, pr
         states_[static_cast<size_t>(partition.value())] = state::loaded;
         steps_.finish(partition);
     }
-    if (partition.value() + 1 < count_) post_load(protocol::partition_id(partition.value() + 1), protocol::offset(0));
+    if (partition.value() + 1 < count()) post_load(protocol::partition_id(partition.value() + 1), protocol::offset(0));
 }
 
-error_code coordinator_partitions::ensure_created(int32_t count, int32_t segment_bytes) {
-    if (count_ > 0) return error_code::none;
+error_code coordinator_partitions::ensure_created() {
+    if (count() > 0) return error_code::none;
     int32_t existing = log_.partitions();
     if (existing == 0) {
-        if (auto why = log_.create(count, segment_bytes); !why.empty()) {
+        if (auto why = log_.create(configured_partitions_, segment_bytes_); !why.empty()) {
             log_error("cannot create ", topic_, ": ", why);
             return error_code::coordinator_not_available;
         }
-        existing = count;
+        existing = configured_partitions_;
         log_info("created ", topic_, " with ", existing, " partitions");
     }
-    count_ = existing;
-    states_.assign(static_cast<size_t>(count_), state::loaded);
+    states_.assign(static_cast<size_t>(existing), state::loaded);
     return error_code::none;
 }
 
 bool coordinator_partitions::loading(protocol::partition_id partition) const noexcept {
-    if (partition.value() < 0 || partition.value() >= count_) return false;
+    if (partition.value() < 0 || partition.value() >= count()) return false;
     return states_[static_cast<size_t>(partition.value())] == state::loading;
 }
 

@@ -33,12 +33,14 @@ public:
         std::function<void(protocol::partition_id)> finish;
         // The partition could not be read: it stays loading (its keys keep answering
         // COORDINATOR_LOAD_IN_PROGRESS rather than forgetting their state) and the load goes on
-        // with the next partition.
+        // with the next partition. Earlier chunks of it may have been replayed already: what
+        // replay staged for it must be dropped here, or the next partition's finish would take it.
         std::function<void(protocol::partition_id, protocol::error_code)> unreadable;
     };
 
-    coordinator_partitions(std::string_view topic, coordinator_log& log, loop_services& loop);
-    ~coordinator_partitions();
+    // `partitions` and `segment_bytes` are the configured shape of the topic when it is created.
+    coordinator_partitions(std::string_view topic, coordinator_log& log, loop_services& loop, int32_t partitions,
+                           int32_t segment_bytes);
     coordinator_partitions(const coordinator_partitions&) = delete;
     coordinator_partitions& operator=(const coordinator_partitions&) = delete;
 
@@ -48,15 +50,16 @@ public:
     // The load does not go on: its tasks still posted do nothing (shutdown).
     void stop() noexcept;
 
-    // Creates the topic with `count` partitions on first use (an existing topic is taken as it
+    // Creates the topic with its configured shape on first use (an existing topic is taken as it
     // is), every partition loaded. none, or COORDINATOR_NOT_AVAILABLE when it cannot be created.
-    [[nodiscard]] protocol::error_code ensure_created(int32_t count, int32_t segment_bytes);
+    [[nodiscard]] protocol::error_code ensure_created();
 
     // The topic's partition count, 0 until it exists.
-    [[nodiscard]] int32_t count() const noexcept { return count_; }
+    [[nodiscard]] int32_t count() const noexcept { return static_cast<int32_t>(states_.size()); }
+    // The count keys are placed by: the topic's, or the configured one before it exists.
+    [[nodiscard]] int32_t routing_count() const noexcept { return count() > 0 ? count() : configured_partitions_; }
     [[nodiscard]] bool loading(protocol::partition_id partition) const noexcept;
     [[nodiscard]] bool loading_any() const noexcept;
-    [[nodiscard]] bool all_loaded() const noexcept { return !loading_any(); }
 
 private:
     enum class state : uint8_t { loading, loaded };
@@ -67,8 +70,9 @@ private:
     std::string_view topic_;
     coordinator_log& log_;
     loop_services& loop_;
-    int32_t count_ = 0;
-    std::vector<state> states_;
+    int32_t configured_partitions_;
+    int32_t segment_bytes_;
+    std::vector<state> states_;  // one per partition of the topic, empty until it exists
     load_steps steps_;
     // The load's posted tasks hold it weakly: once it is gone (stop(), or this object
     // destroyed) they do nothing.

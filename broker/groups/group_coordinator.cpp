@@ -56,7 +56,7 @@ group_coordinator::group_coordinator(group_config config, loop_services& loop, c
     : config_(std::move(config)), loop_(loop), log_(log), topics_(topics),
       wall_(wall ? std::move(wall) : wall_clock(system_wall_ms)), timers_(loop),
       classic_(config_, timers_, *this), consumer_(config_, timers_, topics_, *this),
-      partitions_(offsets_topic_name, log, loop) {}
+      partitions_(offsets_topic_name, log, loop, config_.offsets_topic_partitions, config_.offsets_topic_segment_bytes) {}
 
 group_coordinator::~group_coordinator() { close(); }
 
@@ -78,7 +78,7 @@ void group_coordinator::close() {
 // ---- routing ----------------------------------------------------------------------------------
 
 protocol::partition_id group_coordinator::partition_for(std::string_view group_id) const noexcept {
-    const int32_t n = partitions_.count() > 0 ? partitions_.count() : config_.offsets_topic_partitions;
+    const int32_t n = partitions_.routing_count();
     return protocol::partition_id(internal_topic_partition(group_id, n));
 }
 
@@ -105,7 +105,7 @@ error_code group_coordinator::offset_entry_error(const std::string& topic, proto
 }
 
 error_code group_coordinator::ensure_topic() {
-    return partitions_.ensure_created(config_.offsets_topic_partitions, config_.offsets_topic_segment_bytes);
+    return partitions_.ensure_created();
 }
 
 error_code group_coordinator::find_coordinator(std::string_view group_id) {

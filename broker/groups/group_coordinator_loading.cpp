@@ -127,7 +127,7 @@ void group_coordinator::finish_load(protocol::partition_id partition) {
         if (slot->offsets.empty() && !slot->metadata_in_log && !slot->consumer_log && slot->has_no_members())
             groups_.erase(slot->id);
     log_debug(offsets_topic_name, "-", partition, " loaded");
-    if (partitions_.all_loaded())
+    if (!partitions_.loading_any())
         log_info("groups loaded: ", groups_.size(), " groups from ", offsets_topic_name);
 }
 

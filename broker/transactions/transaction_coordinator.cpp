@@ -47,7 +47,7 @@ constexpr int32_t coordinator_epoch = 0;
 transaction_coordinator::transaction_coordinator(transaction_config config, loop_services& loop, coordinator_log& log,
                                                  txn_marker_writer& markers, producer_id_source producer_ids, wall_clock wall)
     : config_(config), loop_(loop), log_(log), markers_(markers), producer_ids_(std::move(producer_ids)),
-      wall_(wall ? std::move(wall) : wall_clock(system_wall_ms)), partitions_(transaction_state_topic_name, log, loop) {}
+      wall_(wall ? std::move(wall) : wall_clock(system_wall_ms)), partitions_(transaction_state_topic_name, log, loop, config_.log_partitions, config_.log_segment_bytes) {}
 
 transaction_coordinator::~transaction_coordinator() {
     close();
@@ -119,7 +119,7 @@ void transaction_coordinator::finish_load() {
         log_info("completing the ", to_string(table_.at(id).state), " transaction of ", id, " found at start-up");
         send_markers(id);
     }
-    if (partitions_.all_loaded())
+    if (!partitions_.loading_any())
         log_info("transactional ids loaded: ", table_.size(), " from ", transaction_state_topic_name);
 }
 
@@ -135,7 +135,7 @@ void transaction_coordinator::close() {
 // ---- routing ----------------------------------------------------------------------------------
 
 protocol::partition_id transaction_coordinator::partition_for(std::string_view transactional_id) const noexcept {
-    return transaction_log_partition(transactional_id, partitions_.count() > 0 ? partitions_.count() : config_.log_partitions);
+    return transaction_log_partition(transactional_id, partitions_.routing_count());
 }
 
 bool transaction_coordinator::loading(std::string_view transactional_id) const noexcept {
@@ -152,7 +152,7 @@ error_code transaction_coordinator::check_serving(std::string_view transactional
 }
 
 error_code transaction_coordinator::ensure_topic() {
-    return partitions_.ensure_created(config_.log_partitions, config_.log_segment_bytes);
+    return partitions_.ensure_created();
 }
 
 error_code transaction_coordinator::find_coordinator(std::string_view transactional_id) {

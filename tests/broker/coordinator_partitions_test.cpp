@@ -75,7 +75,7 @@ TEST_CASE("coordinator_partitions: a partition read in several chunks replays al
     for (int i = 0; i < 5; ++i) (void)append_batch(log, 0);
     log.batches_per_read = 2;
     test::fake_loop loop;
-    coordinator_partitions parts("__internal", log, loop);
+    coordinator_partitions parts("__internal", log, loop, 4, 1024);
     recorded_steps rec;
     parts.load(rec.steps(&parts));
     CHECK(parts.count() == 1);
@@ -92,7 +92,7 @@ TEST_CASE("coordinator_partitions: a partition read in several chunks replays al
     CHECK(log.reads == 3);
     CHECK(rec.offsets == std::vector<int64_t>{0, 1, 2, 3, 4});
     CHECK(rec.events == std::vector<std::string>{"replay 0: 0 1", "replay 0: 2 3", "replay 0: 4", "finish 0"});
-    CHECK(parts.all_loaded());
+    CHECK_FALSE(parts.loading_any());
 }
 
 TEST_CASE("coordinator_partitions: partitions load one after another, in partition order") {
@@ -103,7 +103,7 @@ TEST_CASE("coordinator_partitions: partitions load one after another, in partiti
     (void)append_batch(log, 1);
     (void)append_batch(log, 2);
     test::fake_loop loop;
-    coordinator_partitions parts("__internal", log, loop);
+    coordinator_partitions parts("__internal", log, loop, 4, 1024);
     recorded_steps rec;
     parts.load(rec.steps(&parts));
     CHECK(loop.waiting() == 1);  // only the first partition's task, the others follow it
@@ -115,7 +115,7 @@ TEST_CASE("coordinator_partitions: partitions load one after another, in partiti
     CHECK(parts.loading_any());
     CHECK(loop.run_posted() == 2);
     CHECK_FALSE(parts.loading_any());
-    CHECK(parts.all_loaded());
+    CHECK_FALSE(parts.loading_any());
     CHECK(rec.events == std::vector<std::string>{"replay 0: 0", "finish 0", "replay 1: 0", "finish 1", "replay 2: 0 1",
                                                  "finish 2"});
 }
@@ -126,7 +126,7 @@ TEST_CASE("coordinator_partitions: an unreadable partition stays loading while t
     for (int32_t p = 0; p < 3; ++p) (void)append_batch(log, p);
     log.unreadable = {1};
     test::fake_loop loop;
-    coordinator_partitions parts("__internal", log, loop);
+    coordinator_partitions parts("__internal", log, loop, 4, 1024);
     recorded_steps rec;
     parts.load(rec.steps(&parts));
     CHECK(loop.run_posted() == 3);
@@ -135,13 +135,13 @@ TEST_CASE("coordinator_partitions: an unreadable partition stays loading while t
     CHECK(parts.loading(partition_id(1)));
     CHECK_FALSE(parts.loading(partition_id(2)));
     CHECK(parts.loading_any());
-    CHECK_FALSE(parts.all_loaded());
+    CHECK(parts.loading_any());
 }
 
 TEST_CASE("coordinator_partitions: without the topic nothing is posted and no partition is loading") {
     test::memory_internal_log log;
     test::fake_loop loop;
-    coordinator_partitions parts("__internal", log, loop);
+    coordinator_partitions parts("__internal", log, loop, 4, 1024);
     recorded_steps rec;
     parts.load(rec.steps());
     CHECK(parts.count() == 0);
@@ -154,17 +154,17 @@ TEST_CASE("coordinator_partitions: without the topic nothing is posted and no pa
 TEST_CASE("coordinator_partitions: ensure_created creates the topic once, every partition loaded") {
     test::memory_internal_log log;
     test::fake_loop loop;
-    coordinator_partitions parts("__internal", log, loop);
+    coordinator_partitions parts("__internal", log, loop, 3, 4096);
     recorded_steps rec;
     parts.load(rec.steps());  // no topic yet
-    CHECK(parts.ensure_created(3, 4096) == error_code::none);
+    CHECK(parts.routing_count() == 3);  // keys are placed as the configured topic will have them
+    CHECK(parts.ensure_created() == error_code::none);
     CHECK(log.creates == 1);
     CHECK(log.created_segment_bytes == 4096);
     CHECK(log.partitions() == 3);
     CHECK(parts.count() == 3);
     CHECK_FALSE(parts.loading_any());
-    CHECK(parts.ensure_created(3, 4096) == error_code::none);
-    CHECK(parts.ensure_created(5, 4096) == error_code::none);
+    CHECK(parts.ensure_created() == error_code::none);
     CHECK(log.creates == 1);
     CHECK(parts.count() == 3);
     CHECK(loop.posts() == 0);
@@ -173,11 +173,12 @@ TEST_CASE("coordinator_partitions: ensure_created creates the topic once, every 
 TEST_CASE("coordinator_partitions: ensure_created takes an existing topic as it is") {
     test::memory_internal_log log;
     test::fake_loop loop;
-    coordinator_partitions parts("__internal", log, loop);
+    coordinator_partitions parts("__internal", log, loop, 5, 4096);
     (void)log.create(2, 1024);  // created after this coordinator looked (another path made it)
-    CHECK(parts.ensure_created(5, 4096) == error_code::none);
+    CHECK(parts.ensure_created() == error_code::none);
     CHECK(log.creates == 1);
     CHECK(parts.count() == 2);
+    CHECK(parts.routing_count() == 2);
     CHECK_FALSE(parts.loading(partition_id(1)));
 }
 
@@ -192,7 +193,7 @@ TEST_CASE("coordinator_partitions: destroying the owner mid-load stops its poste
     test::fake_loop loop;
     recorded_steps rec;
     std::optional<coordinator_partitions> parts;
-    parts.emplace("__internal", log, loop);
+    parts.emplace("__internal", log, loop, 4, 1024);
     parts->load(rec.steps());
     CHECK(loop.run_one());
     REQUIRE(loop.waiting() == 1);  // the partition's next chunk
@@ -208,7 +209,7 @@ TEST_CASE("coordinator_partitions: stop() ends the load, the partitions left loa
     (void)append_batch(log, 0);
     (void)append_batch(log, 1);
     test::fake_loop loop;
-    coordinator_partitions parts("__internal", log, loop);
+    coordinator_partitions parts("__internal", log, loop, 4, 1024);
     recorded_steps rec;
     parts.load(rec.steps());
     CHECK(loop.run_one());
