@@ -1,8 +1,9 @@
 // The partitions of a coordinator's internal topic (__consumer_offsets for the group
 // coordinator, __transaction_state for the transaction coordinator) as that coordinator sees
 // them: how many there are (0 until the topic exists), which are still loading, the topic's
-// creation on first use, and the start-up load, which reads each partition chunk by chunk, one
-// posted task per chunk so the loop keeps serving, and hands every chunk to the coordinator.
+// configured shape (by which keys are placed before it exists) and its creation on first use,
+// and the start-up load, which reads each partition chunk by chunk, one posted task per chunk
+// so the loop keeps serving, and hands every chunk to the coordinator.
 // Owned by its coordinator; the coordinator_log and loop_services it is given outlive it, the
 // topic name must live as long as it does. Destroying it, or stop(), drops the load tasks still
 // posted. Loop thread only.
@@ -29,7 +30,7 @@ public:
     struct load_steps {
         // One chunk of whole batches of the partition, in log order.
         std::function<void(protocol::partition_id, protocol::bytes_view)> replay;
-        // The partition's end was reached: it is loaded already (all_loaded() counts it).
+        // The partition's end was reached: it is loaded already (loading() is false for it from here on).
         std::function<void(protocol::partition_id)> finish;
         // The partition could not be read: it stays loading (its keys keep answering
         // COORDINATOR_LOAD_IN_PROGRESS rather than forgetting their state) and the load goes on

@@ -1,8 +1,7 @@
-// The broker's small JSON state files (the metadata image, the dynamic configuration; the
-// producer id block is read through it too): read whole and converted, or encoded and replaced
-// atomically (temp file, fsync, rename, fsync of the directory, through storage's
-// write_file_atomically). Stateless functions; the stores call them on the event loop thread, at
-// start-up and on each change.
+// The broker's small JSON state files (the metadata image, the dynamic configuration, the
+// producer id block): read whole and converted, or encoded and replaced atomically (temp file,
+// fsync, rename, fsync of the directory, through storage's write_file_atomically). Stateless
+// functions; their owners call them on the event loop thread, at start-up and on each change.
 #pragma once
 
 #include <nlohmann/json.hpp>

@@ -1,11 +1,9 @@
 #include "broker/transactions/producer_id_manager.h"
 
 #include "broker/json_state_file.h"
-#include "storage/file_handle.h"
 
 #include <nlohmann/json.hpp>
 
-#include <cstring>
 #include <limits>
 #include <stdexcept>
 
@@ -22,26 +20,18 @@ constexpr int block_file_version = 1;
 } // namespace
 
 producer_id_manager::producer_id_manager(std::string path, protocol::node_id node_id) : path_(std::move(path)), node_id_(node_id) {
-    const auto text = read_state_file(path_);
-    if (!text) {
-        next_id_ = 0;
-        block_end_ = -1;
-        return;
-    }
-    try {
-        const json j = json::parse(*text);
-        if (j.at("version").get<int>() != block_file_version)
-            throw std::runtime_error("unknown version " + j.at("version").dump());
+    // A file that cannot be read, or holds no valid block, stops start-up: ids cannot be
+    // allocated safely without knowing which were handed out.
+    const auto last_reserved = load_json_file(path_, "producer id block", [](const json& j) {
+        if (j.at("version").get<int>() != block_file_version) throw std::runtime_error("unknown version " + j.at("version").dump());
         const auto start = j.at("block_start").get<int64_t>();
         const auto end = j.at("block_end").get<int64_t>();
         if (start < 0 || end < start) throw std::runtime_error("the block is empty or negative");
-        // The block may have been partly used before the stop: skip what is left of it.
-        block_end_ = end;
-        next_id_ = end + 1;
-    } catch (const std::exception& e) {
-        throw std::runtime_error("the producer id block file " + path_ + " is malformed (" + e.what() +
-                                 "); producer ids cannot be allocated safely");
-    }
+        return end;
+    });
+    // The block may have been partly used before the stop: skip what is left of it.
+    block_end_ = last_reserved.value_or(-1);
+    next_id_ = block_end_ + 1;
 }
 
 std::optional<protocol::producer_id> producer_id_manager::next(std::string* error) {
@@ -53,8 +43,8 @@ std::optional<protocol::producer_id> producer_id_manager::next(std::string* erro
         }
         const int64_t end = start + block_size - 1;
         const json j = {{"version", block_file_version}, {"broker", node_id_.value()}, {"block_start", start}, {"block_end", end}};
-        if (const int err = storage::write_file_atomically(path_, j.dump()); err != 0) {
-            *error = "cannot reserve producer ids in " + path_ + ": " + std::strerror(err);
+        if (auto why = save_json_file(path_, "producer id block", j)) {
+            *error = "cannot reserve producer ids: " + *why;
             return std::nullopt;
         }
         next_id_ = start;

@@ -1,8 +1,9 @@
-// Helpers for the group coordinator tests: a loop_services with a fake clock (timers fire when
-// the test advances time, posted work runs when the test says so), __consumer_offsets kept in
-// memory as real v2 batches (with fsyncs the test may hold, then complete or fail), a fixed
-// topic table, a fixture that wires them to a group_coordinator with a test configuration
-// (initial rebalance delay 0 unless set), and assignments built from integer lists.
+// Helpers for the group coordinator tests: the shared fake loop (tests/broker/fake_loop.h:
+// timers fire when the test advances time, posted work runs when the test says so),
+// __consumer_offsets kept in memory as real v2 batches (with fsyncs the test may hold, then
+// complete or fail), a fixed topic table, a fixture that wires them to a group_coordinator with a
+// test configuration (initial rebalance delay 0 unless set), and assignments built from integer
+// lists.
 #pragma once
 
 #include "broker/groups/group_coordinator.h"

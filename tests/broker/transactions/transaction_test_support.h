@@ -1,13 +1,15 @@
 // Helpers for the transaction coordinator tests: __transaction_state kept in memory as real v2
-// batches (with fsyncs the test may hold, then complete or fail), a txn_marker_writer that records every request and answers when the test says so
-// (or at once), a producer id source counting from 1000, and a fixture wiring them with the
-// group tests' fake loop to a transaction_coordinator whose wall clock the test moves.
+// batches (with fsyncs the test may hold, then complete or fail), a txn_marker_writer that
+// records every request and answers when the test says so (or at once), a producer id source
+// counting from 1000, and a fixture wiring them with the shared fake loop
+// (tests/broker/fake_loop.h) to a transaction_coordinator whose wall clock the test moves.
 #pragma once
 
-#include "../groups/group_test_support.h"
 #include "broker/transactions/transaction_coordinator.h"
 #include "broker/transactions/transaction_log.h"
 #include "broker/transactions/txn_marker_writer.h"
+#include "tests/broker/fake_loop.h"
+#include "tests/broker/memory_internal_log.h"
 #include "protocol/record_batch.h"
 #include "protocol/record_reader.h"
 
