@@ -138,6 +138,7 @@ enum class error_code : int16_t {
     invalid_voter_key = 125,
     duplicate_voter = 126,
     voter_not_found = 127,
+    invalid_regular_expression = 128,
 };
 
 [[nodiscard]] constexpr int16_t to_int(error_code e) noexcept { return static_cast<int16_t>(e); }

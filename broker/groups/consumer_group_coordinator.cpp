@@ -1,10 +1,11 @@
 #include "broker/groups/consumer_group_coordinator.h"
 
 #include "broker/groups/partition_assignor.h"
+#include "broker/groups/topic_regex.h"
 #include "broker/logger.h"
 
 #include <algorithm>
-#include <regex>
+#include <set>
 
 namespace samsa::broker {
 
@@ -17,6 +18,12 @@ consumer_heartbeat_result failure(error_code e, std::string message = {}) {
     r.error = e;
     if (!message.empty()) r.error_message = std::move(message);
     return r;
+}
+
+// Whether a member's pattern takes `topic`. Patterns were checked when members sent them; one
+// that does not compile matches nothing. Internal topics are never taken by a pattern.
+bool pattern_subscribes(const topic_regex& re, const std::string& topic) {
+    return !topic.starts_with("__") && re.matches(topic);
 }
 
 bool is_subset(const std::optional<topic_partitions>& owned, const topic_partitions& of) {
@@ -76,11 +83,9 @@ std::optional<consumer_heartbeat_result> consumer_group_coordinator::validate(co
         return failure(error_code::invalid_request, "MemberEpoch is invalid.");
     }
     if (p.subscribed_topic_regex && !p.subscribed_topic_regex->empty()) {
-        try {
-            std::regex check(*p.subscribed_topic_regex);
-        } catch (const std::regex_error&) {
-            return failure(error_code::invalid_request, "SubscribedTopicRegex is not a valid regular expression.");
-        }
+        if (const auto re = topic_regex::compile(*p.subscribed_topic_regex); !re.ok())
+            return failure(error_code::invalid_regular_expression, "SubscribedTopicRegex `" + *p.subscribed_topic_regex +
+                                                                       "` is not a valid regular expression: " + re.error() + ".");
     }
     if (p.server_assignor && find_assignor(*p.server_assignor) == nullptr) {
         std::string known;
@@ -98,23 +103,18 @@ std::optional<consumer_heartbeat_result> consumer_group_coordinator::validate(co
 std::map<std::string, consumer_group::topic_snapshot> consumer_group_coordinator::resolve_subscriptions(
     const consumer_group& g) const {
     std::map<std::string, consumer_group::topic_snapshot> out;
-    std::vector<topic_meta> all;
-    bool listed = false;
+    std::set<std::string_view> patterns;  // members often share one; each is matched once
     for (const auto& [id, m] : g.members()) {
         for (const auto& name : m.subscribed_topic_names)
             if (auto t = topics_.by_name(name)) out[name] = {t->id, t->partitions};
-        if (!m.subscribed_topic_regex || m.subscribed_topic_regex->empty()) continue;
-        if (!listed) {
-            all = topics_.all();
-            listed = true;
-        }
-        try {
-            const std::regex re(*m.subscribed_topic_regex);
-            for (const auto& t : all)
-                if (!t.name.starts_with("__") && std::regex_match(t.name, re)) out[t.name] = {t.id, t.partitions};
-        } catch (const std::regex_error&) {
-            // Checked when the member sent it; nothing matches an expression that cannot compile.
-        }
+        if (m.subscribed_topic_regex && !m.subscribed_topic_regex->empty()) patterns.insert(*m.subscribed_topic_regex);
+    }
+    if (patterns.empty()) return out;
+    const std::vector<topic_meta> all = topics_.all();
+    for (const std::string_view pattern : patterns) {
+        const auto re = topic_regex::compile(pattern);
+        for (const auto& t : all)
+            if (pattern_subscribes(re, t.name)) out[t.name] = {t.id, t.partitions};
     }
     return out;
 }
@@ -360,19 +360,17 @@ void consumer_group_coordinator::compute_target(consumer_group& g) {
     std::map<std::string, assignor_topic> topics;
     for (const auto& [name, t] : g.subscription_metadata) topics[name] = {t.id, t.partitions};
     std::vector<assignor_member> members;
-    std::vector<std::regex> patterns;
+    std::map<std::string_view, topic_regex> compiled;  // members often share one pattern
     for (const auto& [id, m] : g.members()) {
         assignor_member am{id, {}, nullptr};
         for (const auto& name : m.subscribed_topic_names)
             if (topics.contains(name)) am.topics.insert(name);
-        if (m.subscribed_topic_regex) {
-            try {
-                const std::regex re(*m.subscribed_topic_regex);
-                for (const auto& [name, t] : topics)
-                    if (!name.starts_with("__") && std::regex_match(name, re)) am.topics.insert(name);
-            } catch (const std::regex_error&) {
-                // Validated on arrival; an expression that cannot compile matches nothing.
-            }
+        if (m.subscribed_topic_regex && !m.subscribed_topic_regex->empty()) {
+            const std::string& pattern = *m.subscribed_topic_regex;
+            auto re = compiled.find(pattern);
+            if (re == compiled.end()) re = compiled.emplace(pattern, topic_regex::compile(pattern)).first;
+            for (const auto& [name, t] : topics)
+                if (pattern_subscribes(re->second, name)) am.topics.insert(name);
         }
         const auto it = g.target().find(id);
         if (it != g.target().end()) am.previous = &it->second;

@@ -265,8 +265,42 @@ TEST_CASE("consumer_group_coordinator: a subscription by regular expression (v1)
     const auto r = f.gc().consumer_heartbeat("g", p, 1);
     REQUIRE(r.error == error_code::none);
     CHECK(count(*r.assignment) == 8);
-    p.subscribed_topic_regex = "(";
-    CHECK(f.gc().consumer_heartbeat("h", p, 1).error == error_code::invalid_request);
+    // Kafka's syntax is RE2's: inline flags too.
+    p.subscribed_topic_regex = "(?i)ORDERS-EU";
+    const auto upper = f.gc().consumer_heartbeat("u", p, 1);
+    REQUIRE(upper.error == error_code::none);
+    CHECK(count(*upper.assignment) == 2);
+}
+
+TEST_CASE("consumer_group_coordinator: a subscription pattern that does not compile gets INVALID_REGULAR_EXPRESSION") {
+    group_fixture f;
+    auto p = join_params_for({});
+    p.subscribed_topic_names.reset();
+    p.subscribed_topic_regex = "orders(";
+    const auto r = f.gc().consumer_heartbeat("g", p, 1);
+    CHECK(r.error == error_code::invalid_regular_expression);
+    REQUIRE(r.error_message);
+    CHECK(r.error_message->starts_with("SubscribedTopicRegex `orders(` is not a valid regular expression: "));
+    CHECK(f.gc().groups().find("g") == nullptr);
+    p.subscribed_topic_regex = std::string(1 << 20, 'x');  // a program over RE2's memory budget
+    CHECK(f.gc().consumer_heartbeat("g", p, 1).error == error_code::invalid_regular_expression);
+    // Deep enough to overflow the stack of a recursive compiler; RE2 takes it, and it names no topic.
+    p.subscribed_topic_regex = std::string(100000, '(') + std::string(100000, ')');
+    const auto nested = f.gc().consumer_heartbeat("g", p, 1);
+    REQUIRE(nested.error == error_code::none);
+    CHECK(count(*nested.assignment) == 0);
+}
+
+TEST_CASE("consumer_group_coordinator: a pattern that makes a backtracking matcher exponential is matched at once") {
+    group_fixture f;
+    f.topics.add(std::string(60, 'a'), 3);
+    f.topics.add("aab", 1);
+    auto p = join_params_for({});
+    p.subscribed_topic_names.reset();
+    p.subscribed_topic_regex = "(a*)*b";  // 2^60 ways to fail on the long name, for a backtracker
+    const auto r = f.gc().consumer_heartbeat("g", p, 1);
+    REQUIRE(r.error == error_code::none);
+    CHECK(count(*r.assignment) == 1);
 }
 
 TEST_CASE("consumer_group_coordinator: ConsumerGroupDescribe shows epochs, assignor and assignments") {
