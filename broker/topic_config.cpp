@@ -147,7 +147,7 @@ const topic_config_key keys[] = {
     {"min.insync.replicas", "min.insync.replicas", [](const broker_config& c) { return std::to_string(c.min_insync_replicas); },
      long_in<1, i32max>, T::int32, "Replicas that must have a record for acks=all; with one replica only 1 can be met."},
     {"preallocate", "log.preallocate", [](const broker_config& c) { return std::string(c.log_preallocate ? "true" : "false"); },
-     boolean, T::boolean, "Preallocate segment files to their full size."},
+     boolean, T::boolean, "Size new segment files to segment.bytes at once (sparse, as Kafka does: no disk is reserved)."},
     {"remote.storage.enable", "", [](const broker_config&) { return std::string("false"); }, boolean, T::boolean,
      "Tiered storage. Accepted; segments stay local."},
     {"retention.bytes", "log.retention.bytes", [](const broker_config& c) { return std::to_string(c.log_retention_bytes); },

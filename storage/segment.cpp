@@ -62,8 +62,10 @@ std::shared_ptr<segment> segment::create(const std::string& dir, protocol::offse
         *err = existing < 0 ? static_cast<int>(-existing) : EEXIST;
         return nullptr;
     }
+    // Kafka's preallocate sets the new file's length (a sparse file): no disk is reserved, so a
+    // broker of many partitions does not fill its disk with empty segments.
     if (options.preallocate && options.segment_bytes > 0) {
-        if (int rc = ::posix_fallocate(file->fd(), 0, options.segment_bytes); rc != 0) {
+        if (int rc = file->truncate(options.segment_bytes); rc != 0) {
             *err = rc;
             return nullptr;
         }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <unordered_set>
 
 namespace samsa::broker {
 
@@ -119,40 +120,52 @@ void classic_group::remove_pending(std::string_view member_id) {
     if (it != pending_.end()) pending_.erase(it);
 }
 
+std::unordered_map<std::string_view, size_t> classic_group::supporters() const {
+    std::unordered_map<std::string_view, size_t> count;
+    std::unordered_set<std::string_view> named;  // a member that names a protocol twice counts once
+    for (const auto& [id, m] : members_) {
+        named.clear();
+        for (const auto& p : m.protocols)
+            if (named.insert(p.name).second) ++count[p.name];
+    }
+    return count;
+}
+
 bool classic_group::supports_protocols(std::string_view protocol_type, const std::vector<member_protocol>& protocols) const {
     if (members_.empty()) return !protocol_type.empty() && !protocols.empty();
     if (!protocol_type_ || *protocol_type_ != protocol_type) return false;
-    for (const auto& p : protocols) {
-        const bool everyone = std::all_of(members_.begin(), members_.end(),
-                                          [&](const auto& m) { return m.second.metadata_for(p.name) != nullptr; });
-        if (everyone) return true;
-    }
-    return false;
+    const auto count = supporters();
+    return std::any_of(protocols.begin(), protocols.end(), [&](const member_protocol& p) {
+        const auto it = count.find(p.name);
+        return it != count.end() && it->second == members_.size();
+    });
 }
 
 std::optional<std::string> classic_group::select_protocol() const {
     if (members_.empty()) return std::nullopt;
     // Candidates: protocols every member supports, in the first member's order (for ties).
-    std::vector<std::string> candidates;
+    const auto count = supporters();
+    std::vector<std::string_view> candidates;
+    std::unordered_map<std::string_view, size_t> votes;
     for (const auto& p : members_.begin()->second.protocols) {
-        const bool everyone = std::all_of(members_.begin(), members_.end(),
-                                          [&](const auto& m) { return m.second.metadata_for(p.name) != nullptr; });
-        if (everyone) candidates.push_back(p.name);
+        const auto it = count.find(p.name);
+        if (it != count.end() && it->second == members_.size() && votes.emplace(p.name, 0).second)
+            candidates.push_back(p.name);
     }
     if (candidates.empty()) return std::nullopt;
-    std::map<std::string, int> votes;
+    // Each member votes for the first candidate in its own order.
     for (const auto& [id, m] : members_) {
         for (const auto& p : m.protocols) {
-            if (std::find(candidates.begin(), candidates.end(), p.name) != candidates.end()) {
-                ++votes[p.name];
+            if (const auto it = votes.find(p.name); it != votes.end()) {
+                ++it->second;
                 break;
             }
         }
     }
-    std::string best = candidates.front();
-    for (const auto& c : candidates)
+    std::string_view best = candidates.front();
+    for (const auto c : candidates)
         if (votes[c] > votes[best]) best = c;
-    return best;
+    return std::string(best);
 }
 
 size_t classic_group::awaiting_join_count() const noexcept {

@@ -33,6 +33,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace samsa::broker {
@@ -192,6 +193,10 @@ private:
     std::map<std::string, classic_member, std::less<>> members_;
     std::map<std::string, std::string, std::less<>> static_members_;
     std::set<std::string, std::less<>> pending_;
+
+    // How many members name each protocol: one pass over every member's list, so a member that
+    // names many protocols costs linear time, not quadratic (the views point into members_).
+    [[nodiscard]] std::unordered_map<std::string_view, size_t> supporters() const;
 };
 
 } // namespace samsa::broker

@@ -321,6 +321,33 @@ TEST_CASE("log: the active segment reserves blocks ahead of its end and gives th
     CHECK(allocated(active) == 0);
 }
 
+TEST_CASE("log: preallocate sizes a new segment to segment.bytes without reserving its disk, as Kafka does") {
+    // Kafka sets the file's length; blocks reserved for every empty segment would fill the disk
+    // of a broker with many partitions.
+    temp_dir dir;
+    auto allocated = [](const std::string& path) {
+        struct stat st{};
+        REQUIRE(::stat(path.c_str(), &st) == 0);
+        return static_cast<uint64_t>(st.st_blocks) * 512;
+    };
+    log_config c = small_config(64 << 20);
+    c.preallocate = true;
+    log_fixture fx;
+    auto l = fx.open(dir / "t-0", c, clean_state());
+    const auto path = layout::segment_path(dir / "t-0", 0, layout::log_suffix);
+    CHECK(file_size(path) == 64u << 20);
+    CHECK(allocated(path) < 1 << 20);
+    auto r = append_copy(*l, make_simple_batch(4, 1000, 100), at(1000));
+    REQUIRE(r.error == error_code::none);
+    CHECK(allocated(path) < 1 << 20);
+    // Rolling trims the file to its batches.
+    REQUIRE(l->roll(1000) == error_code::none);
+    CHECK(file_size(path) < 8192);
+    const auto active = layout::segment_path(dir / "t-0", r.last_offset.value() + 1, layout::log_suffix);
+    CHECK(file_size(active) == 64u << 20);
+    CHECK(allocated(active) < 1 << 20);
+}
+
 TEST_CASE("log: segments roll by segment.ms measured on the batches' timestamps") {
     temp_dir dir;
     log_fixture fx;
