@@ -248,6 +248,9 @@ const config_key keys[] = {
      true, set_int<&B::max_connection_creation_rate, 0, i32max>, cluster},
     {"message.max.bytes", T::int32, "1048588", "[0,...]", "The largest record batch a produce request may append.", true,
      set_int<&B::message_max_bytes, 0, i32max>, cluster},
+    {"fetch.max.bytes", T::int32, "57671680", "[1024,...]",
+     "The most record bytes one fetch response carries: a request's max_bytes above it is lowered to it, at every version (KIP-541).",
+     true, set_int<&B::fetch_max_bytes, 1024, i32max>},
 
     // Topics.
     {"num.partitions", T::int32, "1", "[1,...]", "Partitions of a topic created without a partition count (auto-created or -1).", true,

@@ -97,6 +97,7 @@ struct broker_config {
     int32_t max_connection_creation_rate = INT32_MAX;
 
     int32_t message_max_bytes = 1048588;
+    int32_t fetch_max_bytes = 57671680;  // 55 MiB
     int32_t socket_request_max_bytes = 104857600;
     int32_t socket_send_buffer_bytes = -1;
     int32_t socket_receive_buffer_bytes = -1;

@@ -7,7 +7,6 @@
 #include "protocol/messages/fetch.h"
 
 #include <algorithm>
-#include <limits>
 
 namespace samsa::broker {
 
@@ -25,11 +24,11 @@ fetch_operation::~fetch_operation() {
 fetch_operation::read_pass fetch_operation::read_all() {
     read_pass pass;
     pass.results.reserve(context_.partitions.size());
-    // Fetch v3 added the request's max_bytes and KIP-74's rule that the first batch of the first
-    // partition with data is returned even when it exceeds the limits; older versions had neither.
-    const bool budgeted = settings_.version >= 3;
-    int64_t left = budgeted ? std::max(0, settings_.max_bytes) : std::numeric_limits<int32_t>::max();
-    bool min_one = budgeted;
+    // The partitions share max_bytes in order (before v3 it is the broker's fetch.max.bytes).
+    // Fetch v3 added KIP-74's rule that the first batch of the first partition with data is
+    // returned even when it exceeds the limits; before it they are hard limits.
+    int64_t left = std::max(0, settings_.max_bytes);
+    bool min_one = settings_.version >= 3;
     for (const auto& p : context_.partitions) {
         partition_read_options o;
         o.version = settings_.version;
@@ -41,7 +40,7 @@ fetch_operation::read_pass fetch_operation::read_all() {
         const size_t n = r.records_bytes();
         if (n > 0) {
             min_one = false;
-            if (budgeted) left = std::max<int64_t>(0, left - static_cast<int64_t>(n));
+            left = std::max<int64_t>(0, left - static_cast<int64_t>(n));
         }
         pass.bytes += n;
         if (r.error != error_code::none || r.diverging_epoch) pass.must_answer = true;

@@ -198,6 +198,31 @@ TEST_CASE("fetch: partition_max_bytes and max_bytes keep whole batches, the firs
     CHECK(part(resp, 0, 1).records.size() == 0);
 }
 
+TEST_CASE("fetch: the broker's fetch.max.bytes bounds every response, old versions included") {
+    data_path_fixture f(std::vector<std::pair<std::string, std::string>>{{"fetch.max.bytes", "1024"}});
+    f.create_topic("t", 2);
+    for (int i = 0; i < 4; ++i) produce(f, "t", 0, make_batch(numbered(0, 10, 20)));
+    for (int i = 0; i < 4; ++i) produce(f, "t", 1, make_batch(numbered(0, 10, 20)));
+    const size_t batch_size = f.log("t", 0)->size_bytes() / 4;
+    REQUIRE(batch_size > 300);
+    REQUIRE(batch_size < 500);
+    const size_t under_limit = 1024 / batch_size;  // whole batches that fit in 1024 bytes
+    // A request asking for 50 MiB gets what fits in 1024 bytes, shared by the partitions in order.
+    auto resp = f.call(make_fetch({{"t", 0, 0}, {"t", 1, 0}}), 11);
+    CHECK(part(resp, 0, 0).records.size() == under_limit * batch_size);
+    CHECK(part(resp, 0, 1).records.size() == 0);
+    // v2 has no max_bytes of its own: the broker's bound is its only bound. It counts the stored
+    // batches, which are then down-converted to the old format.
+    resp = f.call(make_fetch({{"t", 0, 0}, {"t", 1, 0}}), 2);
+    legacy_message_reader r(part(resp, 0, 0).records.bytes());
+    legacy_message m;
+    size_t messages = 0;
+    while (r.next(m)) ++messages;
+    CHECK(r.ok());
+    CHECK(messages == under_limit * 10);
+    CHECK(part(resp, 0, 1).records.size() == 0);
+}
+
 TEST_CASE("fetch: a long poll is woken by an append") {
     data_path_fixture f;
     f.create_topic("t", 2);
