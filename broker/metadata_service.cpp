@@ -88,12 +88,17 @@ std::optional<std::string> metadata_service::persist_change() {
     return std::nullopt;
 }
 
-std::optional<std::string> metadata_service::replace_topic(const topic_info& before, const topic_info& after) {
-    (void)topics_.erase(before.name);
-    (void)topics_.insert(after);
+std::optional<std::string> metadata_service::replace_topics(std::span<const topic_info> before,
+                                                           std::span<const topic_info> after) {
+    auto put = [this](std::span<const topic_info> infos) {
+        for (const auto& t : infos) {
+            (void)topics_.erase(t.name);
+            (void)topics_.insert(t);
+        }
+    };
+    put(after);
     if (auto err = persist_change()) {
-        (void)topics_.erase(after.name);
-        (void)topics_.insert(before);
+        put(before);
         return "Could not persist the metadata: " + *err;
     }
     return std::nullopt;
@@ -232,14 +237,26 @@ std::vector<create_outcome> metadata_service::create_topics(std::span<const new_
 }
 
 std::optional<std::string> metadata_service::set_topic_configs(std::string_view name, topic_configs configs) {
-    const topic_info* current = topics_.find(name);
-    if (current == nullptr) return "no topic " + std::string(name);
-    const topic_info before = *current;
-    topic_info after = before;
-    after.configs = std::move(configs);
-    if (auto err = replace_topic(before, after)) return err;
-    log_info("topic ", after.name, " configs changed");
-    if (auto err = logs_.apply_config(after)) log_error("cannot apply the new configs of ", after.name, ": ", *err);
+    std::pair<std::string, topic_configs> change{std::string(name), std::move(configs)};
+    return set_topic_configs(std::span(&change, 1));
+}
+
+std::optional<std::string> metadata_service::set_topic_configs(std::span<std::pair<std::string, topic_configs>> changes) {
+    std::vector<topic_info> before, after;
+    before.reserve(changes.size());
+    after.reserve(changes.size());
+    for (auto& [name, configs] : changes) {
+        const topic_info* current = topics_.find(name);
+        if (current == nullptr) return "no topic " + name;
+        before.push_back(*current);
+        after.push_back(*current);
+        after.back().configs = std::move(configs);
+    }
+    if (auto err = replace_topics(before, after)) return err;
+    for (const auto& t : after) {
+        log_info("topic ", t.name, " configs changed");
+        if (auto err = logs_.apply_config(t)) log_error("cannot apply the new configs of ", t.name, ": ", *err);
+    }
     return std::nullopt;
 }
 
@@ -251,7 +268,7 @@ std::optional<std::string> metadata_service::add_partitions(std::string_view nam
     after.partitions = partitions;
     // Logs first: a topic must never list a partition that has no log.
     if (auto err = logs_.create_partitions(after)) return "Could not create the partition logs: " + *err;
-    if (auto err = replace_topic(before, after)) return err;
+    if (auto err = replace_topics(std::span(&before, 1), std::span(&after, 1))) return err;
     log_info("topic ", after.name, " grew from ", before.partitions, " to ", partitions, " partition(s)");
     return std::nullopt;
 }

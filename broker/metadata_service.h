@@ -79,6 +79,9 @@ public:
     // hands the topic's new settings to its partition logs. Returns why it failed (nothing
     // changed then), or nullopt.
     [[nodiscard]] std::optional<std::string> set_topic_configs(std::string_view name, topic_configs configs);
+    // The same for several topics (each existing, named once) with one save: all of them change
+    // or, when the save fails, none does.
+    [[nodiscard]] std::optional<std::string> set_topic_configs(std::span<std::pair<std::string, topic_configs>> changes);
 
     // Grows an existing topic to `partitions` (more than it has; validated by the caller):
     // creates the new partition logs, then persists. Returns why it failed, or nullopt.
@@ -90,8 +93,10 @@ private:
     [[nodiscard]] metadata_image image() const;
     // Saves the image under the next epoch: the store's error (the epoch unchanged), or nothing.
     [[nodiscard]] std::optional<std::string> persist_change();
-    // Puts `after` in place of `before` (same name) and persists it; on failure `before` is back.
-    [[nodiscard]] std::optional<std::string> replace_topic(const topic_info& before, const topic_info& after);
+    // Puts each of `after` in place of the `before` of the same name and persists them with one
+    // save; on failure every `before` is back.
+    [[nodiscard]] std::optional<std::string> replace_topics(std::span<const topic_info> before,
+                                                            std::span<const topic_info> after);
 
     const broker_config& cfg_;
     metadata_store& store_;

@@ -86,7 +86,8 @@ cluster-wide dynamic defaults (BROKER with the empty name: only the keys set the
 BROKER_LOGGER (the `root` logger's level), with Kafka's sources: `TOPIC_CONFIG` (1),
 `DYNAMIC_BROKER_CONFIG` (2), `DYNAMIC_DEFAULT_BROKER_CONFIG` (3), `STATIC_BROKER_CONFIG` (4, the
 file or `--override`), `DEFAULT_CONFIG` (5) and `DYNAMIC_BROKER_LOGGER_CONFIG` (6), the synonyms
-behind each value (most specific first), read-only flags, types and (v3+) documentation.
+behind each value (most specific first), read-only flags, types and (v3+) documentation. A
+resource named more than once is described at each place, as Kafka does.
 
 - AlterConfigs replaces all the dynamic settings of a resource; IncrementalAlterConfigs applies
   SET, DELETE, APPEND and SUBTRACT to single keys (APPEND and SUBTRACT only to LIST keys).
@@ -94,6 +95,11 @@ behind each value (most specific first), read-only flags, types and (v3+) docume
   read-only broker key is `INVALID_REQUEST` ("Cannot update these configs dynamically"), as are
   a null value, a key named twice, another broker's id and APPEND/SUBTRACT on a logger; an
   unknown topic is `UNKNOWN_TOPIC_OR_PARTITION`. A failed resource changes nothing.
+- A resource (type and name) named more than once in one AlterConfigs or IncrementalAlterConfigs
+  request is `INVALID_REQUEST` ("Each resource must appear at most once.") at every place it
+  appears, and none of its copies is applied, as in Kafka; the other resources are answered. The
+  topic changes of one request are saved together, with one write (Kafka's controller commits a
+  request's config records as one batch).
 - Topic overrides are stored with the topic in `samsa-metadata.json`. Dynamic broker settings and
   client quotas are stored in `samsa-dynamic-config.json` in the first data directory (replaced
   atomically) and applied again at start-up. Logger levels last until the broker stops, as in

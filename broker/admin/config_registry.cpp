@@ -169,8 +169,20 @@ config_result config_registry::set_topic(const std::string& name, topic_configs 
     for (const auto& [k, v] : values)
         if (auto problem = topic_config_problem(k, v)) return failed(error_code::invalid_config, *problem);
     if (validate_only) return {};
+    if (holding_) {
+        held_.emplace_back(name, std::move(values));
+        return {};
+    }
     if (auto err = metadata_.set_topic_configs(name, std::move(values))) return failed(error_code::unknown_server_error, *err);
     return {};
+}
+
+std::optional<std::string> config_registry::topic_change_batch::commit() {
+    registry_.holding_ = false;
+    auto held = std::move(registry_.held_);
+    registry_.held_.clear();
+    if (held.empty()) return std::nullopt;
+    return registry_.metadata_.set_topic_configs(std::span(held));
 }
 
 config_result config_registry::set_broker(const std::string& name, config_map values, bool validate_only) {

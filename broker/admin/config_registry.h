@@ -52,6 +52,25 @@ public:
     [[nodiscard]] config_result incremental_alter(int8_t resource_type, const std::string& name,
                                                   std::span<const config_change> changes, bool validate_only);
 
+    // One save for a request's topic overrides. While a batch is open, the topic changes alter()
+    // and incremental_alter() accept (checked, answered with no error) are kept back; commit()
+    // saves them together and returns why that failed (none of them changed then). A batch that
+    // ends without commit() drops what it held. Each topic may be held once per batch.
+    class topic_change_batch {
+    public:
+        explicit topic_change_batch(config_registry& registry) noexcept : registry_(registry) { registry_.holding_ = true; }
+        ~topic_change_batch() {
+            registry_.holding_ = false;
+            registry_.held_.clear();
+        }
+        topic_change_batch(const topic_change_batch&) = delete;
+        topic_change_batch& operator=(const topic_change_batch&) = delete;
+        [[nodiscard]] std::optional<std::string> commit();
+
+    private:
+        config_registry& registry_;
+    };
+
     [[nodiscard]] const client_quota_table& quotas() const noexcept { return quotas_; }
     // AlterClientQuotas: checks every entry, applies the valid ones (unless validate_only) and
     // persists once. One result per entry, in order.
@@ -76,6 +95,8 @@ private:
     config_layers layers_;
     client_quota_table quotas_;
     std::string root_log_level_;
+    bool holding_ = false;
+    std::vector<std::pair<std::string, topic_configs>> held_;
 };
 
 } // namespace samsa::broker

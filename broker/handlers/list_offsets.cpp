@@ -3,12 +3,18 @@
 // timestamp, -4 (v8+) the earliest local offset (the log start: no tiered storage), -5 (v9+) the
 // latest tiered offset (none: -1); any other value is the first record whose timestamp is at least
 // that (offset -1 when none is). v0 answers in its old form: up to max_num_offsets offsets, newest
-// first, from the segment boundaries.
+// first, from the segment boundaries. At v1+ a partition named more than once in one request is
+// answered INVALID_REQUEST at every place it appears, without being looked up, as Kafka does; v0
+// answers each copy.
 #include "broker/handlers/handlers.h"
 #include "broker/partition_manager.h"
 #include "broker/request_context.h"
 #include "protocol/kafka_ids.h"
 #include "protocol/messages/list_offsets.h"
+
+#include <set>
+#include <string_view>
+#include <utility>
 
 namespace samsa::broker {
 
@@ -83,17 +89,40 @@ list_offsets_response::list_offsets_partition_response answer(partition_manager&
     return out;
 }
 
+using partition_key = std::pair<std::string_view, int32_t>;
+
+// The (topic, partition) pairs the request names more than once; they borrow the request's names.
+std::set<partition_key> duplicated_partitions(const list_offsets_request& req) {
+    std::set<partition_key> seen, twice;
+    for (const auto& t : req.topics)
+        for (const auto& p : t.partitions)
+            if (partition_key k{t.name, p.partition_index}; !seen.insert(k).second) twice.insert(k);
+    return twice;
+}
+
 handler_result handle(request_context& ctx, protocol::bytes_view body) {
     const int16_t v = ctx.api_version();
     list_offsets_request req;
     if (auto st = protocol::decode_body(body, v, req); st != protocol::decode_status::ok) return handler_result::malformed(st);
 
+    // Each copy of a repeated partition would otherwise redo the search (a max-timestamp or time
+    // lookup may read and decompress a batch), so they are refused before any work is done.
+    const std::set<partition_key> duplicated = v >= 1 ? duplicated_partitions(req) : std::set<partition_key>{};
     list_offsets_response resp;
     resp.topics.reserve(req.topics.size());
     for (const auto& t : req.topics) {
         list_offsets_response::list_offsets_topic_response tr;
         tr.name = t.name;
-        for (const auto& p : t.partitions) tr.partitions.push_back(answer(ctx.partitions(), t.name, p, v, req.isolation_level));
+        tr.partitions.reserve(t.partitions.size());
+        for (const auto& p : t.partitions) {
+            if (duplicated.contains(partition_key{t.name, p.partition_index})) {
+                auto& refused = tr.partitions.emplace_back();
+                refused.partition_index = p.partition_index;
+                refused.error_code = to_int(error_code::invalid_request);
+                continue;
+            }
+            tr.partitions.push_back(answer(ctx.partitions(), t.name, p, v, req.isolation_level));
+        }
         resp.topics.push_back(std::move(tr));
     }
     return ctx.respond(resp);

@@ -5,6 +5,7 @@
 // and responses decoded again; record batches are built with protocol/record_batch_builder.h.
 #pragma once
 
+#include "broker/admin/config_registry.h"
 #include "broker/admin/quota_manager.h"
 #include "broker/dispatcher.h"
 #include "broker/handlers/handlers.h"
@@ -208,6 +209,15 @@ public:
         services_.quotas = &quotas_;
     }
 
+    // Serves the configuration APIs (DescribeConfigs, AlterConfigs, IncrementalAlterConfigs) from
+    // now on, with a config_registry over this fixture's configuration, metadata and storage.
+    config_registry& enable_configs() {
+        configs_ = std::make_unique<config_registry>(cfg_, md_, storage_, dir_.path());
+        configs_->load();
+        services_.configs = configs_.get();
+        return *configs_;
+    }
+
     // Hands out producer ids (InitProducerId) from `ids` from now on.
     void set_producer_ids(producer_id_manager* ids) { services_.producer_ids = ids; }
     // Serves the transaction and group APIs with these coordinators from now on (null: none).
@@ -237,6 +247,7 @@ private:
     std::deque<std::vector<uint8_t>> responses_;  // response frames of call(): decoded records borrow them
     client_quota_table quota_table_;
     quota_manager quotas_{cfg_, quota_table_};
+    std::unique_ptr<config_registry> configs_;
 };
 
 // ---- record helpers --------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 // Tests broker/handlers/list_offsets.cpp and broker/handlers/offset_for_leader_epoch.cpp: offsets
-// by time (latest, earliest, max timestamp, a timestamp search), the old v0 form, leader epochs.
+// by time (latest, earliest, max timestamp, a timestamp search), the old v0 form, leader epochs,
+// partitions named more than once in one request.
 #include "protocol/messages/list_offsets.h"
 #include "protocol/messages/offset_for_leader_epoch.h"
 #include "protocol/messages/produce.h"
@@ -104,6 +105,54 @@ TEST_CASE("list_offsets: unknown topics and partitions, fenced and unknown leade
     p.current_leader_epoch = 1;
     req.topics.push_back({"t", {p}});
     CHECK(f.call(req, 4).topics[0].partitions[0].error_code == to_int(error_code::unknown_leader_epoch));
+}
+
+TEST_CASE("list_offsets: a partition named twice is INVALID_REQUEST at each place from v1, answered each time at v0") {
+    data_path_fixture f;
+    fill(f);
+    f.create_topic("u", 2);
+    auto entry = [](int32_t partition, int64_t timestamp) {
+        list_offsets_request::list_offsets_partition p;
+        p.partition_index = partition;
+        p.timestamp = timestamp;
+        p.max_num_offsets = 10;
+        return p;
+    };
+    // t-0 appears three times (twice under one topic entry, once under a second entry for t);
+    // u-0 and u-1 once each, and "nope"-0 twice.
+    list_offsets_request req;
+    req.replica_id = -1;
+    req.topics.push_back({"t", {entry(0, -3), entry(0, 1500)}});
+    req.topics.push_back({"u", {entry(0, -1), entry(1, -2)}});
+    req.topics.push_back({"t", {entry(0, -1)}});
+    req.topics.push_back({"nope", {entry(0, -1), entry(0, -1)}});
+    for (int16_t v : {1, 5, 7, 9}) {
+        CAPTURE(v);
+        const auto resp = f.call(req, v);
+        REQUIRE(resp.topics.size() == 4);
+        std::vector<std::pair<std::string, int16_t>> errors;
+        for (const auto& t : resp.topics)
+            for (const auto& p : t.partitions) {
+                errors.emplace_back(t.name + "-" + std::to_string(p.partition_index), p.error_code);
+                if (p.error_code == to_int(error_code::invalid_request)) {
+                    CHECK(p.offset == -1);
+                    CHECK(p.timestamp == -1);
+                    CHECK(p.leader_epoch == -1);
+                }
+            }
+        const int16_t invalid = to_int(error_code::invalid_request);
+        CHECK(errors == std::vector<std::pair<std::string, int16_t>>{
+                            {"t-0", invalid}, {"t-0", invalid}, {"u-0", 0}, {"u-1", 0}, {"t-0", invalid},
+                            {"nope-0", invalid}, {"nope-0", invalid}});
+        CHECK(resp.topics[1].partitions[0].offset == 0);
+    }
+    // v0 has no such check: every copy is looked up.
+    const auto old = f.call(req, 0);
+    REQUIRE(old.topics.size() == 4);
+    REQUIRE(old.topics[0].partitions.size() == 2);
+    CHECK(old.topics[0].partitions[0].error_code == 0);
+    CHECK(old.topics[2].partitions[0].old_style_offsets == std::vector<int64_t>{4, 0});
+    CHECK(old.topics[3].partitions[1].error_code == to_int(error_code::unknown_topic_or_partition));
 }
 
 TEST_CASE("offset_for_leader_epoch: the end offset of an epoch from the log's epoch cache") {
