@@ -6,7 +6,9 @@
 // the topic has a flush policy (produce/produce_completion.h), bounded by timeout_ms. Other acks:
 // INVALID_REQUIRED_ACKS. As in Kafka, error_message and record_errors (v8+) are filled only when
 // the record checks refused records, and an acks=0 request that failed anywhere closes the
-// connection: its client learns of errors only that way.
+// connection: its client learns of errors only that way. A partition named more than once keeps
+// only its last copy, as in Kafka (whose handler turns the request into a map): the earlier
+// copies are neither checked, appended nor answered.
 #include "broker/admin/quota_manager.h"
 #include "broker/admin/topic_compression.h"
 #include "broker/handlers/handlers.h"
@@ -15,6 +17,11 @@
 #include "broker/produce/produce_records.h"
 #include "broker/request_context.h"
 #include "protocol/messages/produce.h"
+
+#include <map>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 namespace samsa::broker {
 
@@ -39,6 +46,23 @@ std::string acks0_failure(const request_context& ctx, const produce_response& re
     return out;
 }
 
+// For each topic entry, which of its partition entries a later entry of the request names again.
+std::vector<std::vector<bool>> superseded_entries(const produce_request& req) {
+    std::map<std::pair<std::string_view, int32_t>, std::pair<size_t, size_t>> last;
+    std::vector<std::vector<bool>> superseded(req.topic_data.size());
+    for (size_t t = 0; t < req.topic_data.size(); ++t) {
+        const auto& topic = req.topic_data[t];
+        superseded[t].assign(topic.partition_data.size(), false);
+        for (size_t p = 0; p < topic.partition_data.size(); ++p) {
+            auto [it, first] = last.try_emplace({topic.name, topic.partition_data[p].index}, t, p);
+            if (first) continue;
+            superseded[it->second.first][it->second.second] = true;
+            it->second = {t, p};
+        }
+    }
+    return superseded;
+}
+
 handler_result handle(request_context& ctx, protocol::bytes_view body) {
     const int16_t v = ctx.api_version();
     produce_request req;
@@ -50,11 +74,15 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
     produce_response resp;
     resp.responses.reserve(req.topic_data.size());
     std::vector<produce_completion::pending> durable;
-    for (auto& t : req.topic_data) {
+    const auto superseded = superseded_entries(req);
+    for (size_t ti = 0; ti < req.topic_data.size(); ++ti) {
+        const auto& t = req.topic_data[ti];
         produce_response::topic_produce_response tr;
         tr.name = t.name;
         tr.partition_responses.reserve(t.partition_data.size());
-        for (const auto& p : t.partition_data) {
+        for (size_t pi = 0; pi < t.partition_data.size(); ++pi) {
+            if (superseded[ti][pi]) continue;
+            const auto& p = t.partition_data[pi];
             produce_response::partition_produce_response pr;
             pr.index = p.index;
             if (!valid_acks) {
@@ -102,7 +130,7 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
             }
             tr.partition_responses.push_back(std::move(pr));
         }
-        resp.responses.push_back(std::move(tr));
+        if (!tr.partition_responses.empty() || t.partition_data.empty()) resp.responses.push_back(std::move(tr));
     }
     // Produce byte-rate quota: the response says how long to back off and the connection stops
     // reading for that long (KIP-219); with acks=0 only the latter.

@@ -269,6 +269,32 @@ TEST_CASE("produce: a whole request with several topics and partitions answers e
     CHECK(f.log("a", 1)->log_end_offset() == offset(1));
 }
 
+TEST_CASE("produce: a partition named more than once keeps only its last copy, as in Kafka") {
+    // Each copy would otherwise be checked (perhaps decompressed) and appended again.
+    data_path_fixture f;
+    f.create_topic("a", 2);
+    const auto b1 = make_batch({{"k", "1", {}}});
+    const auto b2 = make_batch({{"k", "2", {}}, {"k", "3", {}}});
+    const auto b3 = make_batch({{"k", "4", {}}, {"k", "5", {}}, {"k", "6", {}}});
+    produce_request req;
+    req.acks = 1;
+    req.topic_data.push_back({"a", {{0, records::from_bytes(b1)}, {1, records::from_bytes(b1)}}});
+    req.topic_data.push_back({"a", {{0, records::from_bytes(b2)}}});
+    req.topic_data.push_back({"a", {{0, records::from_bytes(b3)}}});
+    const auto resp = f.call(req, 8);
+    // One answer per partition: the first topic entry answers partition 1 only, the second none.
+    REQUIRE(resp.responses.size() == 2);
+    REQUIRE(resp.responses[0].partition_responses.size() == 1);
+    CHECK(resp.responses[0].partition_responses[0].index == 1);
+    REQUIRE(resp.responses[1].partition_responses.size() == 1);
+    CHECK(resp.responses[1].partition_responses[0].index == 0);
+    CHECK(resp.responses[1].partition_responses[0].base_offset == 0);
+    CHECK(f.log("a", 0)->log_end_offset() == offset(3));
+    const auto stored = fetch_all(f, "a", 0);
+    REQUIRE(stored.size() == 3);
+    CHECK(stored[0].value == "4");
+}
+
 TEST_CASE("produce: records without a key on a compacted topic get INVALID_RECORD with record_errors") {
     data_path_fixture f;
     f.create_topic("c", 1, {{"cleanup.policy", std::string("compact")}});
