@@ -6,6 +6,7 @@
 #include <chrono>
 #include <set>
 #include <stdexcept>
+#include <vector>
 
 namespace samsa::broker {
 
@@ -91,16 +92,24 @@ void log_storage::schedule_tick() {
 std::optional<std::string> log_storage::create_partitions(const topic_info& topic) {
     const auto config = storage_config_for(cfg_, topic.configs);
     const int64_t now = wall_ms();
+    std::vector<storage::topic_partition> made;
     for (int32_t p = 0; p < topic.partitions; ++p) {
+        storage::topic_partition tp{topic.name, protocol::partition_id(p)};
+        if (manager_.get(tp)) continue;
         std::string error;
-        if (!manager_.get_or_create({topic.name, protocol::partition_id(p)}, config, now, &error))
-            return "cannot create the log of " + topic.name + "-" + std::to_string(p) + ": " + error;
+        if (!manager_.get_or_create(tp, config, now, &error)) {
+            // Out of descriptors or space, most likely: the logs made so far would hold on to
+            // both for a topic that does not exist, so they go again.
+            for (const auto& m : made) (void)manager_.remove(m);
+            return "cannot create the log of " + tp.dir_name() + ": " + error;
+        }
+        made.push_back(std::move(tp));
     }
     return std::nullopt;
 }
 
-std::optional<std::string> log_storage::delete_partitions(const topic_info& topic) {
-    for (int32_t p = 0; p < topic.partitions; ++p) (void)manager_.remove({topic.name, protocol::partition_id(p)});
+std::optional<std::string> log_storage::delete_partitions(const topic_info& topic, int32_t first) {
+    for (int32_t p = first; p < topic.partitions; ++p) (void)manager_.remove({topic.name, protocol::partition_id(p)});
     return std::nullopt;
 }
 

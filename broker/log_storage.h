@@ -35,7 +35,7 @@ public:
     void open(const topic_table& topics);
 
     [[nodiscard]] std::optional<std::string> create_partitions(const topic_info& topic) override;
-    [[nodiscard]] std::optional<std::string> delete_partitions(const topic_info& topic) override;
+    [[nodiscard]] std::optional<std::string> delete_partitions(const topic_info& topic, int32_t first) override;
     [[nodiscard]] std::optional<std::string> close() override;
     [[nodiscard]] std::optional<std::string> apply_config(const topic_info& topic) override;
 

@@ -26,6 +26,21 @@ create_outcome failed(error_code e, std::string message, const new_topic& t) {
     return o;
 }
 
+// The partitions `topics` ask for, counted as Kafka counts them against its per-request bound,
+// before any other check: a duplicated name adds nothing (it fails anyway), nor does an invalid
+// count; -1 adds num.partitions, an assignment its length.
+int64_t requested_partitions(std::span<const new_topic> topics, const std::map<std::string_view, int>& occurrences,
+                             int32_t default_partitions) {
+    int64_t total = 0;
+    for (const auto& t : topics) {
+        if (occurrences.at(t.name) > 1) continue;
+        if (!t.assignments.empty()) total += static_cast<int64_t>(t.assignments.size());
+        else if (t.num_partitions == -1) total += default_partitions;
+        else if (t.num_partitions > 0) total += t.num_partitions;
+    }
+    return total;
+}
+
 } // namespace
 
 protocol::uuid random_uuid() {
@@ -195,6 +210,11 @@ std::vector<create_outcome> metadata_service::create_topics(std::span<const new_
 
     std::vector<create_outcome> out;
     out.reserve(topics.size());
+    if (requested_partitions(topics, occurrences, cfg_.num_partitions) > max_partitions_per_request) {
+        // Kafka fails the whole request, validate_only too, and answers every topic of it alike.
+        for (const auto& t : topics) out.push_back(failed(error_code::policy_violation, std::string(too_many_partitions_message), t));
+        return out;
+    }
     std::vector<size_t> created;  // indexes into `out`
     for (const auto& t : topics) {
         if (occurrences[t.name] > 1) {
@@ -207,6 +227,7 @@ std::vector<create_outcome> metadata_service::create_topics(std::span<const new_
             continue;
         }
         outcome.topic.id = fresh_topic_id();
+        // On failure the storage has removed the logs it made for this topic: nothing is left.
         if (auto err = logs_.create_partitions(outcome.topic)) {
             log_error("cannot create the partitions of topic ", t.name, ": ", *err);
             out.push_back(failed(error_code::unknown_server_error, "Could not create the partition logs: " + *err, t));
@@ -224,7 +245,7 @@ std::vector<create_outcome> metadata_service::create_topics(std::span<const new_
         for (const size_t i : created) {
             auto& o = out[i];
             (void)topics_.erase(o.topic.name);
-            if (auto derr = logs_.delete_partitions(o.topic)) log_error("cannot remove the partitions of ", o.topic.name, ": ", *derr);
+            if (auto derr = logs_.delete_partitions(o.topic, 0)) log_error("cannot remove the partitions of ", o.topic.name, ": ", *derr);
             const new_topic request{o.topic.name, -1, -1, {}, {}};
             o = failed(error_code::unknown_server_error, "Could not persist the metadata: " + *err, request);
         }
@@ -266,9 +287,14 @@ std::optional<std::string> metadata_service::add_partitions(std::string_view nam
     const topic_info before = *current;
     topic_info after = before;
     after.partitions = partitions;
-    // Logs first: a topic must never list a partition that has no log.
+    // Logs first: a topic must never list a partition that has no log. Either step failing
+    // leaves none of the new logs behind.
     if (auto err = logs_.create_partitions(after)) return "Could not create the partition logs: " + *err;
-    if (auto err = replace_topics(std::span(&before, 1), std::span(&after, 1))) return err;
+    if (auto err = replace_topics(std::span(&before, 1), std::span(&after, 1))) {
+        if (auto derr = logs_.delete_partitions(after, before.partitions))
+            log_error("cannot remove the new partitions of ", after.name, ": ", *derr);
+        return err;
+    }
     log_info("topic ", after.name, " grew from ", before.partitions, " to ", partitions, " partition(s)");
     return std::nullopt;
 }
@@ -331,7 +357,7 @@ std::vector<delete_outcome> metadata_service::delete_topics(std::span<const dele
     for (const auto& [i, info] : deleted) {
         log_info("deleted topic ", info.name, " (id ", info.id.to_base64(), ")");
         // The topic is gone from the metadata already; leftover files are logged, not reported.
-        if (auto err = logs_.delete_partitions(info)) log_error("cannot remove the partitions of ", info.name, ": ", *err);
+        if (auto err = logs_.delete_partitions(info, 0)) log_error("cannot remove the partitions of ", info.name, ": ", *err);
     }
     return out;
 }

@@ -69,7 +69,8 @@ public:
     [[nodiscard]] std::optional<std::string> ensure_persisted();
 
     // Validates each topic, creates the valid ones (unless `validate_only`) and persists once.
-    // One outcome per request entry, in order.
+    // One outcome per request entry, in order. A request for more than max_partitions_per_request
+    // partitions in all creates nothing: every entry fails with POLICY_VIOLATION.
     [[nodiscard]] std::vector<create_outcome> create_topics(std::span<const new_topic> topics, bool validate_only);
 
     // Deletes each target and persists once. One outcome per target, in order.
@@ -84,7 +85,8 @@ public:
     [[nodiscard]] std::optional<std::string> set_topic_configs(std::span<std::pair<std::string, topic_configs>> changes);
 
     // Grows an existing topic to `partitions` (more than it has; validated by the caller):
-    // creates the new partition logs, then persists. Returns why it failed, or nullopt.
+    // creates the new partition logs, then persists. Returns why it failed (none of the new
+    // logs is left then), or nullopt.
     [[nodiscard]] std::optional<std::string> add_partitions(std::string_view name, int32_t partitions);
 
 private:

@@ -14,10 +14,11 @@ namespace samsa::broker {
 class partition_storage {
 public:
     virtual ~partition_storage() = default;
-    // Creates the logs of every partition of `topic`. Returns why it failed, or nullopt.
+    // Creates the logs of every partition of `topic` that has none. Returns why it failed, or
+    // nullopt; a failure removes again the logs this call made, so a topic never half exists.
     [[nodiscard]] virtual std::optional<std::string> create_partitions(const topic_info& topic) = 0;
-    // Removes the logs of every partition of `topic`. Returns why it failed, or nullopt.
-    [[nodiscard]] virtual std::optional<std::string> delete_partitions(const topic_info& topic) = 0;
+    // Removes the logs of partitions `first` and up of `topic`. Returns why it failed, or nullopt.
+    [[nodiscard]] virtual std::optional<std::string> delete_partitions(const topic_info& topic, int32_t first) = 0;
     // Flushes and closes every log (shutdown). Returns why it failed, or nullopt.
     [[nodiscard]] virtual std::optional<std::string> close() = 0;
     // Hands the topic's current settings (overrides over the broker defaults, which may have
@@ -33,7 +34,7 @@ public:
 class metadata_only_storage final : public partition_storage {
 public:
     [[nodiscard]] std::optional<std::string> create_partitions(const topic_info&) override { return std::nullopt; }
-    [[nodiscard]] std::optional<std::string> delete_partitions(const topic_info&) override { return std::nullopt; }
+    [[nodiscard]] std::optional<std::string> delete_partitions(const topic_info&, int32_t) override { return std::nullopt; }
     [[nodiscard]] std::optional<std::string> close() override { return std::nullopt; }
 };
 

@@ -20,6 +20,13 @@ namespace samsa::broker {
 // every metadata response lists them all.
 inline constexpr int32_t max_partitions_per_topic = 100000;
 
+// More new partitions than this in one request are refused: Kafka's controller writes at most
+// this many records for one user operation, one per new partition. CreateTopics refuses the
+// whole request (POLICY_VIOLATION), CreatePartitions the topic that would go past it and every
+// later one (UNKNOWN_SERVER_ERROR); Metadata's auto-creation counts as a CreateTopics.
+inline constexpr int64_t max_partitions_per_request = 10000;
+inline constexpr std::string_view too_many_partitions_message = "Excessively large number of partitions per request.";
+
 struct topic_info {
     std::string name;
     protocol::uuid id;

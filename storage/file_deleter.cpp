@@ -10,6 +10,13 @@
 
 namespace samsa::storage {
 
+namespace {
+
+// How long a removal that ran out of file descriptors waits before it tries again.
+constexpr auto retry_delay = std::chrono::milliseconds(200);
+
+} // namespace
+
 int remove_tree(const std::string& path) noexcept {
     try {
         struct stat st{};
@@ -89,11 +96,19 @@ void file_deleter::main() {
         item it = std::move(*next);
         items_.erase(next);
         busy_ = true;
+        const bool last_chance = stopping_;
         lock.unlock();
         uint64_t n = 0;
-        for (const auto& p : it.paths)
-            if (remove_tree(p) == 0) ++n;
+        std::vector<std::string> retry;
+        for (auto& p : it.paths) {
+            const int err = remove_tree(p);
+            if (err == 0) ++n;
+            // Out of descriptors passes (they run out in a burst of creations, whose rollback
+            // gives them back): try again rather than leave the files until the next start-up.
+            else if ((err == EMFILE || err == ENFILE) && !last_chance) retry.push_back(std::move(p));
+        }
         lock.lock();
+        if (!retry.empty()) items_.push_back(item{std::chrono::steady_clock::now() + retry_delay, std::move(retry)});
         busy_ = false;
         removed_ += n;
         cv_.notify_all();

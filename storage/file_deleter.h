@@ -2,8 +2,9 @@
 // files already renamed "*.deleted" (after file.delete.delay.ms, so readers that still hold them
 // finish; an open descriptor keeps the data readable after the unlink anyway) and partition
 // directories renamed "*-delete". Unlinking a large file can take a long time, so it never runs on
-// the event loop. Owned by log_manager (or a test); the destructor carries out everything still
-// queued, then joins. Any thread may call schedule().
+// the event loop. A removal that fails for want of file descriptors is tried again later. Owned
+// by log_manager (or a test); the destructor carries out everything still queued, then joins.
+// Any thread may call schedule().
 #pragma once
 
 #include <chrono>

@@ -211,8 +211,16 @@ std::shared_ptr<log> log_manager::get_or_create(const topic_partition& tp, const
     log_load_state state;
     state.clean_shutdown = true;
     state.now_ms = now_ms;
-    auto l = log::open(layout::join(d.path, tp.dir_name()), tp, config, context(), state, error);
-    if (!l) return nullptr;
+    const std::string path = layout::join(d.path, tp.dir_name());
+    struct stat st{};
+    const bool existed = ::lstat(path.c_str(), &st) == 0;
+    auto l = log::open(path, tp, config, context(), state, error);
+    if (!l) {
+        // A directory made here and left half filled would be loaded as a partition at the next
+        // start, or taken up by the next creation of this partition.
+        if (!existed && ::lstat(path.c_str(), &st) == 0) discard_dir(d.path, path, tp.dir_name());
+        return nullptr;
+    }
     // The new directory's entry in the log dir must survive a crash along with its contents.
     std::string parent = d.path;
     flusher_->run([parent] { return sync_dir(parent); }, {});
@@ -229,15 +237,7 @@ bool log_manager::remove(const topic_partition& tp) {
     std::shared_ptr<log> l = it->second;
     dir_state& d = *dirs_[dir_of_[tp]];
     l->close();
-    std::string target = layout::join(d.path, tp.dir_name() + "." + unique_suffix() + std::string(layout::delete_dir_suffix));
-    if (::rename(l->dir().c_str(), target.c_str()) == 0) {
-        deleter_->schedule({target}, 0);
-        std::string parent = d.path;
-        flusher_->run([parent] { return sync_dir(parent); }, {});
-    } else {
-        // The files stay where they are; renaming failed, so remove them in place.
-        deleter_->schedule({l->dir()}, 0);
-    }
+    discard_dir(d.path, l->dir(), tp.dir_name());
     logs_.erase(it);
     dir_of_.erase(tp);
     written_start_offsets_.erase(tp);
@@ -245,6 +245,17 @@ bool log_manager::remove(const topic_partition& tp) {
     d.start_offsets.erase(tp);
     --d.partitions;
     return true;
+}
+
+void log_manager::discard_dir(const std::string& parent, const std::string& dir, const std::string& name) {
+    std::string target = layout::join(parent, name + "." + unique_suffix() + std::string(layout::delete_dir_suffix));
+    if (::rename(dir.c_str(), target.c_str()) == 0) {
+        deleter_->schedule({target}, 0);
+        flusher_->run([parent] { return sync_dir(parent); }, {});
+    } else {
+        // The files stay where they are; renaming failed, so remove them in place.
+        deleter_->schedule({dir}, 0);
+    }
 }
 
 std::vector<topic_partition> log_manager::partitions() const {

@@ -60,7 +60,7 @@ public:
 
     [[nodiscard]] std::shared_ptr<log> get(const topic_partition& tp) const;
     // Creates the partition's log in the log dir holding the fewest partitions, or returns the
-    // existing one. Null with `*error` on an I/O failure.
+    // existing one. Null with `*error` on an I/O failure; the directory it made then goes again.
     [[nodiscard]] std::shared_ptr<log> get_or_create(const topic_partition& tp, const log_config& config,
                                                      int64_t now_ms, std::string* error);
     // Closes the log, renames its directory "<topic>-<partition>.<id>-delete" and removes it on
@@ -95,6 +95,10 @@ private:
 
     [[nodiscard]] bool open_dir(dir_state& d, int64_t now_ms, std::string* error);
     [[nodiscard]] log_context context() noexcept;
+    // Renames the partition directory `dir` (in log dir `parent`, named `name`) "*-delete", so
+    // that neither a new log nor the next start-up takes it for a partition, and removes it on
+    // the deleter thread.
+    void discard_dir(const std::string& parent, const std::string& dir, const std::string& name);
     // Runs `work` on the flusher thread and waits for it, running completions meanwhile.
     int run_on_flusher(std::function<int()> work);
     void wait_for(const std::function<bool()>& done);

@@ -74,6 +74,12 @@ itself be set statically or dynamically) or, without one, Kafka's default. Chang
 topic's partitions at once: a shorter `retention.ms` is what the next retention pass (every
 `log.retention.check.interval.ms`) deletes by.
 
+A topic may have up to 100 000 partitions (more is `INVALID_PARTITIONS`) and, as in Kafka, one
+request may create up to 10 000: a CreateTopics (or a Metadata request's auto-creations) over it
+creates nothing and answers every topic `POLICY_VIOLATION` "Excessively large number of partitions
+per request.", validate_only too; a CreatePartitions fails the topic that would go past it and
+every later one with `UNKNOWN_SERVER_ERROR`.
+
 | Key | Type | Broker synonym | Default here | Description |
 |---|---|---|---|---|
 )";

@@ -2,7 +2,10 @@
 // (admin/partition_growth.h: INVALID_PARTITIONS for no increase, INVALID_REPLICA_ASSIGNMENT,
 // UNKNOWN_TOPIC_OR_PARTITION; INVALID_REQUEST for a topic named twice), then the metadata
 // service creates the new partition logs and persists the count. Producers and consumers see
-// the new partitions on their next metadata refresh. validate_only changes nothing.
+// the new partitions on their next metadata refresh. validate_only changes nothing. As in
+// Kafka's controller, the topics share a budget of max_partitions_per_request new partitions:
+// the topic that would overrun it fails with UNKNOWN_SERVER_ERROR and so does every later one
+// (Kafka's record list is full by then), validate_only or not.
 #include "broker/admin/partition_growth.h"
 #include "broker/handlers/handlers.h"
 #include "broker/request_context.h"
@@ -28,6 +31,7 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
 
     create_partitions_response resp;
     resp.results.reserve(req.topics.size());
+    int64_t budget = max_partitions_per_request;
     for (const auto& t : req.topics) {
         growth_check check;
         if (named[t.name] > 1) {
@@ -38,7 +42,17 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
                 assignments.emplace();
                 for (const auto& a : *t.assignments) assignments->emplace_back(a.broker_ids.begin(), a.broker_ids.end());
             }
-            check = check_partition_growth(ctx.metadata().topics().find(t.name), t.count, assignments, ctx.metadata().node_id());
+            const topic_info* topic = ctx.metadata().topics().find(t.name);
+            check = check_partition_growth(topic, t.count, assignments, ctx.metadata().node_id());
+            if (check.error == error_code::none) {
+                const int64_t adding = t.count - topic->partitions;
+                if (adding > budget) {
+                    check = {error_code::unknown_server_error, std::string(too_many_partitions_message)};
+                    budget = 0;
+                } else {
+                    budget -= adding;
+                }
+            }
             if (check.error == error_code::none && !req.validate_only)
                 if (auto err = ctx.metadata().add_partitions(t.name, t.count)) check = {error_code::unknown_server_error, *err};
         }

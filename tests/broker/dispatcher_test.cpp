@@ -3,6 +3,7 @@
 #include "broker/dispatcher.h"
 #include "broker/handlers/handlers.h"
 #include "protocol/messages/api_versions.h"
+#include "protocol/messages/create_partitions.h"
 #include "protocol/messages/create_topics.h"
 #include "protocol/messages/delete_topics.h"
 #include "protocol/messages/heartbeat.h"
@@ -458,6 +459,85 @@ TEST_CASE("dispatcher: CreateTopics validate_only creates nothing") {
     CHECK(resp.topics[0].num_partitions == 2);
     CHECK(resp.topics[0].topic_id.is_zero());
     CHECK(f.md.topics().find("dry-run") == nullptr);
+}
+
+TEST_CASE("dispatcher: CreateTopics over 10 000 partitions in all creates none, as Kafka's controller refuses it") {
+    dispatch_fixture f;
+    create_topics_request req;
+    req.topics = {{"foo", 5000, 1, {}, {}}, {"bar", 5000, 1, {}, {}}, {"baz", 1, 1, {}, {}}};
+    for (const bool validate_only : {false, true}) {
+        CAPTURE(validate_only);
+        req.validate_only = validate_only;
+        const auto resp = f.call(req, 7);
+        REQUIRE(resp.topics.size() == 3);
+        for (const auto& t : resp.topics) {
+            CAPTURE(t.name);
+            CHECK(t.error_code == to_int(error_code::policy_violation));
+            CHECK(t.error_message == "Excessively large number of partitions per request.");
+            CHECK(t.num_partitions == -1);
+        }
+    }
+    // v0 has no message field; the code is the same.
+    const auto v0 = f.call(req, 0);
+    REQUIRE(v0.topics.size() == 3);
+    CHECK(v0.topics[0].error_code == to_int(error_code::policy_violation));
+    CHECK(f.md.topics().size() == 0);
+    CHECK(f.md.epoch() == 0);
+
+    // Exactly the bound is allowed.
+    req.topics.pop_back();
+    req.validate_only = false;
+    const auto ok = f.call(req, 7);
+    CHECK(ok.topics[0].error_code == 0);
+    CHECK(ok.topics[1].error_code == 0);
+    CHECK(f.md.topics().size() == 2);
+}
+
+TEST_CASE("dispatcher: Metadata auto-creation over 10 000 partitions creates none") {
+    dispatch_fixture f(test::config_settings{{"num.partitions", "4000"}});
+    const auto resp = f.call(named_request({"a", "b", "c"}), 9);
+    REQUIRE(resp.topics.size() == 3);
+    for (const auto& t : resp.topics) CHECK(t.error_code == to_int(error_code::policy_violation));
+    CHECK(f.md.topics().size() == 0);
+    // Two fit.
+    const auto two = f.call(named_request({"a", "b"}), 9);
+    CHECK(two.topics[0].error_code == 0);
+    CHECK(two.topics[1].error_code == 0);
+}
+
+TEST_CASE("dispatcher: CreatePartitions fails the topic that would pass 10 000 new partitions and every later one") {
+    auto grow = [](std::vector<std::pair<std::string, int32_t>> topics, bool validate_only) {
+        create_partitions_request req;
+        for (auto& [name, count] : topics) req.topics.push_back({name, count, std::nullopt});
+        req.validate_only = validate_only;
+        return req;
+    };
+    // a and b grow by 9 000 together; c would add 2 000 more; d, after it, adds one; absent
+    // fails for its own reason and uses none of the budget.
+    const auto req = [&](bool validate_only) {
+        return grow({{"a", 5001}, {"absent", 2}, {"b", 4001}, {"c", 2001}, {"d", 2}}, validate_only);
+    };
+    for (const bool validate_only : {false, true}) {
+        CAPTURE(validate_only);
+        dispatch_fixture f;
+        for (const char* name : {"a", "b", "c", "d"}) REQUIRE(f.create(name, 1).topics[0].error_code == 0);
+        const auto resp = f.call(req(validate_only), 3);
+        REQUIRE(resp.results.size() == 5);
+        const error_code expected[] = {error_code::none, error_code::unknown_topic_or_partition, error_code::none,
+                                       error_code::unknown_server_error, error_code::unknown_server_error};
+        for (size_t i = 0; i < resp.results.size(); ++i) {
+            CAPTURE(resp.results[i].name);
+            CHECK(resp.results[i].error_code == to_int(expected[i]));
+        }
+        CHECK(resp.results[3].error_message == "Excessively large number of partitions per request.");
+        CHECK(resp.results[4].error_message == "Excessively large number of partitions per request.");
+        CHECK(f.md.topics().find("a")->partitions == (validate_only ? 1 : 5001));
+        CHECK(f.md.topics().find("b")->partitions == (validate_only ? 1 : 4001));
+        CHECK(f.md.topics().find("c")->partitions == 1);
+        CHECK(f.md.topics().find("d")->partitions == 1);
+        // A new request has its own budget.
+        CHECK(f.call(grow({{"c", 2001}, {"d", 2}}, validate_only), 3).results[1].error_code == 0);
+    }
 }
 
 TEST_CASE("dispatcher: DeleteTopics deletes by name at every version and by id from v6") {

@@ -1,13 +1,21 @@
 // Tests broker/metadata_service.cpp, broker/metadata_store.cpp and broker/topic_table.cpp:
-// persistence across restarts, atomic replacement, corruption and rollback.
+// persistence across restarts, atomic replacement, corruption and rollback, Kafka's bound on the
+// partitions of one request, and creations whose logs fail part way (with log_storage).
 #include "broker/metadata_service.h"
 #include "broker/metadata_store.h"
 #include "broker/topic_name.h"
+#include "protocol/messages/create_partitions.h"
+#include "protocol/messages/create_topics.h"
 #include "tests/broker/broker_test_util.h"
+#include "tests/broker/data_path_fixture.h"
+#include "tests/storage/storage_test_util.h"
 
 #include <doctest/doctest.h>
 
+#include <chrono>
+#include <filesystem>
 #include <fstream>
+#include <thread>
 #include <type_traits>
 #include <utility>
 
@@ -27,9 +35,53 @@ namespace {
 class failing_storage final : public partition_storage {
 public:
     std::optional<std::string> create_partitions(const topic_info&) override { return "disk full"; }
-    std::optional<std::string> delete_partitions(const topic_info&) override { return std::nullopt; }
+    std::optional<std::string> delete_partitions(const topic_info&, int32_t) override { return std::nullopt; }
     std::optional<std::string> close() override { return std::nullopt; }
 };
+
+std::vector<error_code> errors_of(const std::vector<create_outcome>& out) {
+    std::vector<error_code> e;
+    for (const auto& o : out) e.push_back(o.error);
+    return e;
+}
+
+// The entries of `dir` whose names start with `prefix` (partition directories, live or being deleted).
+std::vector<std::string> entries_starting(const std::filesystem::path& dir, const std::string& prefix) {
+    std::vector<std::string> out;
+    for (const auto& e : std::filesystem::directory_iterator(dir))
+        if (e.path().filename().string().starts_with(prefix)) out.push_back(e.path().filename().string());
+    return out;
+}
+
+// How many of this process's descriptors are open on partition `first`..`last` of `topic` in
+// `dir`: their directories or the files in them, also once renamed "*-delete" or unlinked.
+// Background threads open and close other descriptors at any time, so counting these is what
+// tells a leak.
+size_t fds_on(const std::filesystem::path& dir, const std::string& topic, int first, int last) {
+    size_t n = 0;
+    for (const int fd : samsa::storage::test::open_fds()) {
+        std::error_code ec;
+        const auto target = std::filesystem::read_symlink("/proc/self/fd/" + std::to_string(fd), ec);
+        if (ec) continue;
+        for (int p = first; p <= last; ++p) {
+            const std::string partition_dir = (dir / (topic + "-" + std::to_string(p))).string();
+            const auto& t = target.string();
+            if (t == partition_dir || t.starts_with(partition_dir + "/") || t.starts_with(partition_dir + ".")) ++n;
+        }
+    }
+    return n;
+}
+
+// Waits up to two seconds for `done` (the deleter and flusher threads finish on their own).
+template <typename Pred>
+bool eventually(Pred done) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    while (!done()) {
+        if (std::chrono::steady_clock::now() > deadline) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return true;
+}
 
 } // namespace
 
@@ -183,6 +235,128 @@ TEST_CASE("metadata_service: a storage failure fails that topic only") {
     CHECK(out[0].error == error_code::unknown_server_error);
     CHECK(out[0].message->find("disk full") != std::string::npos);
     CHECK(md.topics().size() == 0);
+}
+
+TEST_CASE("metadata_service: more than 10 000 partitions in one request is refused whole, counted as Kafka counts") {
+    test::temp_dir dir;
+    const auto cfg = test::test_config(dir.path(), {{"num.partitions", "4000"}});
+    metadata_store store(dir.path());
+    metadata_only_storage logs;
+    metadata_service md(cfg, store, logs, metadata_service::open_image(cfg, store));
+    const auto refused = std::vector<error_code>(3, error_code::policy_violation);
+    const std::vector<std::pair<partition_id, std::vector<node_id>>> two_assigned{{partition_id(0), {node_id(1)}},
+                                                                                            {partition_id(1), {node_id(1)}}};
+
+    // -1 counts num.partitions; an invalid name still counts (the bound comes first); an
+    // assignment counts its length; validate_only is refused the same.
+    const std::vector<new_topic> defaults{{"a", -1, 1, {}, {}}, {"b", -1, 1, {}, {}}, {"c", 2001, 1, {}, {}}};
+    const std::vector<new_topic> bad_name{{"bad name!", 10000, 1, {}, {}}, {"d", 1, 1, {}, {}}, {"e", 0, 1, {}, {}}};
+    const std::vector<new_topic> assigned{{"f", 9999, 1, {}, {}}, {"g", -1, -1, two_assigned, {}}, {"h", -5, 1, {}, {}}};
+    for (const auto* req : {&defaults, &bad_name, &assigned}) {
+        for (const bool validate_only : {false, true}) {
+            const auto out = md.create_topics(*req, validate_only);
+            CHECK(errors_of(out) == refused);
+            for (size_t i = 0; i < out.size(); ++i) {
+                CHECK(out[i].message == "Excessively large number of partitions per request.");
+                CHECK(out[i].topic.name == (*req)[i].name);
+            }
+        }
+    }
+    CHECK(md.topics().size() == 0);
+    CHECK(md.epoch() == 0);
+
+    // A duplicated name is not counted (each copy fails on its own), so this fits: 4000 + 6000.
+    const std::vector<new_topic> duplicated{{"dup", 9000, 1, {}, {}}, {"dup", 9000, 1, {}, {}}, {"i", -1, 1, {}, {}},
+                                            {"j", 6000, 1, {}, {}}};
+    CHECK(errors_of(md.create_topics(duplicated, false)) ==
+          std::vector<error_code>{error_code::invalid_request, error_code::invalid_request, error_code::none, error_code::none});
+    CHECK(md.topics().size() == 2);
+}
+
+TEST_CASE("metadata_service: a topic whose logs run out of descriptors part way leaves nothing behind") {
+    test::data_path_fixture f;
+    const int64_t epoch = f.metadata().epoch();
+    samsa::protocol::create_topics_request req;
+    req.topics.push_back({"starved", 60, 1, {}, {}});
+    samsa::protocol::create_topics_response failed;
+    {
+        // Room for a few partition logs (each keeps a few files open), not for sixty.
+        samsa::storage::test::fd_limit limit(40);
+        failed = f.call(req, 7);
+    }
+    REQUIRE(failed.topics.size() == 1);
+    CHECK(failed.topics[0].error_code == to_int(error_code::unknown_server_error));
+    REQUIRE(failed.topics[0].error_message.has_value());
+    CHECK(failed.topics[0].error_message->find("cannot create the log of starved-") != std::string::npos);
+    CHECK(failed.topics[0].error_message->find("Too many open files") != std::string::npos);
+
+    CHECK(f.metadata().topics().find("starved") == nullptr);
+    CHECK(f.metadata().epoch() == epoch);
+    for (const auto& tp : f.logs().partitions()) CHECK(tp.topic != "starved");
+    // The directories are renamed away at once and removed on the deleter thread.
+    CHECK(eventually([&] { return entries_starting(f.dir(), "starved").empty(); }));
+    CHECK(eventually([&] { return fds_on(f.dir(), "starved", 0, 59) == 0; }));
+
+    // With descriptors back, the same creation works and makes every log.
+    const auto again = f.call(req, 7);
+    CHECK(again.topics[0].error_code == 0);
+    CHECK(f.metadata().topics().find("starved")->partitions == 60);
+    CHECK(entries_starting(f.dir(), "starved-").size() == 60);
+    CHECK(f.log("starved", 59) != nullptr);
+}
+
+TEST_CASE("metadata_service: a growth whose logs run out of descriptors part way leaves the topic as it was") {
+    test::data_path_fixture f;
+    f.create_topic("grows", 2);
+
+    samsa::protocol::create_partitions_request req;
+    req.topics.push_back({"grows", 60, std::nullopt});
+    samsa::protocol::create_partitions_response failed;
+    {
+        samsa::storage::test::fd_limit limit(40);
+        failed = f.call(req, 3);
+    }
+    REQUIRE(failed.results.size() == 1);
+    CHECK(failed.results[0].error_code == to_int(error_code::unknown_server_error));
+    REQUIRE(failed.results[0].error_message.has_value());
+    CHECK(failed.results[0].error_message->find("Too many open files") != std::string::npos);
+
+    CHECK(f.metadata().topics().find("grows")->partitions == 2);
+    CHECK(f.log("grows", 0) != nullptr);
+    CHECK(f.log("grows", 1) != nullptr);
+    CHECK(f.log("grows", 2) == nullptr);
+    CHECK(f.logs().size() == 2);
+    CHECK(eventually([&] { return entries_starting(f.dir(), "grows").size() == 2; }));
+    CHECK(eventually([&] { return fds_on(f.dir(), "grows", 2, 59) == 0; }));
+
+    const auto again = f.call(req, 3);
+    CHECK(again.results[0].error_code == 0);
+    CHECK(f.metadata().topics().find("grows")->partitions == 60);
+    CHECK(entries_starting(f.dir(), "grows-").size() == 60);
+}
+
+TEST_CASE("metadata_service: a growth that cannot be persisted removes the new logs again") {
+    test::temp_dir dir;
+    const auto cfg = test::test_config(dir.path());
+    metadata_store good(dir.path());
+    metadata_store broken(dir.path() / "missing" / "dir");
+    test::manual_loop loop;
+    log_storage storage(cfg, loop);
+    metadata_service md(cfg, good, storage, metadata_service::open_image(cfg, good));
+    storage.open(md.topics());
+    const new_topic t{"grows", 1, 1, {}, {}};
+    REQUIRE(md.create_topics(std::span(&t, 1), false)[0].error == error_code::none);
+
+    // The same node's metadata over a store that cannot be written.
+    metadata_service unwritable(cfg, broken, storage, metadata_service::open_image(cfg, good));
+    const auto err = unwritable.add_partitions("grows", 4);
+    REQUIRE(err.has_value());
+    CHECK(err->find("Could not persist the metadata") != std::string::npos);
+    CHECK(unwritable.topics().find("grows")->partitions == 1);
+    CHECK(storage.manager().size() == 1);
+    CHECK(storage.manager().get({"grows", partition_id(0)}) != nullptr);
+    CHECK(eventually([&] { return entries_starting(dir.path(), "grows").size() == 1; }));
+    REQUIRE_FALSE(storage.close().has_value());
 }
 
 TEST_CASE("topic_name: Kafka's rules") {

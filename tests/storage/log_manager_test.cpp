@@ -7,6 +7,7 @@
 
 #include <doctest/doctest.h>
 
+#include <filesystem>
 #include <type_traits>
 
 using namespace samsa::storage;
@@ -176,6 +177,33 @@ TEST_CASE("log_manager: removing a partition deletes its directory") {
     REQUIRE(range.ranges.size() == 1);
     std::vector<uint8_t> buf(static_cast<size_t>(range.ranges[0].length));
     CHECK(::pread(range.ranges[0].fd, buf.data(), buf.size(), 0) == static_cast<ssize_t>(buf.size()));
+}
+
+TEST_CASE("log_manager: a log that cannot be made for want of descriptors leaves no directory behind") {
+    temp_dir a, b;
+    auto cfg = config_for(a, b);
+    log_manager m(cfg, {});
+    open_at(m, 1000);
+    std::string error;
+    {
+        fd_limit limit(0);
+        CHECK_FALSE(m.get_or_create({"starved", partition_id(0)}, cfg.defaults, 1000, &error));
+    }
+    CHECK(error.find("Too many open files") != std::string::npos);
+    CHECK_FALSE(m.get({"starved", partition_id(0)}));
+    CHECK(m.size() == 0);
+    CHECK_FALSE(file_exists(a / "logs/starved-0"));
+    CHECK_FALSE(file_exists(b / "logs/starved-0"));
+
+    // Once descriptors are back the partition is made as usual.
+    REQUIRE(m.get_or_create({"starved", partition_id(0)}, cfg.defaults, 1000, &error));
+    m.close();
+    // Only the good log is left: what the failure made was removed, not just renamed.
+    size_t entries = 0;
+    for (const auto* dir : {&a, &b})
+        for (const auto& e : std::filesystem::directory_iterator(*dir / "logs"))
+            if (e.path().filename().string().starts_with("starved")) ++entries;
+    CHECK(entries == 1);
 }
 
 TEST_CASE("log_manager: a log dir is locked against a second manager") {

@@ -1,7 +1,8 @@
 // Helpers shared by the storage tests: a temporary directory removed afterwards, v2 record
 // batches built from (key, value, timestamp) records, byte-level corruption of files (flip a
-// byte, cut a file, append zeros or garbage), and a fixture holding the background services a
-// log needs. Single-threaded test code; everything is owned by the test that creates it.
+// byte, cut a file, append zeros or garbage), an open-file limit lowered for a while (EMFILE
+// on purpose), and a fixture holding the background services a log needs. Single-threaded test
+// code; everything is owned by the test that creates it.
 #pragma once
 
 #include "protocol/crc32c.h"
@@ -12,9 +13,12 @@
 #include "storage/flusher.h"
 #include "storage/log.h"
 
+#include <dirent.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
@@ -170,6 +174,47 @@ inline void append_garbage(const std::string& path, size_t n, uint32_t seed) {
     for (auto& c : g) c = static_cast<uint8_t>(rng());
     append_bytes(path, g);
 }
+
+// ---- running out of file descriptors ---------------------------------------------------------
+
+// The descriptor numbers this process has open.
+inline std::vector<int> open_fds() {
+    std::vector<int> out;
+    DIR* dir = ::opendir("/proc/self/fd");
+    if (dir == nullptr) throw std::runtime_error("cannot list /proc/self/fd");
+    const int own = ::dirfd(dir);
+    while (dirent* e = ::readdir(dir))
+        if (e->d_name[0] != '.' && std::atoi(e->d_name) != own) out.push_back(std::atoi(e->d_name));
+    ::closedir(dir);
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+// Lowers the process's open-file limit (RLIMIT_NOFILE) so that exactly `spare` more descriptors
+// can be opened, and puts the old limit back when it goes: the next open after those fails with
+// EMFILE, as on a broker that has used its limit up. Limits every thread of the process meanwhile.
+class fd_limit {
+public:
+    explicit fd_limit(size_t spare) {
+        if (::getrlimit(RLIMIT_NOFILE, &saved_) != 0) throw std::runtime_error("getrlimit failed");
+        const auto used = open_fds();
+        rlim_t limit = 0;
+        for (size_t free_below = 0;; ++limit) {
+            if (std::binary_search(used.begin(), used.end(), static_cast<int>(limit))) continue;
+            if (free_below == spare) break;
+            ++free_below;
+        }
+        rlimit lowered = saved_;
+        lowered.rlim_cur = limit;
+        if (::setrlimit(RLIMIT_NOFILE, &lowered) != 0) throw std::runtime_error("setrlimit failed");
+    }
+    ~fd_limit() { (void)::setrlimit(RLIMIT_NOFILE, &saved_); }
+    fd_limit(const fd_limit&) = delete;
+    fd_limit& operator=(const fd_limit&) = delete;
+
+private:
+    rlimit saved_{};
+};
 
 // ---- a log with its background services ----------------------------------------------------
 

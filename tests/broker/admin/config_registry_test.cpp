@@ -18,7 +18,7 @@ constexpr int8_t topic = 2, broker = 4, logger = 8;
 class recording_storage final : public partition_storage {
 public:
     std::optional<std::string> create_partitions(const topic_info&) override { return std::nullopt; }
-    std::optional<std::string> delete_partitions(const topic_info&) override { return std::nullopt; }
+    std::optional<std::string> delete_partitions(const topic_info&, int32_t) override { return std::nullopt; }
     std::optional<std::string> close() override { return std::nullopt; }
     std::optional<std::string> apply_config(const topic_info& t) override {
         applied.push_back(t);
