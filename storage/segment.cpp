@@ -132,7 +132,7 @@ std::shared_ptr<segment> segment::open(const std::string& dir, protocol::offset 
 
 void segment::reserve_space_to(uint64_t end) noexcept {
 #if defined(FALLOC_FL_KEEP_SIZE)
-    if (!reserving_ || options_.preallocate || end <= reserved_to_) return;
+    if (!reserving_ || end <= reserved_to_) return;
     const uint64_t from = std::max<uint64_t>(reserved_to_, size_);
     uint64_t to = std::max(end, from + std::clamp<uint64_t>(size_, min_reservation, max_reservation));
     // Never reserve past the roll size, unless one batch alone goes past it.

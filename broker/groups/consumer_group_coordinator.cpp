@@ -1,7 +1,6 @@
 #include "broker/groups/consumer_group_coordinator.h"
 
 #include "broker/groups/partition_assignor.h"
-#include "broker/groups/topic_regex.h"
 #include "broker/logger.h"
 
 #include <algorithm>
@@ -83,9 +82,9 @@ std::optional<consumer_heartbeat_result> consumer_group_coordinator::validate(co
         return failure(error_code::invalid_request, "MemberEpoch is invalid.");
     }
     if (p.subscribed_topic_regex && !p.subscribed_topic_regex->empty()) {
-        if (const auto re = topic_regex::compile(*p.subscribed_topic_regex); !re.ok())
+        if (const auto re = compiled_pattern(*p.subscribed_topic_regex); !re->ok())
             return failure(error_code::invalid_regular_expression, "SubscribedTopicRegex `" + *p.subscribed_topic_regex +
-                                                                       "` is not a valid regular expression: " + re.error() + ".");
+                                                                       "` is not a valid regular expression: " + re->error() + ".");
     }
     if (p.server_assignor && find_assignor(*p.server_assignor) == nullptr) {
         std::string known;
@@ -112,9 +111,9 @@ std::map<std::string, consumer_group::topic_snapshot> consumer_group_coordinator
     if (patterns.empty()) return out;
     const std::vector<topic_meta> all = topics_.all();
     for (const std::string_view pattern : patterns) {
-        const auto re = topic_regex::compile(pattern);
+        const auto re = compiled_pattern(pattern);
         for (const auto& t : all)
-            if (pattern_subscribes(re, t.name)) out[t.name] = {t.id, t.partitions};
+            if (pattern_subscribes(*re, t.name)) out[t.name] = {t.id, t.partitions};
     }
     return out;
 }
@@ -360,17 +359,14 @@ void consumer_group_coordinator::compute_target(consumer_group& g) {
     std::map<std::string, assignor_topic> topics;
     for (const auto& [name, t] : g.subscription_metadata) topics[name] = {t.id, t.partitions};
     std::vector<assignor_member> members;
-    std::map<std::string_view, topic_regex> compiled;  // members often share one pattern
     for (const auto& [id, m] : g.members()) {
         assignor_member am{id, {}, nullptr};
         for (const auto& name : m.subscribed_topic_names)
             if (topics.contains(name)) am.topics.insert(name);
         if (m.subscribed_topic_regex && !m.subscribed_topic_regex->empty()) {
-            const std::string& pattern = *m.subscribed_topic_regex;
-            auto re = compiled.find(pattern);
-            if (re == compiled.end()) re = compiled.emplace(pattern, topic_regex::compile(pattern)).first;
+            const auto re = compiled_pattern(*m.subscribed_topic_regex);
             for (const auto& [name, t] : topics)
-                if (pattern_subscribes(re->second, name)) am.topics.insert(name);
+                if (pattern_subscribes(*re, name)) am.topics.insert(name);
         }
         const auto it = g.target().find(id);
         if (it != g.target().end()) am.previous = &it->second;
@@ -462,6 +458,14 @@ void consumer_group_coordinator::shut_down(group_slot& slot) {
         m.rebalance_timer = 0;
         m.join_timer = 0;
     }
+}
+
+std::shared_ptr<const topic_regex> consumer_group_coordinator::compiled_pattern(std::string_view pattern) const {
+    if (const auto it = compiled_patterns_.find(pattern); it != compiled_patterns_.end()) return it->second;
+    if (compiled_patterns_.size() >= max_compiled_patterns) compiled_patterns_.clear();
+    auto re = std::make_shared<const topic_regex>(topic_regex::compile(pattern));
+    compiled_patterns_.emplace(std::string(pattern), re);
+    return re;
 }
 
 } // namespace samsa::broker

@@ -13,10 +13,13 @@
 #include "broker/groups/group_config.h"
 #include "broker/groups/group_table.h"
 #include "broker/groups/group_timers.h"
+#include "broker/groups/topic_regex.h"
 #include "broker/groups/topic_source.h"
 #include "protocol/errors.h"
 
 #include <cstdint>
+#include <map>
+#include <memory>
 #include <optional>
 #include <random>
 #include <string>
@@ -135,12 +138,18 @@ private:
     void on_session_timer(const std::string& group_id, const std::string& member_id);
     void on_rebalance_timer(const std::string& group_id, const std::string& member_id, int32_t epoch);
     [[nodiscard]] std::string new_member_id();
+    // A subscription pattern, compiled once and shared by every member and heartbeat that names
+    // it (a compile is milliseconds for a long pattern; settling a group matches on every beat).
+    [[nodiscard]] std::shared_ptr<const topic_regex> compiled_pattern(std::string_view pattern) const;
 
     const group_config& config_;
     group_timers& timers_;
     const topic_source& topics_;
     consumer_group_store& store_;
     std::mt19937_64 random_;
+    // Bounded: emptied when it reaches max_compiled_patterns (holders keep theirs alive).
+    static constexpr size_t max_compiled_patterns = 1024;
+    mutable std::map<std::string, std::shared_ptr<const topic_regex>, std::less<>> compiled_patterns_;
 };
 
 } // namespace samsa::broker

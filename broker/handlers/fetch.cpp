@@ -58,10 +58,10 @@ handler_result handle(request_context& ctx, protocol::bytes_view body) {
     s.version = v;
     s.correlation_id = ctx.correlation_id();
     s.max_wait_ms = req.max_wait_ms;
-    s.min_bytes = req.min_bytes;
     // The broker's fetch.max.bytes bounds every response, as in Kafka (KIP-541); before v3 the
     // request has no max_bytes and this is the only bound on the sum of its partitions.
     s.max_bytes = std::min(req.max_bytes, ctx.config().fetch_max_bytes);
+    s.min_bytes = std::min(req.min_bytes, s.max_bytes);  // else no read could ever satisfy it
     s.isolation_level = req.isolation_level;
     // Consumer byte-rate quota, charged with the size of the response when it is encoded. Like
     // Kafka, a fetch is capped at what the quota allows in its windows: a larger one would be

@@ -221,6 +221,15 @@ TEST_CASE("fetch: the broker's fetch.max.bytes bounds every response, old versio
     CHECK(r.ok());
     CHECK(messages == under_limit * 10);
     CHECK(part(resp, 0, 1).records.size() == 0);
+
+    // min_bytes above the bound is lowered to it, as Kafka does: a response that reached the
+    // bound answers at once instead of waiting out max_wait_ms for bytes it may never send.
+    f.create_topic("big", 1);
+    produce(f, "big", 0, make_batch(numbered(0, 10, 200)));
+    REQUIRE(f.log("big", 0)->size_bytes() > 1024);
+    REQUIRE(f.log("big", 0)->size_bytes() < 4096);
+    auto c = f.start(make_fetch({{"big", 0, 0}}, 10000, 4096), 11, 23);
+    CHECK(c.answered());
 }
 
 TEST_CASE("fetch: a long poll is woken by an append") {
