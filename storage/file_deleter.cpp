@@ -67,16 +67,23 @@ void file_deleter::schedule(std::vector<std::string> paths, int64_t delay_ms) {
 void file_deleter::drain() {
     {
         std::lock_guard lock(mu_);
+        draining_ = true;  // one attempt each: a retry could wait for descriptors for ever
         for (auto& i : items_) i.due = std::chrono::steady_clock::time_point::min();
     }
     cv_.notify_all();
     std::unique_lock lock(mu_);
     cv_.wait(lock, [this] { return items_.empty() && !busy_; });
+    draining_ = false;
 }
 
 uint64_t file_deleter::removed_count() const noexcept {
     std::lock_guard lock(mu_);
     return removed_;
+}
+
+uint64_t file_deleter::retried_count() const noexcept {
+    std::lock_guard lock(mu_);
+    return retried_;
 }
 
 void file_deleter::main() {
@@ -96,7 +103,7 @@ void file_deleter::main() {
         item it = std::move(*next);
         items_.erase(next);
         busy_ = true;
-        const bool last_chance = stopping_;
+        const bool last_chance = stopping_ || draining_;
         lock.unlock();
         uint64_t n = 0;
         std::vector<std::string> retry;
@@ -104,10 +111,12 @@ void file_deleter::main() {
             const int err = remove_tree(p);
             if (err == 0) ++n;
             // Out of descriptors passes (they run out in a burst of creations, whose rollback
-            // gives them back): try again rather than leave the files until the next start-up.
+            // gives them back): try again rather than leave the files until the next start-up,
+            // which removes what a last attempt could not.
             else if ((err == EMFILE || err == ENFILE) && !last_chance) retry.push_back(std::move(p));
         }
         lock.lock();
+        retried_ += retry.size();
         if (!retry.empty()) items_.push_back(item{std::chrono::steady_clock::now() + retry_delay, std::move(retry)});
         busy_ = false;
         removed_ += n;

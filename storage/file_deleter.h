@@ -26,9 +26,11 @@ public:
 
     // Removes each path (files, or directories with everything under them) after `delay_ms`.
     void schedule(std::vector<std::string> paths, int64_t delay_ms);
-    // Blocks until nothing is queued (tests).
+    // Carries out everything queued now, each removal once more at most, and blocks until done.
     void drain();
     [[nodiscard]] uint64_t removed_count() const noexcept;
+    // Removals queued again because descriptors had run out.
+    [[nodiscard]] uint64_t retried_count() const noexcept;
 
 private:
     struct item {
@@ -42,7 +44,9 @@ private:
     std::vector<item> items_;
     bool stopping_ = false;
     bool busy_ = false;
+    bool draining_ = false;  // drain() waits: failed removals are not tried again
     uint64_t removed_ = 0;
+    uint64_t retried_ = 0;
     std::thread thread_;
 };
 

@@ -462,8 +462,10 @@ void consumer_group_coordinator::shut_down(group_slot& slot) {
 
 std::shared_ptr<const topic_regex> consumer_group_coordinator::compiled_pattern(std::string_view pattern) const {
     if (const auto it = compiled_patterns_.find(pattern); it != compiled_patterns_.end()) return it->second;
-    if (compiled_patterns_.size() >= max_compiled_patterns) compiled_patterns_.clear();
     auto re = std::make_shared<const topic_regex>(topic_regex::compile(pattern));
+    // Only patterns a member can hold: one that does not compile is refused and never seen again.
+    if (!re->ok()) return re;
+    if (compiled_patterns_.size() >= max_compiled_patterns) compiled_patterns_.clear();
     compiled_patterns_.emplace(std::string(pattern), re);
     return re;
 }

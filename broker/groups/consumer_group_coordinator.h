@@ -147,8 +147,9 @@ private:
     const topic_source& topics_;
     consumer_group_store& store_;
     std::mt19937_64 random_;
-    // Bounded: emptied when it reaches max_compiled_patterns (holders keep theirs alive).
-    static constexpr size_t max_compiled_patterns = 1024;
+    // Patterns that compiled. Emptied when it reaches max_compiled_patterns (holders keep theirs
+    // alive): at most 64 programs of at most 256 KiB each, and groups seldom use more than a few.
+    static constexpr size_t max_compiled_patterns = 64;
     mutable std::map<std::string, std::shared_ptr<const topic_regex>, std::less<>> compiled_patterns_;
 };
 

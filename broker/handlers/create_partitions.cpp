@@ -5,7 +5,8 @@
 // the new partitions on their next metadata refresh. validate_only changes nothing. As in
 // Kafka's controller, the topics share a budget of max_partitions_per_request new partitions:
 // the topic that would overrun it fails with UNKNOWN_SERVER_ERROR and so does every later one
-// (Kafka's record list is full by then), validate_only or not.
+// (Kafka's record list is full by then), validate_only or not. Kafka sends that error without a
+// message; Samsa says why, in the words of Kafka's CreateTopics bound.
 #include "broker/admin/partition_growth.h"
 #include "broker/handlers/handlers.h"
 #include "broker/request_context.h"

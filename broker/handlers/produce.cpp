@@ -8,7 +8,7 @@
 // the record checks refused records, and an acks=0 request that failed anywhere closes the
 // connection: its client learns of errors only that way. A partition named more than once keeps
 // only its last copy, as in Kafka (whose handler turns the request into a map): the earlier
-// copies are neither checked, appended nor answered.
+// copies are neither appended nor answered.
 #include "broker/admin/quota_manager.h"
 #include "broker/admin/topic_compression.h"
 #include "broker/handlers/handlers.h"

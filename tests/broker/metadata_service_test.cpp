@@ -72,7 +72,8 @@ size_t fds_on(const std::filesystem::path& dir, const std::string& topic, int fi
     return n;
 }
 
-// Waits up to two seconds for `done` (the deleter and flusher threads finish on their own).
+// Waits up to two seconds for `done` (the deleter and flusher threads finish on their own), where
+// there is no data_path_fixture to pump.
 template <typename Pred>
 bool eventually(Pred done) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
@@ -294,8 +295,8 @@ TEST_CASE("metadata_service: a topic whose logs run out of descriptors part way 
     CHECK(f.metadata().epoch() == epoch);
     for (const auto& tp : f.logs().partitions()) CHECK(tp.topic != "starved");
     // The directories are renamed away at once and removed on the deleter thread.
-    CHECK(eventually([&] { return entries_starting(f.dir(), "starved").empty(); }));
-    CHECK(eventually([&] { return fds_on(f.dir(), "starved", 0, 59) == 0; }));
+    CHECK(f.pump_until([&] { return entries_starting(f.dir(), "starved").empty(); }));
+    CHECK(f.pump_until([&] { return fds_on(f.dir(), "starved", 0, 59) == 0; }));
 
     // With descriptors back, the same creation works and makes every log.
     const auto again = f.call(req, 7);
@@ -326,8 +327,8 @@ TEST_CASE("metadata_service: a growth whose logs run out of descriptors part way
     CHECK(f.log("grows", 1) != nullptr);
     CHECK(f.log("grows", 2) == nullptr);
     CHECK(f.logs().size() == 2);
-    CHECK(eventually([&] { return entries_starting(f.dir(), "grows").size() == 2; }));
-    CHECK(eventually([&] { return fds_on(f.dir(), "grows", 2, 59) == 0; }));
+    CHECK(f.pump_until([&] { return entries_starting(f.dir(), "grows").size() == 2; }));
+    CHECK(f.pump_until([&] { return fds_on(f.dir(), "grows", 2, 59) == 0; }));
 
     const auto again = f.call(req, 3);
     CHECK(again.results[0].error_code == 0);
